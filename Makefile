@@ -1,0 +1,42 @@
+# Task runner. Every target sets itself up: a fresh machine needs only python3 (3.11+), node and npm.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+
+.PHONY: setup run test lint fmt constraints clean
+
+setup: $(STAMP) node_modules/.package-lock.json
+
+$(STAMP): requirements.txt function/requirements.txt requirements-dev.txt constraints.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
+	touch $@
+
+node_modules/.package-lock.json: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+## run: the whole product locally (emulators, Stripe stand-in, function); Ctrl-C stops it
+run: setup
+	$(PY) -m local.run
+
+## test: lint, then every test
+test: setup lint
+	$(PY) -m pytest
+
+lint: setup
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+fmt: setup
+	$(PY) -m ruff format .
+	$(PY) -m ruff check --fix .
+
+## constraints: re-pin every transitive package after a requirements change
+constraints: $(STAMP)
+	{ echo '# Every transitive package of the development environment, pinned (pip freeze on Python 3.11).'; \
+	  echo '# Regenerate with `make constraints` after changing a requirements file.'; \
+	  $(PY) -m pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)=='; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-output
