@@ -1,0 +1,1 @@
+"""The portal session service: verified caller → Firestore-mapped Stripe customer → portal URL."""

@@ -1,0 +1,164 @@
+"""The HTTP edge: request in, JSON response out, one log line per request.
+
+Every error is an `ApiError` raised somewhere below and turned into JSON here (`error_response`);
+anything else is a bug, logged with its stack and answered with a generic 500 JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import flask
+from google.cloud import firestore
+
+from . import logs
+from .cors import cors_headers, preflight_headers
+from .customers import CustomerDirectory
+from .errors import ApiError, MethodNotAllowed, PayloadTooLarge
+from .inputs import MAX_BODY_BYTES, parse_body
+from .sessions import open_portal
+from .settings import Settings, load_settings
+from .stripe_api import StripeGateway, build_client
+from .tokens import SigningKeys, TokenVerifier
+
+_JSON = "application/json"
+
+
+class PortalApp:
+    """The function: one instance of this per server instance, built at cold start."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        verifier: TokenVerifier,
+        directory: CustomerDirectory,
+        stripe: StripeGateway,
+    ) -> None:
+        self.settings = settings
+        self.verifier = verifier
+        self.directory = directory
+        self.stripe = stripe
+
+    def __call__(self, request: flask.Request) -> flask.Response:
+        """Handle one request; never raises."""
+        started = time.perf_counter()
+        log: dict[str, Any] = {}
+        headers: dict[str, str] = {"Vary": "Origin"}
+        try:
+            headers = cors_headers(request.headers.get("Origin"), self.settings.allowed_origins)
+            response = self._handle(request, headers, log)
+        except ApiError as error:
+            log["code"] = error.code
+            response = error_response(error, headers)
+        except Exception as error:  # a bug: log it, tell the caller nothing about it
+            log["code"] = "internal"
+            logs.emit_exception("Unhandled error in create_portal_session", error)
+            response = _json(
+                500,
+                {"error": {"code": "internal", "message": "Unexpected error; try again later."}},
+                headers,
+            )
+        self._log(request, response.status_code, time.perf_counter() - started, log)
+        return response
+
+    def _handle(
+        self, request: flask.Request, headers: dict[str, str], log: dict[str, Any]
+    ) -> flask.Response:
+        if request.method == "OPTIONS":
+            preflight = preflight_headers(
+                request.headers.get("Origin"), self.settings.allowed_origins
+            )
+            return flask.Response(status=204, headers=preflight)
+        if request.method != "POST":
+            raise MethodNotAllowed(
+                "Use POST to open a billing portal session.",
+                headers={"Allow": "POST, OPTIONS"},
+            )
+        body = _read_body(request)
+        caller = self.verifier.verify(request.headers.get("Authorization"))
+        log["user"] = logs.user_ref(caller.uid)
+        portal_request = parse_body(request.headers.get("Content-Type"), body)
+        url = open_portal(
+            caller,
+            portal_request,
+            settings=self.settings,
+            directory=self.directory,
+            stripe=self.stripe,
+        )
+        return _json(200, {"url": url}, headers)
+
+    def _log(
+        self, request: flask.Request, status: int, seconds: float, fields: dict[str, Any]
+    ) -> None:
+        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+        logs.emit(
+            {
+                "severity": severity,
+                "message": f"{request.method} portal session {status}",
+                "httpRequest": {
+                    "requestMethod": request.method,
+                    "status": status,
+                    "latency": f"{seconds:.6f}s",
+                    "userAgent": (request.headers.get("User-Agent") or "")[:200],
+                },
+                **fields,
+                **logs.trace_field(
+                    request.headers.get("X-Cloud-Trace-Context"),
+                    self.settings.google_cloud_project,
+                ),
+            }
+        )
+
+
+def error_response(error: ApiError, headers: Mapping[str, str]) -> flask.Response:
+    """The JSON response of a typed error: `{"error": {"code", "message"}}` with its status."""
+    return _json(
+        error.status,
+        {"error": {"code": error.code, "message": error.message}},
+        {**headers, **error.headers},
+    )
+
+
+def _json(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> flask.Response:
+    return flask.Response(
+        json.dumps(body),
+        status=status,
+        mimetype=_JSON,
+        headers={**headers, "Cache-Control": "no-store"},
+    )
+
+
+def _read_body(request: flask.Request) -> bytes:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
+    # Read one byte past the limit at most: a chunked body without a length cannot exhaust memory.
+    return request.stream.read(MAX_BODY_BYTES + 1)
+
+
+def build_app(env: Mapping[str, str] | None = None) -> PortalApp:
+    """Build the instance's app from the environment: settings, clients and caches, once."""
+    settings = load_settings(os.environ if env is None else env)
+    stripe_gateway = StripeGateway(build_client(settings), settings)
+    db = firestore.Client(
+        project=settings.google_cloud_project, database=settings.firestore_database
+    )
+    directory = CustomerDirectory(
+        db,
+        settings.customers_collection,
+        stripe_gateway,
+        livemode=settings.livemode,
+        timeout_seconds=settings.firestore_timeout_seconds,
+        background=ThreadPoolExecutor(max_workers=8, thread_name_prefix="stripe-email"),
+    )
+    verifier = TokenVerifier(
+        SigningKeys(settings.auth_jwks_url),
+        issuer=settings.auth_issuer,
+        audience=settings.auth_audience,
+    )
+    return PortalApp(settings, verifier=verifier, directory=directory, stripe=stripe_gateway)

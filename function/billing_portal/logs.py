@@ -1,0 +1,63 @@
+"""Structured logs in Cloud Logging's JSON format: one line per request, to stdout.
+
+Only what an operator needs: severity, status, latency, error code, trace. Never a key, a token
+or an email; the user is logged as a short hash so one user's requests can be correlated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sys
+import threading
+import traceback
+from typing import Any, TextIO
+
+_lock = threading.Lock()
+# Defence in depth: whatever reaches a log line (an exception message included) is scrubbed of
+# anything shaped like a Stripe key, a JWT or an email address.
+_SECRETS = re.compile(
+    r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]+"
+    r"|eyJ[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*"
+    r"|[0-9A-Za-z._%+-]+@[0-9A-Za-z.-]+\.[A-Za-z]{2,}"
+)
+
+
+def scrub(text: str) -> str:
+    """`text` with key-, token- and email-shaped substrings replaced by `[redacted]`."""
+    return _SECRETS.sub("[redacted]", text)
+
+
+def user_ref(uid: str) -> str:
+    """A short, stable, non-reversible reference to a user for logs."""
+    return hashlib.sha256(uid.encode()).hexdigest()[:16]
+
+
+def trace_field(header: str | None, project: str | None) -> dict[str, str]:
+    """Cloud Logging's trace fields from an `X-Cloud-Trace-Context: TRACE/SPAN;o=1` header."""
+    if not header or not project:
+        return {}
+    trace, _, rest = header.partition("/")
+    if not trace.isalnum() or len(trace) > 64:
+        return {}
+    fields = {"logging.googleapis.com/trace": f"projects/{project}/traces/{trace}"}
+    span = rest.split(";")[0]
+    if span.isdigit():
+        fields["logging.googleapis.com/spanId"] = span
+    return fields
+
+
+def emit(entry: dict[str, Any], stream: TextIO | None = None) -> None:
+    """Write one JSON log line (atomically, so concurrent requests never interleave)."""
+    line = scrub(json.dumps(entry, separators=(",", ":"), default=str))
+    out = stream or sys.stdout
+    with _lock:
+        out.write(line + "\n")
+        out.flush()
+
+
+def emit_exception(message: str, error: BaseException, **fields: Any) -> None:
+    """Log an unexpected error with its stack trace (for Error Reporting), never to the caller."""
+    stack = "".join(traceback.format_exception(type(error), error, error.__traceback__))
+    emit({"severity": "ERROR", "message": f"{message}\n{stack}", **fields})

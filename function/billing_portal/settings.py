@@ -1,0 +1,206 @@
+"""The function's deploy-time settings: read from the environment once, at cold start.
+
+`load_settings` is pure (a mapping in, a frozen object out) so every rule is unit-tested; a
+mistake raises `SettingsError` naming the variable and the fix, and the instance does not start.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+FIREBASE_JWKS_URL = (
+    "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
+)
+_KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[0-9A-Za-z_]{8,}$")
+_CONFIGURATION_PATTERN = re.compile(r"^bpc_[0-9A-Za-z]+$")
+_COLLECTION_PATTERN = re.compile(r"^[^/]{1,1500}$")
+_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+class SettingsError(ValueError):
+    """A missing or malformed environment variable; the message names it and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the function needs to know about its deployment."""
+
+    stripe_secret_key: str
+    stripe_api_base: str | None
+    portal_configuration_id: str | None
+    default_return_url: str
+    allowed_return_origins: frozenset[str]
+    allowed_origins: frozenset[str]
+    auth_issuer: str
+    auth_audience: str
+    auth_jwks_url: str
+    customers_collection: str
+    firestore_database: str
+    google_cloud_project: str | None
+    stripe_timeout_seconds: float
+    stripe_max_retries: int
+    firestore_timeout_seconds: float
+
+    @property
+    def livemode(self) -> bool:
+        """True when the Stripe key is a live-mode key."""
+        return "_live_" in self.stripe_secret_key[:8]
+
+    @property
+    def mode(self) -> str:
+        """`live` or `test`, the Stripe mode of the key."""
+        return "live" if self.livemode else "test"
+
+    def __repr__(self) -> str:  # never print the key, even in a debugger or a crash report
+        return f"Settings(mode={self.mode!r}, project={self.google_cloud_project!r}, …)"
+
+
+def origin_of(url: str) -> str | None:
+    """The `scheme://host[:port]` origin of an absolute http(s) URL, lower-cased, or None."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default_port = 443 if parts.scheme == "https" else 80
+    suffix = f":{port}" if port is not None and port != default_port else ""
+    return f"{parts.scheme}://{host}{suffix}"
+
+
+def is_local_host(url: str) -> bool:
+    """True for URLs on this machine (where plain http is acceptable)."""
+    try:
+        return (urlsplit(url).hostname or "").lower() in _LOCAL_HOSTS
+    except ValueError:
+        return False
+
+
+def _secure_url(name: str, value: str) -> str:
+    origin = origin_of(value)
+    if origin is None:
+        raise SettingsError(f"{name}={value!r} is not an absolute http(s) URL; set a full URL.")
+    if not value.startswith("https://") and not is_local_host(value):
+        raise SettingsError(f"{name}={value!r} must use https (http is allowed for localhost).")
+    return value
+
+
+def _origins(name: str, raw: str) -> frozenset[str]:
+    origins = set()
+    for item in (part.strip() for part in raw.split(",")):
+        if not item:
+            continue
+        origin = origin_of(item)
+        if origin is None or origin != item.rstrip("/").lower():
+            raise SettingsError(
+                f"{name} contains {item!r}, which is not an origin; "
+                "write scheme://host[:port] with no path, e.g. https://app.example.com."
+            )
+        _secure_url(name, item)
+        origins.add(origin)
+    return frozenset(origins)
+
+
+def _number(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a number; set e.g. {default:g}.") from None
+    if not low <= value <= high:
+        raise SettingsError(f"{name}={raw!r} is out of range; set a value in [{low:g}, {high:g}].")
+    return value
+
+
+def load_settings(env: Mapping[str, str]) -> Settings:
+    """Validate the environment into `Settings`, or raise `SettingsError` naming the variable."""
+
+    def get(name: str) -> str:
+        return env.get(name, "").strip()
+
+    key = get("STRIPE_SECRET_KEY")
+    if not key:
+        raise SettingsError(
+            "STRIPE_SECRET_KEY is not set; give the function a Stripe secret or restricted key "
+            "(deployed stacks mount it from Secret Manager)."
+        )
+    if not _KEY_PATTERN.match(key):
+        raise SettingsError(
+            "STRIPE_SECRET_KEY is not a Stripe secret key (sk_test_…, sk_live_…) or restricted key "
+            "(rk_test_…, rk_live_…); publishable keys (pk_…) cannot create portal sessions."
+        )
+
+    api_base = get("STRIPE_API_BASE") or None
+    if api_base is not None:
+        _secure_url("STRIPE_API_BASE", api_base)
+        api_base = api_base.rstrip("/")
+
+    configuration_id = get("PORTAL_CONFIGURATION_ID") or None
+    if configuration_id is not None and not _CONFIGURATION_PATTERN.match(configuration_id):
+        raise SettingsError(
+            f"PORTAL_CONFIGURATION_ID={configuration_id!r} is not a portal configuration id "
+            "(bpc_…); unset it to use the account's default configuration."
+        )
+
+    default_return_url = get("DEFAULT_RETURN_URL")
+    if not default_return_url:
+        raise SettingsError(
+            "DEFAULT_RETURN_URL is not set; set the page the portal returns to, "
+            "e.g. https://app.example.com/settings/billing."
+        )
+    _secure_url("DEFAULT_RETURN_URL", default_return_url)
+
+    return_origins = _origins("ALLOWED_RETURN_ORIGINS", get("ALLOWED_RETURN_ORIGINS"))
+    if not return_origins:
+        return_origins = frozenset({origin_of(default_return_url) or ""})
+
+    project = get("GOOGLE_CLOUD_PROJECT") or get("GCP_PROJECT") or None
+    issuer = get("AUTH_ISSUER") or (f"https://securetoken.google.com/{project}" if project else "")
+    audience = get("AUTH_AUDIENCE") or (project or "")
+    jwks_url = get("AUTH_JWKS_URL") or (FIREBASE_JWKS_URL if project else "")
+    for name, value in (
+        ("AUTH_ISSUER", issuer),
+        ("AUTH_AUDIENCE", audience),
+        ("AUTH_JWKS_URL", jwks_url),
+    ):
+        if not value:
+            raise SettingsError(
+                f"{name} is not set and there is no GOOGLE_CLOUD_PROJECT to derive the Firebase "
+                "Auth default from; set GOOGLE_CLOUD_PROJECT, or all of AUTH_ISSUER, "
+                "AUTH_AUDIENCE and AUTH_JWKS_URL for another OIDC issuer."
+            )
+    _secure_url("AUTH_JWKS_URL", jwks_url)
+
+    collection = get("CUSTOMERS_COLLECTION") or "stripe_customers"
+    if not _COLLECTION_PATTERN.match(collection) or collection in (".", ".."):
+        raise SettingsError(
+            f"CUSTOMERS_COLLECTION={collection!r} is not a top-level collection id; "
+            "use a name without '/', e.g. stripe_customers."
+        )
+
+    return Settings(
+        stripe_secret_key=key,
+        stripe_api_base=api_base,
+        portal_configuration_id=configuration_id,
+        default_return_url=default_return_url,
+        allowed_return_origins=return_origins,
+        allowed_origins=_origins("ALLOWED_ORIGINS", get("ALLOWED_ORIGINS")),
+        auth_issuer=issuer,
+        auth_audience=audience,
+        auth_jwks_url=jwks_url,
+        customers_collection=collection,
+        firestore_database=get("FIRESTORE_DATABASE") or "(default)",
+        google_cloud_project=project,
+        stripe_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 10.0, 0.1, 60.0),
+        stripe_max_retries=int(_number(env, "STRIPE_MAX_RETRIES", 2, 0, 5)),
+        firestore_timeout_seconds=_number(env, "FIRESTORE_TIMEOUT_SECONDS", 5.0, 0.1, 60.0),
+    )

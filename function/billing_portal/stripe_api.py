@@ -1,0 +1,140 @@
+"""The few Stripe calls the function makes, and how Stripe's failures reach the caller.
+
+One `StripeClient` per instance (connection reuse), bounded timeouts, the SDK's own network
+retries with backoff. Idempotent creates make those retries safe.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+import stripe
+
+from .errors import BadRequest, CustomerMissing, RateLimited, Unavailable, UpstreamError
+from .settings import Settings
+
+METADATA_USER_KEY = "app_user_id"
+
+
+def customer_idempotency_key(uid: str, mode: str, generation: int) -> str:
+    """Same (user, mode, generation) → same key, so concurrent or retried creates get one customer.
+
+    The user id is hashed: keys show up in Stripe's request logs and must not grow with the id.
+    """
+    digest = hashlib.sha256(uid.encode()).hexdigest()[:40]
+    return f"billing-portal-customer-{mode}-g{generation}-{digest}"
+
+
+def build_client(settings: Settings) -> stripe.StripeClient:
+    """The instance's Stripe client: pooled connections, bounded timeouts, retries."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
+    session.mount("https://", adapter)
+    session.mount("http://", adapter)
+    timeout = (min(3.0, settings.stripe_timeout_seconds), settings.stripe_timeout_seconds)
+    return stripe.StripeClient(
+        settings.stripe_secret_key,
+        base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
+        max_network_retries=settings.stripe_max_retries,
+        http_client=stripe.RequestsClient(timeout=timeout, session=session),
+    )
+
+
+class StripeGateway:
+    """Customer and portal-session calls, with Stripe errors translated to `ApiError`s."""
+
+    def __init__(self, client: stripe.StripeClient, settings: Settings) -> None:
+        self._client = client
+        self._mode = settings.mode
+        self._configuration = settings.portal_configuration_id
+
+    def create_customer(self, uid: str, generation: int) -> tuple[str, bool]:
+        """Create (or, on a repeated key, get back) the user's customer: `(id, livemode)`.
+
+        Only parameters that never change for this key go here (Stripe rejects a reused key
+        with other parameters); mutable details are set by `update_email`.
+        """
+        with _translated():
+            customer = self._client.v1.customers.create(
+                params={"metadata": {METADATA_USER_KEY: uid}},
+                options={"idempotency_key": customer_idempotency_key(uid, self._mode, generation)},
+            )
+        return customer.id, bool(customer.livemode)
+
+    def update_email(self, customer_id: str, email: str) -> None:
+        """Set the customer's email (from a verified token claim)."""
+        with _translated():
+            self._client.v1.customers.update(customer_id, params={"email": email})
+
+    def create_session(
+        self,
+        customer_id: str,
+        *,
+        return_url: str,
+        locale: str | None = None,
+        flow: Mapping[str, Any] | None = None,
+    ) -> str:
+        """A one-time portal session URL for the customer; `CustomerMissing` if it was deleted."""
+        params: dict[str, Any] = {"customer": customer_id, "return_url": return_url}
+        if self._configuration:
+            params["configuration"] = self._configuration
+        if locale:
+            params["locale"] = locale
+        if flow:
+            params["flow_data"] = dict(flow)
+        with _translated(customer_id):
+            session = self._client.v1.billing_portal.sessions.create(params=params)
+        return str(session.url)
+
+
+def _retry_after(error: stripe.StripeError, default: str) -> str:
+    value = (error.headers or {}).get("Retry-After") or (error.headers or {}).get("retry-after")
+    return value if value and value.isdigit() else default
+
+
+@contextmanager
+def _translated(customer_id: str | None = None) -> Iterator[None]:
+    """Turn Stripe SDK exceptions into the caller-facing errors of the contract."""
+    try:
+        yield
+    except stripe.RateLimitError as error:
+        raise RateLimited(
+            "Stripe is rate-limiting requests; try again shortly.",
+            headers={"Retry-After": _retry_after(error, "2")},
+        ) from None
+    except stripe.APIConnectionError:
+        raise Unavailable(
+            "Stripe could not be reached in time; try again shortly.",
+            code="stripe_unavailable",
+            headers={"Retry-After": "5"},
+        ) from None
+    except (stripe.AuthenticationError, stripe.PermissionError):
+        raise Unavailable(
+            "The billing service is misconfigured (its Stripe key was refused).",
+            code="stripe_misconfigured",
+        ) from None
+    except stripe.InvalidRequestError as error:
+        message = error.user_message or ""
+        if (
+            customer_id is not None
+            and error.code == "resource_missing"
+            and (error.param == "customer" or customer_id in message)
+        ):
+            raise CustomerMissing(customer_id) from None
+        if (error.param or "").startswith(("flow_data", "locale", "return_url")):
+            raise BadRequest(
+                f"Stripe refused the request: {message or 'invalid parameters'}",
+                code="stripe_invalid_request",
+            ) from None
+        raise UpstreamError("Stripe refused the request.", code="stripe_invalid_request") from error
+    except stripe.StripeError as error:
+        if error.http_status == 429:
+            raise RateLimited(
+                "Stripe is rate-limiting requests; try again shortly.",
+                headers={"Retry-After": _retry_after(error, "2")},
+            ) from None
+        raise UpstreamError("Stripe returned an error.", code="stripe_error") from error

@@ -1,0 +1,182 @@
+"""ID-token verification: RS256 signature, issuer, audience, expiry, issue time and subject.
+
+Signing keys come from the issuer's JWKS URL and are cached as long as its Cache-Control allows,
+so a warm request makes no network call for keys. An unknown `kid` (the issuer rotated keys)
+triggers one early refresh, at most once per `min_refresh_seconds`, so a flood of forged `kid`s
+cannot turn into a flood of key fetches.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+import requests
+
+from .errors import Unauthorized, Unavailable
+
+ALGORITHM = "RS256"
+MAX_TOKEN_LENGTH = 8192
+_MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
+_NO_CACHE = re.compile(r"(?:^|,)\s*(no-store|no-cache)\b", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """The verified user: the token's subject and, only if verified, its email."""
+
+    uid: str
+    email: str | None = None
+
+
+def cache_lifetime(cache_control: str | None, age: str | None, default: float) -> float:
+    """Seconds a JWKS response may be reused, from its Cache-Control and Age headers."""
+    if cache_control and _NO_CACHE.search(cache_control):
+        return 0.0
+    match = _MAX_AGE.search(cache_control or "")
+    lifetime = float(match.group(1)) if match else default
+    if age and age.isdigit():
+        lifetime -= float(age)
+    return max(0.0, min(lifetime, 24 * 3600.0))
+
+
+class SigningKeys:
+    """The issuer's public keys by `kid`, fetched from its JWKS URL and cached."""
+
+    def __init__(
+        self,
+        jwks_url: str,
+        *,
+        session: requests.Session | None = None,
+        timeout: float = 5.0,
+        default_lifetime: float = 300.0,
+        min_refresh_seconds: float = 30.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._url = jwks_url
+        self._session = session or requests.Session()
+        self._timeout = timeout
+        self._default_lifetime = default_lifetime
+        self._min_refresh = min_refresh_seconds
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._keys: dict[str, Any] = {}
+        self._expires_at = float("-inf")
+        self._fetched_at = float("-inf")
+        self.fetches = 0
+
+    def key_for(self, kid: str) -> Any:
+        """The public key for `kid`; raise `Unauthorized` if the issuer does not know it."""
+        now = self._clock()
+        keys = self._keys
+        if now < self._expires_at and kid in keys:
+            return keys[kid]  # the warm path: no lock, no I/O
+        with self._lock:
+            now = self._clock()
+            expired = now >= self._expires_at
+            rotated = kid not in self._keys and now - self._fetched_at >= self._min_refresh
+            if expired or rotated:
+                self._refresh(now)
+            key = self._keys.get(kid)
+        if key is None:
+            raise Unauthorized("The token was signed with an unknown key.")
+        return key
+
+    def _refresh(self, now: float) -> None:
+        self._fetched_at = now
+        self.fetches += 1
+        try:
+            response = self._session.get(self._url, timeout=self._timeout)
+            response.raise_for_status()
+            keys = {
+                jwk["kid"]: jwt.PyJWK(jwk).key
+                for jwk in response.json()["keys"]
+                if jwk.get("kid")
+                and jwk.get("kty") == "RSA"
+                and jwk.get("alg", ALGORITHM) == ALGORITHM
+            }
+        except (requests.RequestException, ValueError, KeyError, TypeError, jwt.PyJWKError):
+            if self._keys:
+                # Keep trusting the keys we have for a short while rather than failing everyone.
+                self._expires_at = now + self._min_refresh
+                return
+            raise Unavailable(
+                "The identity provider's signing keys could not be fetched; try again shortly.",
+                code="auth_keys_unavailable",
+                headers={"Retry-After": "5"},
+            ) from None
+        self._keys = keys
+        self._expires_at = now + cache_lifetime(
+            response.headers.get("Cache-Control"),
+            response.headers.get("Age"),
+            self._default_lifetime,
+        )
+
+
+class TokenVerifier:
+    """Verifies `Authorization: Bearer <ID token>` headers for one issuer and audience."""
+
+    def __init__(
+        self, keys: SigningKeys, *, issuer: str, audience: str, leeway_seconds: float = 30.0
+    ) -> None:
+        self._keys = keys
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+
+    def verify(self, authorization: str | None) -> Caller:
+        """The verified caller, or `Unauthorized` saying what is wrong (never echoing the token)."""
+        token = bearer_token(authorization)
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError:
+            raise Unauthorized("The bearer token is not a JWT.") from None
+        if header.get("alg") != ALGORITHM:
+            raise Unauthorized(f"The token must be signed with {ALGORITHM}.")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise Unauthorized("The token has no key id (kid).")
+        key = self._keys.key_for(kid)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self._audience,
+                issuer=self._issuer,
+                leeway=self._leeway,
+                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The token has expired.", code="token_expired") from None
+        except jwt.ImmatureSignatureError:
+            raise Unauthorized("The token is not valid yet (issued in the future).") from None
+        except jwt.InvalidAudienceError:
+            raise Unauthorized("The token was issued for another audience.") from None
+        except jwt.InvalidIssuerError:
+            raise Unauthorized("The token was issued by an untrusted issuer.") from None
+        except jwt.PyJWTError:
+            raise Unauthorized("The token could not be verified.") from None
+        subject = claims.get("sub")
+        if not isinstance(subject, str) or not subject.strip() or len(subject) > 128:
+            raise Unauthorized("The token has no usable subject (sub).")
+        email = claims.get("email") if claims.get("email_verified") is True else None
+        return Caller(uid=subject, email=email if isinstance(email, str) and email else None)
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of a `Bearer` Authorization header, or `Unauthorized`."""
+    if not authorization:
+        raise Unauthorized("Send the user's ID token as 'Authorization: Bearer <token>'.")
+    scheme, _, token = authorization.strip().partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("The Authorization header must be 'Bearer <token>'.")
+    if len(token) > MAX_TOKEN_LENGTH:
+        raise Unauthorized("The bearer token is too long.")
+    return token

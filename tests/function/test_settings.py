@@ -1,0 +1,104 @@
+"""Function settings: every variable is validated at cold start with a message naming it."""
+
+from __future__ import annotations
+
+import pytest
+
+from billing_portal.settings import FIREBASE_JWKS_URL, SettingsError, load_settings
+
+BASE = {
+    "STRIPE_SECRET_KEY": "sk_test_" + "a" * 24,
+    "DEFAULT_RETURN_URL": "https://app.example.com/settings/billing",
+    "GOOGLE_CLOUD_PROJECT": "acme-prod",
+}
+
+
+def settings_with(**changes: str | None):
+    env = {**BASE, **changes}
+    return load_settings({k: v for k, v in env.items() if v is not None})
+
+
+def error_for(**changes: str | None) -> str:
+    with pytest.raises(SettingsError) as caught:
+        settings_with(**changes)
+    return str(caught.value)
+
+
+def test_missing_stripe_key_names_the_variable():
+    assert "STRIPE_SECRET_KEY is not set" in error_for(STRIPE_SECRET_KEY=None)
+
+
+def test_publishable_key_is_refused():
+    assert "publishable" in error_for(STRIPE_SECRET_KEY="pk_test_" + "a" * 24)
+
+
+def test_restricted_key_is_accepted_and_mode_follows_the_key():
+    assert settings_with(STRIPE_SECRET_KEY="rk_live_" + "b" * 24).mode == "live"
+    assert settings_with().mode == "test"
+
+
+def test_defaults_are_firebase_auth_of_the_project():
+    settings = settings_with()
+    assert settings.auth_issuer == "https://securetoken.google.com/acme-prod"
+    assert settings.auth_audience == "acme-prod"
+    assert settings.auth_jwks_url == FIREBASE_JWKS_URL
+    assert settings.customers_collection == "stripe_customers"
+    assert settings.firestore_database == "(default)"
+
+
+def test_return_origins_default_to_the_default_return_url_origin():
+    assert settings_with().allowed_return_origins == {"https://app.example.com"}
+
+
+def test_any_oidc_issuer_works_with_the_three_variables():
+    settings = settings_with(
+        GOOGLE_CLOUD_PROJECT=None,
+        AUTH_ISSUER="https://acme.eu.auth0.com/",
+        AUTH_AUDIENCE="billing",
+        AUTH_JWKS_URL="https://acme.eu.auth0.com/.well-known/jwks.json",
+    )
+    assert (settings.auth_issuer, settings.auth_audience) == (
+        "https://acme.eu.auth0.com/",
+        "billing",
+    )
+
+
+def test_no_project_and_no_issuer_is_explained():
+    message = error_for(GOOGLE_CLOUD_PROJECT=None)
+    assert "AUTH_ISSUER" in message and "GOOGLE_CLOUD_PROJECT" in message
+
+
+def test_plain_http_return_url_is_refused_outside_localhost():
+    assert "DEFAULT_RETURN_URL" in error_for(DEFAULT_RETURN_URL="http://app.example.com/billing")
+    assert settings_with(DEFAULT_RETURN_URL="http://localhost:3000/billing")
+
+
+def test_missing_default_return_url_names_the_variable():
+    assert "DEFAULT_RETURN_URL is not set" in error_for(DEFAULT_RETURN_URL=None)
+
+
+def test_origin_with_a_path_is_refused():
+    message = error_for(ALLOWED_ORIGINS="https://app.example.com/settings")
+    assert "ALLOWED_ORIGINS" in message and "scheme://host" in message
+
+
+def test_origins_are_normalised_and_split_on_commas():
+    settings = settings_with(ALLOWED_ORIGINS="https://App.Example.com, http://localhost:5173")
+    assert settings.allowed_origins == {"https://app.example.com", "http://localhost:5173"}
+
+
+def test_malformed_configuration_id_names_the_variable():
+    assert "PORTAL_CONFIGURATION_ID" in error_for(PORTAL_CONFIGURATION_ID="cfg_123")
+
+
+def test_collection_with_a_slash_is_refused():
+    assert "CUSTOMERS_COLLECTION" in error_for(CUSTOMERS_COLLECTION="a/b")
+
+
+def test_non_numeric_timeout_names_the_variable():
+    assert "STRIPE_TIMEOUT_SECONDS" in error_for(STRIPE_TIMEOUT_SECONDS="soon")
+
+
+def test_repr_never_contains_the_key():
+    settings = settings_with()
+    assert BASE["STRIPE_SECRET_KEY"] not in repr(settings)

@@ -1,0 +1,153 @@
+"""Token verification and the signing-key cache, as units (the JWKS fetch is a fake session).
+
+The same rules are shown over real HTTP against a real JWKS server in test_http_auth.py.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from billing_portal.errors import Unauthorized, Unavailable
+from billing_portal.tokens import SigningKeys, TokenVerifier, cache_lifetime
+
+ISSUER, AUDIENCE = "https://issuer.example", "billing-app"
+PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+class FakeResponse:
+    def __init__(self, body: dict, headers: dict[str, str]) -> None:
+        self._body, self.headers = body, headers
+
+    def raise_for_status(self) -> None:
+        return None
+
+    def json(self) -> dict:
+        return self._body
+
+
+class FakeSession:
+    """Serves one JWKS and counts fetches."""
+
+    def __init__(self, kid: str = "k1", cache_control: str = "public, max-age=600") -> None:
+        jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(PRIVATE.public_key()))
+        self.jwks = {"keys": [{**jwk, "kid": kid, "alg": "RS256", "use": "sig"}]}
+        self.cache_control = cache_control
+        self.calls = 0
+
+    def get(self, url: str, timeout: float) -> FakeResponse:
+        self.calls += 1
+        return FakeResponse(self.jwks, {"Cache-Control": self.cache_control})
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def token(**overrides) -> str:
+    now = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-1", "iat": now, "exp": now + 3600}
+    claims.update(overrides)
+    claims = {k: v for k, v in claims.items() if v is not None}
+    return jwt.encode(claims, PRIVATE, algorithm="RS256", headers={"kid": "k1"})
+
+
+def verifier(session: FakeSession, clock: Clock | None = None) -> TokenVerifier:
+    keys = SigningKeys("https://issuer.example/jwks", session=session, clock=clock or Clock())
+    return TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE)
+
+
+def test_valid_token_gives_the_subject():
+    assert verifier(FakeSession()).verify(f"Bearer {token()}").uid == "user-1"
+
+
+def test_email_is_kept_only_when_verified():
+    check = verifier(FakeSession())
+    assert check.verify(f"Bearer {token(email='a@b.c', email_verified=True)}").email == "a@b.c"
+    assert check.verify(f"Bearer {token(email='a@b.c', email_verified=False)}").email is None
+    assert check.verify(f"Bearer {token(email='a@b.c')}").email is None
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"iss": "https://evil.example"},
+        {"aud": "other-app"},
+        {"exp": int(time.time()) - 120},
+        {"iat": int(time.time()) + 600},
+        {"sub": None},
+        {"sub": ""},
+        {"exp": None},
+    ],
+    ids=["issuer", "audience", "expired", "future", "no-sub", "empty-sub", "no-exp"],
+)
+def test_bad_claims_are_unauthorized(claims):
+    with pytest.raises(Unauthorized):
+        verifier(FakeSession()).verify(f"Bearer {token(**claims)}")
+
+
+@pytest.mark.parametrize("header", [None, "", "Basic abc", "Bearer", "Bearer not.a.jwt"])
+def test_malformed_authorization_is_unauthorized(header):
+    with pytest.raises(Unauthorized):
+        verifier(FakeSession()).verify(header)
+
+
+def test_warm_requests_fetch_keys_once_within_max_age():
+    session, clock = FakeSession(), Clock()
+    check = verifier(session, clock)
+    for _ in range(100):
+        check.verify(f"Bearer {token()}")
+        clock.now += 5
+    assert session.calls == 1
+
+
+def test_keys_are_refetched_after_max_age():
+    session, clock = FakeSession(cache_control="max-age=60"), Clock()
+    check = verifier(session, clock)
+    check.verify(f"Bearer {token()}")
+    clock.now += 61
+    check.verify(f"Bearer {token()}")
+    assert session.calls == 2
+
+
+def test_unknown_kid_refreshes_at_most_once_per_interval():
+    session, clock = FakeSession(), Clock()
+    keys = SigningKeys("u", session=session, clock=clock, min_refresh_seconds=30)
+    keys.key_for("k1")
+    clock.now += 31
+    for _ in range(20):
+        with pytest.raises(Unauthorized):
+            keys.key_for("rotated")
+    assert session.calls == 2
+
+
+def test_unreachable_key_server_without_keys_is_503():
+    class Down:
+        def get(self, url, timeout):
+            import requests
+
+            raise requests.ConnectionError("down")
+
+    with pytest.raises(Unavailable):
+        SigningKeys("u", session=Down()).key_for("k1")
+
+
+@pytest.mark.parametrize(
+    ("header", "age", "expected"),
+    [
+        ("public, max-age=19302, must-revalidate, no-transform", None, 19302),
+        ("max-age=600", "100", 500),
+        ("no-store", None, 0),
+        (None, None, 300),
+    ],
+)
+def test_cache_lifetime_follows_cache_control(header, age, expected):
+    assert cache_lifetime(header, age, default=300) == expected
