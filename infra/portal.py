@@ -1,0 +1,179 @@
+"""The Stripe side of a stack: its Customer Portal configuration (and declared products/prices).
+
+`StripePortal` maps the portal spec onto `pulumi_stripe.PortalConfiguration` through an explicit
+Stripe provider whose key is a Pulumi secret. What pulumi-stripe cannot set is not lost: it is
+listed (`unmanaged_fields`), turned into a ready-to-run update command (`manual_update`), and the
+drift check compares the whole spec with the live configuration.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_stripe as stripe
+
+from infra.portal_settings import declared_price_ref, declared_product_ref
+from infra.portal_spec import (
+    MANAGED_BY,
+    form_encode,
+    portal_spec,
+    spec_hash,
+    substitute,
+    unmanaged_fields,
+    unmanaged_params,
+)
+from infra.settings import Settings
+
+STRIPE_API = "https://api.stripe.com/v1"
+
+
+@dataclass(frozen=True)
+class PortalArgs:
+    settings: Settings
+    api_key: pulumi.Input[str]  # the Stripe key Pulumi manages the portal with; a secret
+
+
+def configuration_args(spec: Mapping[str, Any], *, active: bool) -> dict[str, Any]:
+    """`pulumi_stripe.PortalConfiguration` arguments for the part of a spec it can manage."""
+    features = spec["features"]
+    customer = features["customer_update"]
+    cancel = features["subscription_cancel"]
+    update = features["subscription_update"]
+    reason = cancel.get("cancellation_reason")
+    return {
+        "active": active,
+        "business_profile": stripe.PortalConfigurationBusinessProfileArgs(
+            **spec.get("business_profile", {})
+        ),
+        "default_return_url": spec.get("default_return_url"),
+        "login_page": stripe.PortalConfigurationLoginPageArgs(
+            enabled=spec["login_page"]["enabled"]
+        ),
+        "metadata": dict(spec["metadata"]),
+        "features": stripe.PortalConfigurationFeaturesArgs(
+            customer_update=stripe.PortalConfigurationFeaturesCustomerUpdateArgs(
+                enabled=customer["enabled"], allowed_updates=customer.get("allowed_updates")
+            ),
+            invoice_history=stripe.PortalConfigurationFeaturesInvoiceHistoryArgs(
+                enabled=features["invoice_history"]["enabled"]
+            ),
+            payment_method_update=stripe.PortalConfigurationFeaturesPaymentMethodUpdateArgs(
+                enabled=features["payment_method_update"]["enabled"]
+            ),
+            subscription_cancel=stripe.PortalConfigurationFeaturesSubscriptionCancelArgs(
+                enabled=cancel["enabled"],
+                mode=cancel.get("mode"),
+                proration_behavior=cancel.get("proration_behavior"),
+                cancellation_reason=(
+                    stripe.PortalConfigurationFeaturesSubscriptionCancelCancellationReasonArgs(
+                        enabled=reason["enabled"], options=reason["options"]
+                    )
+                    if reason
+                    else None
+                ),
+            ),
+            subscription_updates=[
+                stripe.PortalConfigurationFeaturesSubscriptionUpdateArgs(
+                    enabled=update["enabled"],
+                    default_allowed_updates=update.get("default_allowed_updates", []),
+                    proration_behavior=update.get("proration_behavior"),
+                    products=[
+                        stripe.PortalConfigurationFeaturesSubscriptionUpdateProductArgs(
+                            product=product["product"], prices=product["prices"]
+                        )
+                        for product in update.get("products", [])
+                    ],
+                )
+            ],
+        ),
+    }
+
+
+def update_command(configuration_id: str, params: Mapping[str, Any]) -> str:
+    """A curl command that applies `params` to a configuration (key taken from the shell)."""
+    lines = [f"curl {STRIPE_API}/billing_portal/configurations/{configuration_id}"]
+    lines.append('-u "$STRIPE_ADMIN_KEY:"')
+    lines += [f"-d {shlex.quote(f'{name}={value}')}" for name, value in form_encode(params)]
+    return " \\\n  ".join(lines)
+
+
+class StripePortal(pulumi.ComponentResource):
+    """A stack's portal configuration in Stripe, with the products it declares."""
+
+    configuration_id: pulumi.Output[str]
+    product_ids: pulumi.Output[dict[str, str]]
+    manual_update: pulumi.Output[str]
+    spec_hash: str
+    unmanaged_fields: tuple[str, ...]
+
+    def __init__(
+        self, name: str, args: PortalArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("billing-portal:stripe:Portal", name, None, opts)
+        settings = args.settings
+        provider = stripe.Provider(
+            f"{name}-stripe",
+            api_key=pulumi.Output.secret(args.api_key),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        in_stripe = pulumi.ResourceOptions(parent=self, provider=provider)
+        ids = self._declare_products(name, settings, in_stripe)
+
+        spec = portal_spec(settings)
+        self.spec_hash = spec_hash(spec)
+        self.unmanaged_fields = unmanaged_fields(spec)
+        configuration = stripe.PortalConfiguration(
+            f"{name}-configuration",
+            **configuration_args(substitute(spec, ids), active=settings.portal.active),
+            opts=in_stripe,
+        )
+        self.configuration_id = configuration.id
+        self.product_ids = pulumi.Output.from_input(ids)
+        params = unmanaged_params(spec)
+        self.manual_update = pulumi.Output.all(configuration.id, self.product_ids).apply(
+            lambda values: (
+                update_command(values[0], substitute(params, values[1])) if params else ""
+            )
+        )
+        self.register_outputs(
+            {
+                "configurationId": self.configuration_id,
+                "productIds": self.product_ids,
+                "specHash": self.spec_hash,
+                "unmanagedFields": list(self.unmanaged_fields),
+            }
+        )
+
+    def _declare_products(
+        self, name: str, settings: Settings, opts: pulumi.ResourceOptions
+    ) -> dict[str, pulumi.Output[str]]:
+        ids: dict[str, pulumi.Output[str]] = {}
+        for product in settings.products:
+            metadata = {"managed-by": MANAGED_BY, "stack": settings.stack, "key": product.key}
+            created = stripe.Product(
+                f"{name}-product-{product.key}",
+                name=product.name,
+                description=product.description,
+                metadata=metadata,
+                opts=opts,
+            )
+            ids[declared_product_ref(product.key)] = created.id
+            for price in product.prices:
+                ref = declared_price_ref(product.key, price.key)
+                ids[ref] = stripe.Price(
+                    f"{name}-price-{product.key}-{price.key}",
+                    product=created.id,
+                    currency=price.currency,
+                    unit_amount=price.unit_amount,
+                    nickname=price.nickname,
+                    recurring=stripe.PriceRecurringArgs(
+                        interval=price.interval, interval_count=price.interval_count
+                    ),
+                    metadata={**metadata, "key": f"{product.key}/{price.key}"},
+                    opts=opts,
+                ).id
+        return ids

@@ -1,0 +1,210 @@
+"""The portal spec: settings → the exact Stripe API parameters of the portal configuration.
+
+`portal_spec(settings)` returns the parameter dict of `POST /v1/billing_portal/configurations`
+(nested, as the stripe SDK takes it) that a stack declares, including the fields pulumi-stripe
+cannot manage. It is pure: the Pulumi component maps it onto `pulumi_stripe.PortalConfiguration`,
+and the review tools compare it with a live configuration. Products and prices declared in config
+appear as `declared:<product>` / `declared:<product>/<price>` until `substitute` puts ids in.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from infra.portal_settings import PROJECT, Features, PlanProduct
+from infra.settings import Settings
+
+MANAGED_BY = f"pulumi/{PROJECT}"
+
+# Parameters pulumi-stripe 0.0.28 (a bridge of an archived Terraform provider) cannot set.
+UNMANAGED_PATHS: tuple[str, ...] = (
+    "name",
+    "features.payment_method_update.payment_method_configuration",
+    "features.subscription_pause",
+    "features.subscription_update.billing_cycle_anchor",
+    "features.subscription_update.products[].adjustable_quantity",
+    "features.subscription_update.schedule_at_period_end",
+    "features.subscription_update.trial_update_behavior",
+)
+
+
+def canonical_json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def spec_hash(spec: Mapping[str, Any]) -> str:
+    """sha256 (first 16 hex digits) of the canonical JSON of a spec, its metadata left out."""
+    body = {key: value for key, value in spec.items() if key != "metadata"}
+    return hashlib.sha256(canonical_json(body).encode()).hexdigest()[:16]
+
+
+def portal_spec(settings: Settings) -> dict[str, Any]:
+    """The `POST /v1/billing_portal/configurations` parameters this stack declares."""
+    portal = settings.portal
+    profile = portal.business_profile
+    spec: dict[str, Any] = {}
+    if portal.name:
+        spec["name"] = portal.name
+    business_profile = {
+        "headline": profile.headline,
+        "privacy_policy_url": profile.privacy_policy_url,
+        "terms_of_service_url": profile.terms_of_service_url,
+    }
+    spec["business_profile"] = {k: v for k, v in business_profile.items() if v is not None}
+    spec["default_return_url"] = settings.default_return_url
+    spec["features"] = _features(portal.features)
+    spec["login_page"] = {"enabled": portal.login_page}
+    spec["metadata"] = {
+        "managed-by": MANAGED_BY,
+        "stack": settings.stack,
+        "spec-hash": spec_hash(spec),
+    }
+    return spec
+
+
+def _features(features: Features) -> dict[str, Any]:
+    customer = features.customer_update
+    payment = features.payment_method_update
+    cancel = features.subscription_cancel
+    update = features.subscription_update
+    result: dict[str, Any] = {}
+
+    result["customer_update"] = {"enabled": customer.enabled}
+    if customer.enabled:
+        result["customer_update"]["allowed_updates"] = list(customer.allowed_updates)
+
+    result["invoice_history"] = {"enabled": features.invoice_history}
+
+    result["payment_method_update"] = {"enabled": payment.enabled}
+    if payment.enabled and payment.payment_method_configuration:
+        result["payment_method_update"]["payment_method_configuration"] = (
+            payment.payment_method_configuration
+        )
+
+    result["subscription_cancel"] = {"enabled": cancel.enabled}
+    if cancel.enabled:
+        result["subscription_cancel"].update(
+            mode=cancel.mode,
+            proration_behavior=cancel.proration_behavior,
+            cancellation_reason={
+                "enabled": cancel.cancellation_reasons.enabled,
+                "options": list(cancel.cancellation_reasons.options),
+            },
+        )
+
+    if features.subscription_pause is not None:
+        result["subscription_pause"] = {"enabled": features.subscription_pause}
+
+    result["subscription_update"] = {"enabled": update.enabled}
+    if update.enabled:
+        result["subscription_update"].update(
+            default_allowed_updates=list(update.default_allowed_updates),
+            proration_behavior=update.proration_behavior,
+            products=[_plan_product(product) for product in update.products],
+        )
+        if update.billing_cycle_anchor:
+            result["subscription_update"]["billing_cycle_anchor"] = update.billing_cycle_anchor
+        if update.trial_update_behavior:
+            result["subscription_update"]["trial_update_behavior"] = update.trial_update_behavior
+        if update.schedule_at_period_end:
+            result["subscription_update"]["schedule_at_period_end"] = {
+                "conditions": [{"type": kind} for kind in update.schedule_at_period_end]
+            }
+    return result
+
+
+def _plan_product(product: PlanProduct) -> dict[str, Any]:
+    entry: dict[str, Any] = {"product": product.product, "prices": list(product.prices)}
+    quantity = product.adjustable_quantity
+    if quantity is not None:
+        entry["adjustable_quantity"] = {"enabled": quantity.enabled, "minimum": quantity.minimum}
+        if quantity.maximum is not None:
+            entry["adjustable_quantity"]["maximum"] = quantity.maximum
+    return entry
+
+
+# ---------------------------------------------------------------------------- spec utilities
+
+
+def spec_paths(value: Any, prefix: str = "") -> Iterator[str]:
+    """Every parameter path in a spec, list items of objects written `[]` as in Stripe's schema."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            yield path
+            if prefix == "" and key == "metadata":
+                continue  # metadata keys are free-form, not parameters
+            yield from spec_paths(item, path)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping):
+                yield from spec_paths(item, f"{prefix}[]")
+
+
+def unmanaged_fields(spec: Mapping[str, Any]) -> tuple[str, ...]:
+    """The parameters this spec declares that pulumi-stripe cannot set (paths as in the schema)."""
+    present = set(spec_paths(spec))
+    return tuple(path for path in UNMANAGED_PATHS if path in present)
+
+
+def unmanaged_params(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """The parameters of an update call that sets what pulumi-stripe cannot (empty: nothing)."""
+    features = spec.get("features", {})
+    params: dict[str, Any] = {}
+    if "name" in spec:
+        params["name"] = spec["name"]
+    payment = features.get("payment_method_update", {})
+    if "payment_method_configuration" in payment:
+        params.setdefault("features", {})["payment_method_update"] = dict(payment)
+    if "subscription_pause" in features:
+        params.setdefault("features", {})["subscription_pause"] = dict(
+            features["subscription_pause"]
+        )
+    update = features.get("subscription_update", {})
+    extra = {
+        key: copy.deepcopy(update[key])
+        for key in ("billing_cycle_anchor", "schedule_at_period_end", "trial_update_behavior")
+        if key in update
+    }
+    if any("adjustable_quantity" in product for product in update.get("products", [])):
+        extra["products"] = copy.deepcopy(update["products"])  # Stripe replaces the whole list
+    if extra:
+        params.setdefault("features", {})["subscription_update"] = extra
+    return params
+
+
+def substitute(value: Any, ids: Mapping[str, Any]) -> Any:
+    """A copy of a spec with every `declared:` reference replaced by its id from `ids`."""
+    if isinstance(value, Mapping):
+        return {key: substitute(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute(item, ids) for item in value]
+    if isinstance(value, str) and value in ids:
+        return ids[value]
+    return value
+
+
+def form_encode(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
+    """Stripe's form encoding of nested parameters: `a[b][0][c]=v`, booleans as true/false."""
+    pairs: list[tuple[str, str]] = []
+    for key, value in params.items():
+        name = f"{prefix}[{key}]" if prefix else str(key)
+        pairs += _encode_value(name, value)
+    return pairs
+
+
+def _encode_value(name: str, value: Any) -> list[tuple[str, str]]:
+    if isinstance(value, Mapping):
+        return form_encode(value, name)
+    if isinstance(value, list):
+        pairs: list[tuple[str, str]] = []
+        for index, item in enumerate(value):
+            pairs += _encode_value(f"{name}[{index}]", item)
+        return pairs
+    if isinstance(value, bool):
+        return [(name, "true" if value else "false")]
+    return [(name, str(value))]

@@ -1,0 +1,49 @@
+"""The whole stack, composed: settings → Stripe portal → function source → Google Cloud service."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pulumi
+
+from infra.archive import build_archive
+from infra.portal import PortalArgs, StripePortal
+from infra.service import PortalService, ServiceArgs
+from infra.settings import Settings
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+FUNCTION_DIR = REPO_ROOT / "function"
+BUILD_DIR = REPO_ROOT / "build"
+
+
+def build(
+    settings: Settings, *, function_dir: Path = FUNCTION_DIR, build_dir: Path = BUILD_DIR
+) -> dict[str, pulumi.Input]:
+    """Declare every resource of the stack; returns the stack outputs."""
+    if settings.stripe_secret_key is None or settings.stripe_secret_key.value is None:
+        raise ValueError("the Pulumi program needs the stack's decrypted stripeSecretKey")
+    management_key = settings.stripe_management_key
+    portal = StripePortal("portal", PortalArgs(settings, api_key=management_key.value))
+    source = build_archive(function_dir, build_dir)
+    service = PortalService(
+        "service",
+        ServiceArgs(
+            settings,
+            source=source,
+            portal_configuration_id=portal.configuration_id,
+            stripe_secret_key=pulumi.Output.secret(settings.stripe_secret_key.value),
+        ),
+    )
+    return {
+        "functionUrl": service.url,
+        "portalConfigurationId": portal.configuration_id,
+        "serviceAccountEmail": service.service_account_email,
+        "customersCollection": settings.customers_collection,
+        "firestoreDatabase": settings.firestore.database,
+        "functionSourceObject": service.source_object,
+        "portalSpecHash": portal.spec_hash,
+        "portalUnmanagedFields": list(portal.unmanaged_fields),
+        "portalManualUpdate": portal.manual_update,
+        "stripeProductIds": portal.product_ids,
+        "production": settings.production,
+    }

@@ -1,0 +1,469 @@
+"""Stack settings: one typed, frozen, validated object, read from a stack's config.
+
+`parse_settings(stack, config)` is a pure function over plain config values, keyed as in a
+`Pulumi.<stack>.yaml` file (`billing-portal:region`, `gcp:project`, ...). The Pulumi program feeds
+it the engine's config (`infra.stack_config`); the review tools feed it a stack file read with
+`load_stack_file`, with no Pulumi engine. Every mistake is reported at once, as a `SettingsError`
+whose lines each name the full config key and the fix.
+
+Config keys are declared in `CONFIG_KEYS` (and, identically, in Pulumi.yaml's `config:` schema).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+
+import yaml
+
+from infra.portal_settings import (
+    PROJECT,
+    DeclaredProduct,
+    PortalSettings,
+    read_portal,
+    read_products,
+)
+from infra.reader import Problems, Section, SettingsError, SettingsProblem, config_set
+from infra.urls import origin_of, read_origins, read_url
+
+__all__ = [
+    "CONFIG_KEYS",
+    "PROJECT",
+    "Settings",
+    "SettingsError",
+    "SettingsProblem",
+    "load_stack_file",
+    "parse_settings",
+]
+
+FIREBASE_ISSUER_PREFIX = "https://securetoken.google.com/"
+FIREBASE_JWKS_URL = (
+    "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
+)
+_REQUIRED = object()
+
+
+@dataclass(frozen=True)
+class ConfigKey:
+    """A project config key as declared in Pulumi.yaml (type "object" = structured, untyped)."""
+
+    name: str
+    type: str
+    description: str
+    default: Any = _REQUIRED
+    secret: bool = False
+
+    @property
+    def required(self) -> bool:
+        return self.default is _REQUIRED
+
+
+CONFIG_KEYS: tuple[ConfigKey, ...] = (
+    ConfigKey(
+        "production",
+        "boolean",
+        "Marks a production stack: live Stripe keys allowed, localhost refused, terms-of-service "
+        "and privacy URLs required.",
+        False,
+    ),
+    ConfigKey("region", "string", "Google Cloud region of the function and bucket.", "us-central1"),
+    ConfigKey(
+        "stripeSecretKey",
+        "string",
+        "Stripe key the function uses (a restricted key rk_… is recommended). Set with "
+        "`pulumi config set --secret stripeSecretKey <key>`; it reaches the function only "
+        "through Secret Manager.",
+        secret=True,
+    ),
+    ConfigKey(
+        "stripeAdminKey",
+        "string",
+        "Optional Stripe key Pulumi uses to manage the portal configuration and declared "
+        "products (needs write access to them). Empty: stripeSecretKey. Set with --secret.",
+        "",
+    ),
+    ConfigKey(
+        "defaultReturnUrl",
+        "string",
+        "Where the portal returns to when a caller names no return URL (https).",
+    ),
+    ConfigKey(
+        "allowedReturnOrigins",
+        "array",
+        "Origins a caller's return_url may point to. Empty: the origin of defaultReturnUrl.",
+        [],
+    ),
+    ConfigKey(
+        "allowedOrigins",
+        "array",
+        "Browser origins allowed by CORS. Empty: the origin of defaultReturnUrl.",
+        [],
+    ),
+    ConfigKey(
+        "auth",
+        "object",
+        "Token verification {issuer, audience, jwksUrl}. Empty: Firebase Auth of gcp:project.",
+        {},
+    ),
+    ConfigKey(
+        "firestore",
+        "object",
+        "Firestore database {database: '(default)', create: false, location: <region>}.",
+        {},
+    ),
+    ConfigKey(
+        "customersCollection",
+        "string",
+        "Firestore collection of the user id → Stripe customer mapping.",
+        "stripe_customers",
+    ),
+    ConfigKey(
+        "function",
+        "object",
+        "Function sizing {name, minInstances: 0, maxInstances: 10, memory: 256Mi, cpu, "
+        "timeoutSeconds: 30, concurrency: 1}.",
+        {},
+    ),
+    ConfigKey(
+        "publicInvoker",
+        "boolean",
+        "Let anyone invoke the function URL (browsers call it; the function verifies the "
+        "caller's ID token itself). false: only principals you grant roles/run.invoker.",
+        True,
+    ),
+    ConfigKey("labels", "object", "Extra labels on the Google Cloud resources.", {}),
+    ConfigKey(
+        "portal",
+        "object",
+        "The Stripe Customer Portal configuration: name, active, loginPage, businessProfile, "
+        "features (see docs/deploy.md).",
+        {},
+    ),
+    ConfigKey(
+        "products",
+        "object",
+        "Products and prices to create in Stripe, by name, for plan switching (see "
+        "docs/deploy.md). Empty: reference existing ones by id.",
+        {},
+    ),
+)
+_DEFAULTS = {key.name: key.default for key in CONFIG_KEYS if not key.required}
+
+
+# ---------------------------------------------------------------------------- the settings object
+
+
+@dataclass(frozen=True, repr=False)
+class SecretValue:
+    """A secret config value. `value` is None when it is encrypted in a stack file read offline."""
+
+    value: str | None
+
+    def __repr__(self) -> str:
+        return "SecretValue(<encrypted>)" if self.value is None else "SecretValue(<hidden>)"
+
+    __str__ = __repr__
+
+    @property
+    def live(self) -> bool:
+        return bool(self.value) and self.value.startswith(("sk_live_", "rk_live_"))
+
+
+@dataclass(frozen=True)
+class AuthSettings:
+    issuer: str
+    audience: str
+    jwks_url: str
+
+
+@dataclass(frozen=True)
+class FirestoreSettings:
+    database: str = "(default)"
+    create: bool = False
+    location: str = ""
+
+
+@dataclass(frozen=True)
+class FunctionSettings:
+    name: str
+    service_account_id: str
+    min_instances: int = 0
+    max_instances: int = 10
+    memory: str = "256Mi"
+    cpu: str | None = None
+    timeout_seconds: int = 30
+    concurrency: int = 1
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything one stack (environment) declares, validated."""
+
+    stack: str
+    gcp_project: str
+    region: str
+    production: bool
+    stripe_secret_key: SecretValue | None
+    stripe_admin_key: SecretValue | None
+    default_return_url: str
+    allowed_return_origins: tuple[str, ...]
+    allowed_origins: tuple[str, ...]
+    auth: AuthSettings
+    firestore: FirestoreSettings
+    customers_collection: str
+    function: FunctionSettings
+    public_invoker: bool
+    labels: Mapping[str, str]
+    portal: PortalSettings
+    products: tuple[DeclaredProduct, ...]
+
+    @property
+    def stripe_management_key(self) -> SecretValue | None:
+        """The key Pulumi manages Stripe objects with: stripeAdminKey, else stripeSecretKey."""
+        return self.stripe_admin_key or self.stripe_secret_key
+
+
+# ---------------------------------------------------------------------------- reading
+
+
+def load_stack_file(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """(stack name, config values) of a `Pulumi.<stack>.yaml` file; secrets stay encrypted."""
+    path = Path(path)
+    match = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", path.name)
+    if not match:
+        raise ValueError(f"{path.name} is not named like a stack file (Pulumi.<stack>.yaml)")
+    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return match.group(1), dict(document.get("config") or {})
+
+
+def parse_settings(
+    stack: str, config: Mapping[str, Any], *, secrets_required: bool = True
+) -> Settings:
+    """Read and validate a stack's config (keys as in its stack file) into `Settings`.
+
+    Secret values are `SecretValue`s (the Pulumi adapter), `{"secure": ...}` mappings (a stack
+    file read offline: encrypted, value unknown) or absent; a plain string for a secret key is
+    refused. `secrets_required=False` lets offline tools read a stack whose secrets are not set.
+    Raises `SettingsError` listing every problem.
+    """
+    problems = Problems()
+    own, gcp_project_value = _split_namespaces(config)
+    top = Section(problems, f"{PROJECT}:", own, label=PROJECT, top=True)
+
+    production = top.boolean("production", _DEFAULTS["production"])
+    gcp_project = _gcp_project(problems, gcp_project_value)
+    region = _region(top)
+    secret_key = _secret(top, "stripeSecretKey", production, required=secrets_required)
+    admin_key = _secret(top, "stripeAdminKey", production, required=False)
+    default_return_url = read_url(top, "defaultReturnUrl", production, required=True) or ""
+    fallback_origin = (origin_of(default_return_url),) if default_return_url else ()
+    return_origins = read_origins(top, "allowedReturnOrigins", production) or fallback_origin
+    allowed_origins = read_origins(top, "allowedOrigins", production) or fallback_origin
+    auth = _auth(top.section("auth"), gcp_project)
+    firestore = _firestore(top.section("firestore"), region)
+    collection = _collection(top)
+    function = _function(top.section("function"), stack)
+    public_invoker = top.boolean("publicInvoker", _DEFAULTS["publicInvoker"])
+    labels = _labels(top.section("labels"), stack)
+    products = read_products(top.section("products"))
+    portal = read_portal(top.section("portal"), production, {p.key: p for p in products})
+    top.finish()
+    problems.raise_if_any(stack)
+
+    return Settings(
+        stack=stack,
+        gcp_project=gcp_project,
+        region=region,
+        production=production,
+        stripe_secret_key=secret_key,
+        stripe_admin_key=admin_key,
+        default_return_url=default_return_url,
+        allowed_return_origins=return_origins,
+        allowed_origins=allowed_origins,
+        auth=auth,
+        firestore=firestore,
+        customers_collection=collection,
+        function=function,
+        public_invoker=public_invoker,
+        labels=labels,
+        portal=portal,
+        products=products,
+    )
+
+
+def _split_namespaces(config: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
+    own: dict[str, Any] = {}
+    for key, value in config.items():
+        namespace, _, name = key.rpartition(":")
+        if namespace in ("", PROJECT):
+            own[name] = value
+    return own, config.get("gcp:project")
+
+
+def _gcp_project(problems: Problems, value: Any) -> str:
+    if not value:
+        problems.add("gcp:project", "is not set", config_set("gcp:project", "<your-project-id>"))
+        return ""
+    if not isinstance(value, str) or not re.fullmatch(r"[a-z][a-z0-9-]{4,28}[a-z0-9]", value):
+        problems.add(
+            "gcp:project",
+            f"{value!r} is not a Google Cloud project id",
+            "use the project id (6-30 lowercase letters, digits, hyphens), not its name or number",
+        )
+        return ""
+    return value
+
+
+def _region(top: Section) -> str:
+    region = top.string("region", _DEFAULTS["region"]) or ""
+    if not re.fullmatch(r"[a-z]+-[a-z]+[0-9]+", region):
+        top.add(
+            "region",
+            f"{region!r} is not a Google Cloud region",
+            config_set("region", "us-central1"),
+        )
+    return region
+
+
+def _secret(top: Section, name: str, production: bool, *, required: bool) -> SecretValue | None:
+    value = top.raw(name)
+    fix = config_set(name, "rk_test_…", secret=True)
+    if value is None or value == "":
+        if required:
+            top.add(name, "is not set", fix + " (a restricted key is recommended)")
+        return None
+    if isinstance(value, Mapping) and "secure" in value:
+        return SecretValue(None)  # encrypted in a stack file read offline
+    if not isinstance(value, SecretValue):
+        top.add(
+            name,
+            "is stored in plain text, so it would be readable in the stack file and state",
+            f"`pulumi config rm {name}`, then {fix}",
+        )
+        return None
+    if not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9_]+", value.value or ""):
+        hint = " (that is a publishable key)" if (value.value or "").startswith("pk_") else ""
+        top.add(
+            name,
+            f"is not a Stripe secret or restricted key{hint}",
+            f"{fix} with a key starting sk_test_/rk_test_ (or sk_live_/rk_live_ in production)",
+        )
+        return None
+    if value.live and not production:
+        top.add(
+            name,
+            "is a live-mode key, but this stack is not marked production",
+            f"use a test-mode key ({fix}), or mark the stack production with "
+            + config_set("production", "true"),
+        )
+        return None
+    return value
+
+
+def _auth(section: Section, gcp_project: str) -> AuthSettings:
+    issuer = read_url(section, "issuer", production=True, local_ok=False)
+    audience = section.string("audience")
+    jwks_url = read_url(section, "jwksUrl", production=True, local_ok=False)
+    section.finish()
+    return AuthSettings(
+        issuer=issuer or f"{FIREBASE_ISSUER_PREFIX}{gcp_project}",
+        audience=audience or gcp_project,
+        jwks_url=jwks_url or FIREBASE_JWKS_URL,
+    )
+
+
+def _firestore(section: Section, region: str) -> FirestoreSettings:
+    database = section.string("database", "(default)") or "(default)"
+    if database != "(default)" and not re.fullmatch(r"[a-z][a-z0-9-]{2,61}[a-z0-9]", database):
+        section.add(
+            "database",
+            f"{database!r} is not a Firestore database id",
+            "use (default) or 4-63 lowercase letters, digits and hyphens, starting with a letter",
+        )
+    create = section.boolean("create", False)
+    location = section.string("location", region) or region
+    section.finish()
+    return FirestoreSettings(database=database, create=create, location=location)
+
+
+def _collection(top: Section) -> str:
+    name = top.string("customersCollection", _DEFAULTS["customersCollection"]) or ""
+    if not name or "/" in name or name in (".", "..") or re.fullmatch(r"__.*__", name):
+        top.add(
+            "customersCollection",
+            f"{name!r} is not a Firestore collection id",
+            "use a plain name such as stripe_customers (no '/', not __x__)",
+        )
+    return name
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"-+", "-", re.sub(r"[^a-z0-9-]", "-", text.lower())).strip("-")
+
+
+def _function(section: Section, stack: str) -> FunctionSettings:
+    name = section.string("name") or _slug(f"billing-portal-{stack}")[:63].rstrip("-")
+    if not re.fullmatch(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?", name):
+        section.add(
+            "name",
+            f"{name!r} is not a valid function name",
+            "use up to 63 lowercase letters, digits and hyphens, starting with a letter",
+        )
+    account = name[:30].rstrip("-")
+    if len(account) < 6:
+        account = f"{account}-runtime"[:30]
+    minimum = section.integer("minInstances", 0, minimum=0, maximum=1000)
+    maximum = section.integer("maxInstances", 10, minimum=1, maximum=1000)
+    if minimum > maximum:
+        section.add(
+            "maxInstances", f"{maximum} is below minInstances ({minimum})", "raise maxInstances"
+        )
+    memory = section.string("memory", "256Mi") or "256Mi"
+    if not re.fullmatch(r"[1-9][0-9]*(Mi|Gi|M|G)", memory):
+        section.add("memory", f"{memory!r} is not a memory size", "write it like 256Mi or 1Gi")
+    cpu = section.string("cpu")
+    if cpu is not None and not re.fullmatch(r"[0-9]+(\.[0-9]+)?", cpu):
+        section.add("cpu", f"{cpu!r} is not a number of CPUs", "write it like 1 or 0.583")
+        cpu = None
+    timeout = section.integer("timeoutSeconds", 30, minimum=1, maximum=3600)
+    concurrency = section.integer("concurrency", 1, minimum=1, maximum=1000)
+    if concurrency > 1 and (cpu is None or float(cpu) < 1):
+        section.add(
+            "concurrency",
+            f"is {concurrency}, but Cloud Functions serves concurrent requests only with 1 CPU "
+            "or more",
+            config_set("function.cpu", "1", path=True) + " or set concurrency to 1",
+        )
+    section.finish()
+    return FunctionSettings(
+        name=name,
+        service_account_id=account,
+        min_instances=minimum,
+        max_instances=maximum,
+        memory=memory,
+        cpu=cpu,
+        timeout_seconds=timeout,
+        concurrency=concurrency,
+    )
+
+
+def _labels(section: Section, stack: str) -> Mapping[str, str]:
+    labels = {"app": PROJECT, "stack": _slug(stack)[:63], "managed-by": "pulumi"}
+    for name in sorted(section.data):
+        value = section.string(name, "") or ""
+        if not re.fullmatch(r"[a-z][a-z0-9_-]{0,62}", name):
+            section.add(name, "is not a valid label key", "use lowercase letters, digits, _ and -")
+        elif not re.fullmatch(r"[a-z0-9_-]{0,63}", value):
+            section.add(
+                name,
+                f"{value!r} is not a valid label value",
+                "use up to 63 lowercase letters, digits, _ and -",
+            )
+        else:
+            labels[name] = value
+    section.finish()
+    return MappingProxyType(labels)

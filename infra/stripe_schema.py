@@ -1,0 +1,51 @@
+"""Stripe's request-parameter schema for the portal endpoints, loaded once from the repo copy.
+
+`schema/billing-portal-api.json` is a flattened copy of the stripe Python SDK's typed request
+parameters (one row per dotted parameter path, `[]` marking list items). Settings validation takes
+its enum values from here, so an allowed value is whatever Stripe's current API accepts, and the
+tests check that every parameter the portal spec can produce is a real parameter.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+from typing import Any
+
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "billing-portal-api.json"
+
+CREATE_CONFIGURATION = "POST /v1/billing_portal/configurations"
+UPDATE_CONFIGURATION = "POST /v1/billing_portal/configurations/{configuration}"
+
+
+@functools.cache
+def _schema() -> dict[str, Any]:
+    with SCHEMA_PATH.open(encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def api_version() -> str:
+    """The Stripe API version the schema copy describes."""
+    return _schema()["api_version"]
+
+
+def _rows(endpoint: str) -> dict[str, dict[str, Any]]:
+    try:
+        rows = _schema()["requests"][endpoint]
+    except KeyError:
+        raise KeyError(f"endpoint {endpoint!r} is not in {SCHEMA_PATH.name}") from None
+    return {row["p"]: row for row in rows}
+
+
+def request_paths(endpoint: str = CREATE_CONFIGURATION) -> frozenset[str]:
+    """Every parameter path an endpoint accepts, like `features.subscription_update.enabled`."""
+    return frozenset(_rows(endpoint))
+
+
+def enum_values(path: str, endpoint: str = CREATE_CONFIGURATION) -> tuple[str, ...]:
+    """The allowed values of an enum parameter (or of a list-of-enum parameter's items)."""
+    row = _rows(endpoint).get(path)
+    if row is None or not row.get("enum"):
+        raise KeyError(f"{path!r} is not an enum parameter of {endpoint}")
+    return tuple(row["enum"])

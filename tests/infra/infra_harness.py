@@ -1,0 +1,210 @@
+"""Test harness: the Pulumi program under mocks, and small configs for the settings tests.
+
+`run_program` feeds a stack's config to the program exactly as the engine does (Pulumi.yaml
+defaults applied, every value as text, secret keys flagged), runs it against Pulumi's mock
+monitor and records every resource registration: type, name, parent, provider and real inputs
+(secrets still wrapped, so tests can tell they are secret).
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import yaml
+from pulumi.runtime import mocks as pulumi_mocks
+from pulumi.runtime import rpc
+from pulumi.runtime import settings as pulumi_settings
+
+from infra.program import build
+from infra.settings import SecretValue
+from infra.stack_config import load_settings
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT_FILE = REPO / "Pulumi.yaml"
+FUNCTION_KEY = "rk_test_FunctionKey0000000000000000001"
+ADMIN_KEY = "sk_test_AdminKey00000000000000000000002"
+PORTAL_CONFIGURATION_ID = "bpc_1MockPortalConfiguration"
+
+
+@dataclass
+class Registration:
+    type: str
+    name: str
+    parent: str
+    provider: str
+    inputs: dict[str, Any]
+
+    @property
+    def parent_name(self) -> str:
+        return self.parent.rsplit("::", 1)[-1] if self.parent else ""
+
+    def plain(self, *path: str) -> Any:
+        """An input by path, secrets unwrapped."""
+        value: Any = self.inputs
+        for key in path:
+            value = rpc.unwrap_rpc_secret(value)[key]
+        return rpc.unwrap_rpc_secret(value)
+
+
+@dataclass
+class ProgramRun:
+    stack: str
+    registrations: list[Registration]
+    outputs: dict[str, Any]
+    build_dir: Path
+    config: dict[str, str] = field(default_factory=dict)
+
+    def all(self, type_: str) -> list[Registration]:
+        return [r for r in self.registrations if r.type == type_]
+
+    def one(self, type_: str) -> Registration:
+        found = self.all(type_)
+        assert len(found) == 1, f"expected one {type_}, found {[r.name for r in found]}"
+        return found[0]
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Returns what a provider would compute: ids, emails, URLs, versions."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        outputs = dict(inputs)
+        resource_id = f"{args.name}-id"
+        if args.typ == "gcp:serviceaccount/account:Account":
+            outputs["email"] = f"{inputs['accountId']}@{inputs['project']}.iam.gserviceaccount.com"
+        elif args.typ == "gcp:cloudfunctionsv2/function:Function":
+            outputs["url"] = f"https://{inputs['name']}-mock-{inputs['location']}.a.run.app"
+        elif args.typ == "gcp:secretmanager/secret:Secret":
+            resource_id = f"projects/{inputs['project']}/secrets/{inputs['secretId']}"
+        elif args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
+            outputs["version"] = "1"
+        elif args.typ == "gcp:storage/bucket:Bucket":
+            outputs["name"] = f"{args.name}-7d1e2f3"
+        elif args.typ == "stripe:index/portalConfiguration:PortalConfiguration":
+            resource_id = PORTAL_CONFIGURATION_ID
+        elif args.typ == "stripe:index/product:Product":
+            resource_id = f"prod_mock_{args.name.rsplit('-', 1)[-1]}"
+        elif args.typ == "stripe:index/price:Price":
+            resource_id = f"price_mock_{args.name.split('price-', 1)[-1]}"
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
+        return {}, None
+
+
+class RecordingMonitor(pulumi_mocks.MockMonitor):
+    def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
+        super().__init__(mocks)
+        self.registrations: list[Registration] = []
+
+    def RegisterResource(self, request):
+        if request.type != "pulumi:pulumi:Stack":
+            self.registrations.append(
+                Registration(
+                    type=request.type,
+                    name=request.name,
+                    parent=request.parent,
+                    provider=request.provider,
+                    inputs=rpc.deserialize_properties(request.object),
+                )
+            )
+        return super().RegisterResource(request)
+
+
+def _as_engine_text(value: Any) -> str:
+    # How the Pulumi CLI hands config to a program: strings; objects and lists as JSON text.
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value)
+    return str(value)
+
+
+def engine_config(
+    stack_config: Mapping[str, Any], secrets: Mapping[str, str]
+) -> tuple[dict[str, str], list[str]]:
+    """A stack's config as the engine passes it: Pulumi.yaml defaults applied, all text."""
+    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"]
+    values: dict[str, Any] = {
+        f"billing-portal:{name}": spec["default"]
+        for name, spec in declared.items()
+        if "default" in spec
+    }
+    values.update(stack_config)
+    values.update(secrets)
+    return {key: _as_engine_text(value) for key, value in values.items()}, sorted(secrets)
+
+
+def load_stack(stack: str) -> dict[str, Any]:
+    return dict(yaml.safe_load((REPO / f"Pulumi.{stack}.yaml").read_text())["config"])
+
+
+def default_secrets() -> dict[str, str]:
+    return {"billing-portal:stripeSecretKey": FUNCTION_KEY}
+
+
+def run_program(
+    stack: str,
+    stack_config: Mapping[str, Any],
+    build_dir: Path,
+    secrets: Mapping[str, str] | None = None,
+) -> ProgramRun:
+    """Run the whole program (engine config → load_settings → build) under mocks."""
+    config, secret_keys = engine_config(
+        stack_config, default_secrets() if secrets is None else secrets
+    )
+    mocks = RecordingMocks()
+    monitor = RecordingMonitor(mocks)
+    pulumi_settings.set_root_resource(None)  # a fresh root stack resource for this run
+    pulumi.runtime.set_mocks(
+        mocks, project="billing-portal", stack=stack, preview=False, monitor=monitor
+    )
+    pulumi.runtime.set_all_config(config, secret_keys)
+    outputs: dict[str, Any] = {}
+
+    @pulumi.runtime.test
+    def program():
+        stack_outputs = build(load_settings(), build_dir=build_dir)
+        return pulumi.Output.from_input(stack_outputs).apply(outputs.update)
+
+    with warnings.catch_warnings():
+        # pulumi_gcp's lazy loader deprecates one of its own misspelled module names
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi_gcp\.")
+        program()
+    return ProgramRun(stack, monitor.registrations, outputs, build_dir, config)
+
+
+def minimal_config(**project_values: Any) -> dict[str, Any]:
+    """The smallest valid dev config as a stack file holds it, plus `project_values`."""
+    config: dict[str, Any] = {
+        "gcp:project": "acme-billing-dev",
+        "billing-portal:stripeSecretKey": SecretValue(FUNCTION_KEY),
+        "billing-portal:defaultReturnUrl": "https://app.example.com/account",
+    }
+    config.update({f"billing-portal:{key}": value for key, value in project_values.items()})
+    return config
+
+
+def portal(**features: Any) -> dict[str, Any]:
+    """A `portal` config value with the given features."""
+    return {"features": features}
+
+
+def walk_strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key, item in value.items():
+            yield str(key)
+            yield from walk_strings(item)
+    elif isinstance(value, (list, tuple)):
+        for item in value:
+            yield from walk_strings(item)
+    elif value is not None:
+        yield str(value)

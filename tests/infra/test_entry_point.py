@@ -1,0 +1,81 @@
+"""`infra/__main__.py` runs the way the Pulumi engine runs it: from infra/, as `__main__`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+
+from infra_harness import REPO, default_secrets, engine_config, load_stack
+
+# What pulumi-language-python-exec does, with Pulumi's mocks instead of an engine. The repo root is
+# deliberately not importable here: the program has to find its own package.
+BOOTSTRAP = textwrap.dedent(
+    """
+    import json, os, runpy, sys
+    import pulumi
+    from pulumi.runtime.settings import get_root_resource
+
+    class Mocks(pulumi.runtime.Mocks):
+        def new_resource(self, args):
+            outputs = dict(args.inputs)
+            if args.typ == "gcp:serviceaccount/account:Account":
+                outputs["email"] = "billing-portal-dev@acme-billing-dev.iam.gserviceaccount.com"
+            if args.typ == "gcp:cloudfunctionsv2/function:Function":
+                outputs["url"] = "https://billing-portal-dev.example.run.app"
+            if args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
+                outputs["version"] = "1"
+            return args.name + "-id", outputs
+
+        def call(self, args):
+            return {}, None
+
+    pulumi.runtime.set_mocks(Mocks(), project="billing-portal", stack="dev", preview=False)
+    pulumi.runtime.set_all_config(
+        json.loads(os.environ["TEST_CONFIG"]), json.loads(os.environ["TEST_SECRET_KEYS"])
+    )
+    assert not any(os.path.abspath(p or ".") == os.environ["TEST_REPO"] for p in sys.path)
+
+    @pulumi.runtime.test
+    def program():
+        runpy.run_path(os.getcwd(), run_name="__main__")
+        outputs = get_root_resource().outputs
+        return pulumi.Output.from_input(outputs).apply(lambda o: print(json.dumps(o)))
+
+    program()
+    """
+)
+
+
+def test_the_entry_point_exports_the_stack_outputs_when_run_from_infra(tmp_path):
+    config, secret_keys = engine_config(load_stack("dev"), default_secrets())
+    script = tmp_path / "bootstrap.py"
+    script.write_text(BOOTSTRAP)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key != "PYTHONPATH" and not key.startswith("PULUMI_")
+    }
+    env |= {
+        "TEST_CONFIG": json.dumps(config),
+        "TEST_SECRET_KEYS": json.dumps(secret_keys),
+        "TEST_REPO": str(REPO),
+        "PYTHONWARNINGS": "ignore::DeprecationWarning",
+    }
+    result = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=REPO / "infra",
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    outputs = json.loads(result.stdout.strip().splitlines()[-1])
+    assert outputs["functionUrl"] == "https://billing-portal-dev.example.run.app"
+    assert outputs["portalConfigurationId"] == "portal-configuration-id"
+    assert outputs["serviceAccountEmail"].startswith("billing-portal-dev@")
+    assert outputs["customersCollection"] == "stripe_customers"

@@ -1,0 +1,189 @@
+"""Reading settings: the stack files, the defaults, and Pulumi.yaml's declaration of every key."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+import yaml
+from infra_harness import FUNCTION_KEY, PROJECT_FILE, REPO, engine_config, minimal_config
+
+from infra.settings import (
+    CONFIG_KEYS,
+    FIREBASE_JWKS_URL,
+    SecretValue,
+    load_stack_file,
+    parse_settings,
+)
+from infra.stack_config import engine_config as adapter_config
+from infra.urls import is_local_host
+
+STACK_FILES = sorted(REPO.glob("Pulumi.*.yaml"))
+
+
+def stack_settings(path):
+    stack, config = load_stack_file(path)
+    return parse_settings(stack, config, secrets_required=False)
+
+
+# ---------------------------------------------------------------------------- Pulumi.yaml
+
+
+def test_pulumi_yaml_declares_exactly_the_keys_the_parser_reads():
+    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"]
+    assert list(declared) == [key.name for key in CONFIG_KEYS]
+
+
+@pytest.mark.parametrize("key", CONFIG_KEYS, ids=lambda key: key.name)
+def test_pulumi_yaml_declares_each_key_with_the_parser_type_default_and_description(key):
+    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"][key.name]
+    assert declared.get("type", "object") == key.type
+    assert declared.get("default", "<required>") == ("<required>" if key.required else key.default)
+    assert declared.get("secret", False) == key.secret
+    assert declared["description"] == key.description
+    if key.type == "array":
+        assert declared["items"] == {"type": "string"}
+
+
+def test_pulumi_yaml_runs_the_infra_program_in_a_virtualenv():
+    project = yaml.safe_load(PROJECT_FILE.read_text())
+    assert project["name"] == "billing-portal"
+    assert project["main"] == "infra/"
+    assert project["runtime"] == {
+        "name": "python",
+        "options": {"toolchain": "pip", "virtualenv": ".venv"},
+    }
+
+
+# ---------------------------------------------------------------------------- stack files
+
+
+def test_there_is_a_dev_and_a_production_like_stack_file():
+    assert [path.name for path in STACK_FILES] == ["Pulumi.dev.yaml", "Pulumi.prod.yaml"]
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda path: path.name)
+def test_each_stack_file_is_valid(path):
+    assert stack_settings(path).stack == path.name.split(".")[1]
+
+
+def test_only_the_prod_stack_is_marked_production():
+    assert stack_settings(REPO / "Pulumi.dev.yaml").production is False
+    assert stack_settings(REPO / "Pulumi.prod.yaml").production is True
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda path: path.name)
+def test_no_stack_file_holds_a_plain_text_stripe_key(path):
+    text = path.read_text()
+    for prefix in ("sk_test_", "sk_live_", "rk_test_", "rk_live_"):
+        for line in text.splitlines():
+            assert prefix not in line.split("#", 1)[0], f"{path.name}: {line.strip()}"
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda path: path.name)
+def test_no_deployed_stack_verifies_tokens_against_a_local_issuer(path):
+    auth = stack_settings(path).auth
+    for url in (auth.issuer, auth.jwks_url):
+        assert url.startswith("https://"), url
+        assert not is_local_host(url.split("/")[2].split(":")[0]), url
+
+
+def test_an_encrypted_secret_in_a_stack_file_is_accepted_offline():
+    config = minimal_config(stripeSecretKey={"secure": "v1:abc:def"})
+    assert parse_settings("dev", config).stripe_secret_key == SecretValue(None)
+
+
+# ---------------------------------------------------------------------------- defaults
+
+
+def test_defaults_give_firebase_auth_of_the_project():
+    auth = parse_settings("dev", minimal_config()).auth
+    assert auth.issuer == "https://securetoken.google.com/acme-billing-dev"
+    assert auth.audience == "acme-billing-dev"
+    assert auth.jwks_url == FIREBASE_JWKS_URL
+
+
+def test_origins_default_to_the_origin_of_the_default_return_url():
+    settings = parse_settings("dev", minimal_config(defaultReturnUrl="https://App.example.com/a"))
+    assert settings.allowed_origins == ("https://app.example.com",)
+    assert settings.allowed_return_origins == ("https://app.example.com",)
+
+
+def test_defaults_give_a_small_function_named_after_the_stack():
+    function = parse_settings("Staging_EU", minimal_config()).function
+    assert (function.name, function.service_account_id) == (
+        "billing-portal-staging-eu",
+        "billing-portal-staging-eu",
+    )
+    assert (function.min_instances, function.max_instances, function.memory) == (0, 10, "256Mi")
+    assert (function.timeout_seconds, function.concurrency, function.cpu) == (30, 1, None)
+
+
+def test_defaults_use_the_existing_default_firestore_database():
+    settings = parse_settings("dev", minimal_config(region="europe-west1"))
+    assert dataclasses.astuple(settings.firestore) == ("(default)", False, "europe-west1")
+    assert settings.customers_collection == "stripe_customers"
+
+
+def test_defaults_give_a_portal_with_invoices_payment_methods_and_contact_updates():
+    features = parse_settings("dev", minimal_config()).portal.features
+    assert features.invoice_history is True
+    assert features.payment_method_update.enabled is True
+    assert features.customer_update.allowed_updates == ("email", "address")
+    assert features.subscription_cancel.enabled is False
+    assert features.subscription_update.enabled is False
+    assert features.subscription_pause is None
+
+
+def test_the_admin_key_defaults_to_the_function_key():
+    settings = parse_settings("dev", minimal_config())
+    assert settings.stripe_admin_key is None
+    assert settings.stripe_management_key == SecretValue(FUNCTION_KEY)
+
+
+def test_labels_always_name_the_app_and_stack():
+    labels = parse_settings("dev", minimal_config(labels={"team": "payments"})).labels
+    assert dict(labels) == {
+        "app": "billing-portal",
+        "stack": "dev",
+        "managed-by": "pulumi",
+        "team": "payments",
+    }
+
+
+# ---------------------------------------------------------------------------- the settings object
+
+
+def test_settings_are_frozen():
+    settings = parse_settings("dev", minimal_config())
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        settings.region = "us-east1"
+    with pytest.raises(TypeError):
+        settings.labels["team"] = "x"
+
+
+def test_a_secret_never_shows_in_the_settings_repr():
+    assert FUNCTION_KEY not in repr(parse_settings("dev", minimal_config()))
+
+
+def test_engine_text_values_read_the_same_as_stack_file_values():
+    stack, config = load_stack_file(REPO / "Pulumi.dev.yaml")
+    text, _ = engine_config(config, {})
+    from_text = parse_settings(stack, text, secrets_required=False)
+    assert from_text == parse_settings(stack, config, secrets_required=False)
+    assert json.loads(text["billing-portal:portal"])["name"] == from_text.portal.name
+
+
+def test_the_adapter_wraps_the_engine_secret_keys_and_only_those(monkeypatch):
+    import pulumi
+
+    monkeypatch.setenv("PULUMI_CONFIG", "{}")
+    pulumi.runtime.set_all_config(
+        {"billing-portal:stripeSecretKey": FUNCTION_KEY, "billing-portal:region": "us-east1"},
+        ["billing-portal:stripeSecretKey"],
+    )
+    assert adapter_config() == {
+        "billing-portal:stripeSecretKey": SecretValue(FUNCTION_KEY),
+        "billing-portal:region": "us-east1",
+    }
