@@ -1,0 +1,13 @@
+"""A local, stateful stand-in for the Stripe API endpoints billing-portal uses.
+
+The unmodified stripe SDK talks to it when only the base URL changes::
+
+    standin = StripeStandin().start()
+    client = stripe.StripeClient("sk_test_…", base_addresses={"api": standin.url})
+"""
+
+from local.stripe_standin.control import StandinControl, StandinError
+from local.stripe_standin.keys import LIVE_KEY, TEST_KEY
+from local.stripe_standin.server import StripeStandin
+
+__all__ = ["LIVE_KEY", "TEST_KEY", "StandinControl", "StandinError", "StripeStandin"]

@@ -1,0 +1,36 @@
+"""``python -m local.stripe_standin --host 127.0.0.1 --port 12111``: run until Ctrl-C."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import signal
+import sys
+import threading
+
+from local.stripe_standin.server import StripeStandin
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the stand-in in the foreground; print its URL on one line once it listens."""
+    parser = argparse.ArgumentParser(prog="python -m local.stripe_standin", description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
+    parser.add_argument(
+        "--api-key",
+        action="append",
+        dest="api_keys",
+        help="accept only this key (repeatable); default: any sk_/rk_ test or live key",
+    )
+    args = parser.parse_args(argv)
+    stopped = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
+    with StripeStandin(args.host, args.port, api_keys=args.api_keys) as standin:
+        print(f"Stripe stand-in listening on {standin.url}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            stopped.wait()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,414 @@
+"""The Stripe API endpoints the project uses: routing, checks Stripe makes, and state changes.
+
+Transport concerns (auth header, idempotency, faults, logging) live in ``server.py``; this
+module turns (method, path, decoded params, key) into (status, JSON payload) or a StripeError.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+from local.stripe_standin import resources
+from local.stripe_standin.errors import StripeError, resource_missing
+from local.stripe_standin.keys import ApiKey
+from local.stripe_standin.store import ModeState, Store
+from local.stripe_standin.validation import ParamError, validate
+
+Payload = dict[str, Any]
+Handler = Callable[..., tuple[int, Payload]]
+
+_SEARCH_CLAUSE = re.compile(
+    r"""^\s*(?:metadata\[(?P<kq>['"])(?P<mkey>.+?)(?P=kq)\]|(?P<field>email|name|phone))"""
+    r"""\s*:\s*(?P<vq>['"])(?P<value>.*?)(?P=vq)\s*$"""
+)
+_LIST_PARAMS = {"limit", "starting_after", "ending_before", "expand"}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One endpoint: how to match it, what it accepts, and what runs it."""
+
+    method: str
+    pattern: re.Pattern[str]
+    handler: str
+    schema: str | None = None  # key of the schema's "requests" for POST bodies
+    allow_unset: bool = False
+    query: frozenset[str] = frozenset({"expand"})  # accepted query parameters for GET/DELETE
+
+
+def _route(method: str, path: str, handler: str, **options: Any) -> Route:
+    regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"
+    return Route(method, re.compile(regex), handler, **options)
+
+
+ROUTES = (
+    _route("GET", "/v1/account", "retrieve_account"),
+    _route(
+        "GET",
+        "/v1/customers/search",
+        "search_customers",
+        query=frozenset({"query", "limit", "page", "expand"}),
+    ),
+    _route("POST", "/v1/customers", "create_customer", schema="POST /v1/customers"),
+    _route(
+        "GET",
+        "/v1/customers",
+        "list_customers",
+        query=frozenset(_LIST_PARAMS | {"email", "created", "test_clock"}),
+    ),
+    _route("GET", "/v1/customers/{id}", "retrieve_customer"),
+    _route(
+        "POST",
+        "/v1/customers/{id}",
+        "update_customer",
+        schema="POST /v1/customers",
+        allow_unset=True,
+    ),
+    _route("DELETE", "/v1/customers/{id}", "delete_customer", query=frozenset()),
+    _route(
+        "POST",
+        "/v1/billing_portal/configurations",
+        "create_configuration",
+        schema="POST /v1/billing_portal/configurations",
+    ),
+    _route(
+        "GET",
+        "/v1/billing_portal/configurations",
+        "list_configurations",
+        query=frozenset(_LIST_PARAMS | {"active", "is_default"}),
+    ),
+    _route("GET", "/v1/billing_portal/configurations/{id}", "retrieve_configuration"),
+    _route(
+        "POST",
+        "/v1/billing_portal/configurations/{id}",
+        "update_configuration",
+        schema="POST /v1/billing_portal/configurations/{configuration}",
+    ),
+    _route(
+        "POST",
+        "/v1/billing_portal/sessions",
+        "create_session",
+        schema="POST /v1/billing_portal/sessions",
+    ),
+)
+
+
+def unrecognized(method: str, path: str) -> StripeError:
+    """Stripe's answer to a URL it does not serve."""
+    return StripeError(
+        404,
+        f"Unrecognized request URL ({method}: {path}). Please see https://stripe.com/docs or "
+        "we can help at https://support.stripe.com/.",
+        idempotent_result=False,
+    )
+
+
+class StripeApi:
+    """The endpoints, over a ``Store``; ``base_url`` makes portal and login URLs point here."""
+
+    def __init__(self, store: Store, base_url: Callable[[], str]) -> None:
+        self.store = store
+        self.base_url = base_url
+
+    def handle(self, method: str, path: str, params: Payload, key: ApiKey) -> tuple[int, Payload]:
+        """Run one API request; raise ``StripeError`` for anything Stripe would refuse."""
+        for route in ROUTES:
+            match = route.pattern.match(path)
+            if route.method == method and match:
+                params = self._checked(route, params)
+                handler: Handler = getattr(self, route.handler)
+                with self.store.lock:
+                    status, payload = handler(
+                        self.store.mode(key.livemode), params, **match.groupdict()
+                    )
+                    # The stored object keeps changing after the lock is released.
+                    return status, copy.deepcopy(payload)
+        raise unrecognized(method, path)
+
+    def _checked(self, route: Route, params: Payload) -> Payload:
+        if route.schema is not None:
+            try:
+                return validate(route.schema, params, allow_unset=route.allow_unset)
+            except ParamError as error:
+                raise StripeError.from_param_error(error) from None
+        for name in params:
+            if name not in route.query:
+                raise StripeError(
+                    400,
+                    f"Received unknown parameter: {name}",
+                    code="parameter_unknown",
+                    param=name,
+                    idempotent_result=False,
+                )
+        return params
+
+    # --- account -------------------------------------------------------------------------
+
+    def retrieve_account(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
+        """``GET /v1/account``."""
+        return 200, self.store.account
+
+    # --- customers -----------------------------------------------------------------------
+
+    def _customer(self, state: ModeState, customer_id: str, *, param: str, status: int) -> Payload:
+        customer = state.customers.get(customer_id)
+        if customer is None:
+            other = self.store.other_mode_has(state.livemode, "customers", customer_id)
+            raise resource_missing(
+                "customer", customer_id, param=param, status=status, other_mode=other
+            )
+        return customer
+
+    def create_customer(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
+        """``POST /v1/customers``."""
+        customer = resources.new_customer(
+            resources.new_id("cus"), livemode=state.livemode, created=int(time.time())
+        )
+        resources.apply_customer_params(customer, params)
+        state.customers[customer["id"]] = customer
+        return 200, customer
+
+    def retrieve_customer(self, state: ModeState, params: Payload, id: str) -> tuple[int, Payload]:
+        """``GET /v1/customers/{id}``; a deleted customer comes back as a ``deleted`` stub."""
+        if id in state.deleted_customers:
+            return 200, resources.deleted_customer(id)
+        return 200, self._customer(state, id, param="id", status=404)
+
+    def update_customer(self, state: ModeState, params: Payload, id: str) -> tuple[int, Payload]:
+        """``POST /v1/customers/{id}``."""
+        customer = self._customer(state, id, param="id", status=404)
+        resources.apply_customer_params(customer, params)
+        return 200, customer
+
+    def delete_customer(self, state: ModeState, params: Payload, id: str) -> tuple[int, Payload]:
+        """``DELETE /v1/customers/{id}``."""
+        self._customer(state, id, param="id", status=404)
+        state.deleted_customers[id] = state.customers.pop(id)
+        return 200, resources.deleted_customer(id)
+
+    def list_customers(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
+        """``GET /v1/customers`` (newest first; ``email`` filter; cursor pagination)."""
+        customers = list(state.customers.values())
+        if "email" in params:
+            customers = [c for c in customers if c["email"] == params["email"]]
+        return 200, _page("/v1/customers", customers, params)
+
+    def search_customers(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
+        """``GET /v1/customers/search`` for ``metadata['k']:'v'``, email, name, phone clauses."""
+        if not params.get("query"):
+            raise StripeError(
+                400, "Missing required param: query.", code="parameter_missing", param="query"
+            )
+        predicates = [_search_clause(clause) for clause in params["query"].split(" AND ")]
+        found = [
+            customer
+            for customer in reversed(state.customers.values())
+            if all(predicate(customer) for predicate in predicates)
+        ]
+        limit = _limit(params)
+        return 200, {
+            "object": "search_result",
+            "data": found[:limit],
+            "has_more": len(found) > limit,
+            "next_page": None,
+            "url": "/v1/customers/search",
+        }
+
+    # --- portal configurations -------------------------------------------------------------
+
+    def _configuration(
+        self, state: ModeState, configuration_id: str, *, param: str, status: int
+    ) -> Payload:
+        configuration = state.configurations.get(configuration_id)
+        if configuration is None:
+            other = self.store.other_mode_has(state.livemode, "configurations", configuration_id)
+            raise resource_missing(
+                "configuration", configuration_id, param=param, status=status, other_mode=other
+            )
+        return configuration
+
+    def _login_url(self) -> str:
+        return f"{self.base_url()}/p/login/{resources.new_id('test').removeprefix('test_')}"
+
+    def create_configuration(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
+        """``POST /v1/billing_portal/configurations``."""
+        now = int(time.time())
+        configuration = resources.new_configuration(
+            resources.new_id("bpc"), livemode=state.livemode, created=now
+        )
+        resources.apply_configuration_params(
+            configuration, params, login_url=self._login_url(), updated=now
+        )
+        state.configurations[configuration["id"]] = configuration
+        return 200, configuration
+
+    def retrieve_configuration(
+        self, state: ModeState, params: Payload, id: str
+    ) -> tuple[int, Payload]:
+        """``GET /v1/billing_portal/configurations/{id}``."""
+        return 200, self._configuration(state, id, param="id", status=404)
+
+    def update_configuration(
+        self, state: ModeState, params: Payload, id: str
+    ) -> tuple[int, Payload]:
+        """``POST /v1/billing_portal/configurations/{id}``."""
+        configuration = self._configuration(state, id, param="id", status=404)
+        login_url = configuration["login_page"]["url"] or self._login_url()
+        resources.apply_configuration_params(
+            configuration, params, login_url=login_url, updated=int(time.time())
+        )
+        return 200, configuration
+
+    def list_configurations(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
+        """``GET /v1/billing_portal/configurations`` with ``active`` / ``is_default`` filters."""
+        configurations = list(state.configurations.values())
+        for name in ("active", "is_default"):
+            if name in params:
+                wanted = _boolean(params[name], name)
+                configurations = [c for c in configurations if c[name] is wanted]
+        return 200, _page("/v1/billing_portal/configurations", configurations, params)
+
+    # --- portal sessions -------------------------------------------------------------------
+
+    def create_session(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
+        """``POST /v1/billing_portal/sessions``."""
+        if "customer_account" in params:
+            raise StripeError(
+                400,
+                "The Stripe stand-in does not support customer_account; pass customer.",
+                param="customer_account",
+            )
+        if "customer" not in params:
+            raise StripeError(
+                400, "Missing required param: customer.", code="parameter_missing", param="customer"
+            )
+        customer = self._customer(state, params["customer"], param="customer", status=400)
+        if "configuration" in params:
+            configuration = self._configuration(
+                state, params["configuration"], param="configuration", status=400
+            )
+            if not configuration["active"]:
+                raise StripeError(
+                    400,
+                    f"The configuration {configuration['id']} is not active. Activate it or pass "
+                    "a different configuration.",
+                    param="configuration",
+                )
+        else:
+            configuration = state.default_configuration
+        _check_flow(params.get("flow_data"))
+        return_url = params.get("return_url") or configuration["default_return_url"]
+        if not return_url:
+            raise StripeError(
+                400,
+                "You must provide a return_url when creating a portal session, or set a "
+                "default return URL (default_return_url) on the portal configuration "
+                f"{configuration['id']}.",
+                param="return_url",
+            )
+        _check_url(return_url, "return_url")
+        session_id = resources.new_id("bps")
+        session = resources.new_session(
+            session_id,
+            livemode=state.livemode,
+            created=int(time.time()),
+            customer=customer["id"],
+            configuration=configuration["id"],
+            return_url=return_url,
+            url=f"{self.base_url()}/p/session/{session_id}",
+            params=params,
+        )
+        state.sessions[session_id] = session
+        return 200, session
+
+
+def _check_flow(flow_data: Payload | None) -> None:
+    """Rules Stripe applies to ``flow_data`` beyond the parameter schema."""
+    if flow_data is None:
+        return
+    flow_type = flow_data["type"]
+    if flow_type in resources.FLOW_DETAIL_TYPES and flow_type not in flow_data:
+        param = f"flow_data[{flow_type}]"
+        raise StripeError(
+            400, f"Missing required param: {param}.", code="parameter_missing", param=param
+        )
+    after = flow_data.get("after_completion") or {}
+    if after.get("type") == "redirect":
+        if "redirect" not in after:
+            param = "flow_data[after_completion][redirect]"
+            raise StripeError(
+                400, f"Missing required param: {param}.", code="parameter_missing", param=param
+            )
+        _check_url(
+            after["redirect"]["return_url"], "flow_data[after_completion][redirect][return_url]"
+        )
+
+
+def _check_url(url: str, param: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise StripeError(400, "Not a valid URL", code="url_invalid", param=param)
+
+
+def _boolean(value: Any, name: str) -> bool:
+    if value in ("true", "false"):
+        return value == "true"
+    raise StripeError(400, f"Invalid boolean: {value}", param=name)
+
+
+def _limit(params: Payload) -> int:
+    raw = params.get("limit", "10")
+    if not isinstance(raw, str) or not raw.isdigit():
+        raise StripeError(
+            400, f"Invalid integer: {raw}", code="parameter_invalid_integer", param="limit"
+        )
+    limit = int(raw)
+    if not 1 <= limit <= 100:
+        raise StripeError(
+            400,
+            "This value must be greater than or equal to 1 and less than or equal to 100.",
+            param="limit",
+        )
+    return limit
+
+
+def _page(url: str, objects: list[Payload], params: Payload) -> Payload:
+    """A Stripe list page: newest first, ``starting_after`` / ``ending_before`` cursors."""
+    ordered = list(reversed(objects))
+    ids = [obj["id"] for obj in ordered]
+    for cursor, after in (("starting_after", True), ("ending_before", False)):
+        if cursor in params:
+            if params[cursor] not in ids:
+                raise StripeError(
+                    400,
+                    f"No such object: '{params[cursor]}'",
+                    code="resource_missing",
+                    param=cursor,
+                )
+            index = ids.index(params[cursor])
+            ordered = ordered[index + 1 :] if after else ordered[:index]
+    limit = _limit(params)
+    return {"object": "list", "data": ordered[:limit], "has_more": len(ordered) > limit, "url": url}
+
+
+def _search_clause(clause: str) -> Callable[[Payload], bool]:
+    match = _SEARCH_CLAUSE.match(clause)
+    if match is None:
+        raise StripeError(
+            400,
+            "The Stripe stand-in supports search clauses of the form metadata['key']:'value', "
+            f"email:'…', name:'…' or phone:'…' joined by AND; got {clause!r}.",
+            param="query",
+        )
+    value = match["value"]
+    if match["mkey"] is not None:
+        key = match["mkey"]
+        return lambda customer: customer["metadata"].get(key) == value
+    field = match["field"]
+    return lambda customer: customer[field] == value

@@ -1,0 +1,75 @@
+"""The stand-in's in-memory state: objects per mode (test/live) and the shared account."""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from local.stripe_standin import resources
+
+MODES = ("test", "live")
+
+
+@dataclass
+class ModeState:
+    """Everything one mode's keys can see. Dicts keep insertion order, i.e. creation order."""
+
+    livemode: bool
+    customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Deleted customers keep their last state: the API shows a stub, the control API the object.
+    deleted_customers: dict[str, dict[str, Any]] = field(default_factory=dict)
+    configurations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        default = resources.dashboard_default_configuration(
+            resources.new_id("bpc"), livemode=self.livemode, created=int(time.time())
+        )
+        self.configurations[default["id"]] = default
+
+    @property
+    def default_configuration(self) -> dict[str, Any]:
+        """The configuration sessions use when they name none."""
+        return next(c for c in self.configurations.values() if c["is_default"])
+
+
+class Store:
+    """All state, guarded by one lock (requests are short; simplicity beats contention here)."""
+
+    def __init__(self) -> None:
+        self.lock = threading.RLock()
+        self.modes: dict[str, ModeState] = {}
+        self.account: dict[str, Any] = {}
+        self.reset()
+
+    def reset(self) -> None:
+        """Forget every object; each mode gets a fresh default configuration."""
+        with self.lock:
+            self.modes = {mode: ModeState(livemode=mode == "live") for mode in MODES}
+            self.account = resources.new_account()
+
+    def mode(self, livemode: bool) -> ModeState:
+        """The state a key of that mode sees."""
+        return self.modes["live" if livemode else "test"]
+
+    def other_mode_has(self, livemode: bool, collection: str, object_id: str) -> str | None:
+        """Name the other mode if it holds ``object_id`` (Stripe says so in its 404 message)."""
+        other = self.mode(not livemode)
+        if object_id in getattr(other, collection):
+            return "test" if livemode else "live"
+        return None
+
+    def find_session(self, session_id: str) -> dict[str, Any] | None:
+        """A portal session of either mode (the portal page has no API key)."""
+        with self.lock:
+            for state in self.modes.values():
+                if session_id in state.sessions:
+                    return state.sessions[session_id]
+        return None
+
+    def configuration_of(self, session: dict[str, Any]) -> dict[str, Any]:
+        """The configuration a session was created with."""
+        with self.lock:
+            return self.mode(session["livemode"]).configurations[session["configuration"]]

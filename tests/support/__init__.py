@@ -1,0 +1,1 @@
+"""Helpers for the tests: real local servers, processes, ports. Fixtures live in conftest.py."""
