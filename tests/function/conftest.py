@@ -1,0 +1,160 @@
+"""The function as a real `functions-framework` server process, wired to the real local parts.
+
+Every server started here is checked at teardown: no Stripe key and no minted ID token may
+appear in anything it wrote (stdout and stderr), over the whole suite.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+from local.net import free_port
+from local.process import REPO_ROOT, ServerProcess
+
+STRIPE_KEY = "sk_test_billingPortalSuite0123456789"
+APP_ORIGIN = "https://app.example.test"
+DEFAULT_RETURN_URL = f"{APP_ORIGIN}/settings/billing"
+PROJECT = "billing-portal-tests"
+OUTPUT = REPO_ROOT / "test-output" / "function"
+
+
+@dataclass
+class FunctionServer:
+    """A running function: its URL, its environment and its log."""
+
+    url: str
+    env: dict[str, str]
+    process: ServerProcess
+    session: requests.Session = field(default_factory=requests.Session)
+
+    @property
+    def collection(self) -> str:
+        return self.env["CUSTOMERS_COLLECTION"]
+
+    def post(
+        self,
+        token: str | None = None,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        timeout: float = 30,
+    ) -> requests.Response:
+        """POST to the function with an optional bearer token and JSON body."""
+        sent = dict(headers or {})
+        if token is not None:
+            sent.setdefault("Authorization", f"Bearer {token}")
+        if body is not None:
+            sent.setdefault("Content-Type", "application/json")
+            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+        else:
+            data = None
+        return self.session.post(self.url, data=data, headers=sent, timeout=timeout)
+
+    def log_lines(self) -> list[dict[str, Any]]:
+        """The structured (JSON) lines the function has logged so far."""
+        lines = []
+        for raw in self.process.log_text().splitlines():
+            if raw.startswith("{"):
+                try:
+                    lines.append(json.loads(raw))
+                except ValueError:
+                    continue
+        return lines
+
+
+def function_env(standin: Any, firestore: Any, issuer: Any, **overrides: str) -> dict[str, str]:
+    """The contract's environment for a test server, pointed at the local parts."""
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONUNBUFFERED": "1",
+        "STRIPE_SECRET_KEY": STRIPE_KEY,
+        "STRIPE_API_BASE": standin.url,
+        "DEFAULT_RETURN_URL": DEFAULT_RETURN_URL,
+        "ALLOWED_ORIGINS": f"{APP_ORIGIN},http://localhost:5173",
+        "AUTH_ISSUER": issuer.issuer,
+        "AUTH_AUDIENCE": issuer.audience,
+        "AUTH_JWKS_URL": issuer.jwks_url,
+        "CUSTOMERS_COLLECTION": f"customers_{uuid.uuid4().hex[:10]}",
+        "GOOGLE_CLOUD_PROJECT": PROJECT,
+        "FIRESTORE_EMULATOR_HOST": firestore.host,
+        "STRIPE_TIMEOUT_SECONDS": "2",
+        "STRIPE_MAX_RETRIES": "1",
+        "FIRESTORE_TIMEOUT_SECONDS": "2",
+    }
+    env.update(overrides)
+    return {k: v for k, v in env.items() if v is not None}
+
+
+def start_function(env: dict[str, str], name: str) -> FunctionServer:
+    """Start `functions-framework` on a free port with `env`; wait until it listens."""
+    port = free_port()
+    argv = [
+        str(Path(sys.executable).parent / "functions-framework"),
+        "--target=create_portal_session",
+        "--source=function/main.py",
+        "--host=127.0.0.1",
+        f"--port={port}",
+    ]
+    process = ServerProcess(
+        argv,
+        name=f"function-{name}",
+        log_path=OUTPUT / f"{name}-{port}.log",
+        env=env,
+        wait_port=("127.0.0.1", port),
+        timeout=30,
+    )
+    process.start()
+    return FunctionServer(url=f"http://127.0.0.1:{port}/", env=env, process=process)
+
+
+def assert_no_secrets_logged(server: FunctionServer, tokens: list[str]) -> None:
+    """Neither the Stripe key nor any ID token minted during the suite is in the server's log."""
+    text = server.process.log_text()
+    assert STRIPE_KEY not in text, f"the Stripe key leaked into {server.process.log_path}"
+    leaked = [t for t in tokens if t and t in text]
+    assert not leaked, f"{len(leaked)} ID token(s) leaked into {server.process.log_path}"
+    signatures = [t.rsplit(".", 1)[-1] for t in tokens if t.count(".") == 2]
+    assert not [s for s in signatures if len(s) > 16 and s in text], (
+        f"a token signature leaked into {server.process.log_path}"
+    )
+
+
+@pytest.fixture(scope="session")
+def function_factory(
+    stripe_standin, firestore_emulator, dev_issuer
+) -> Iterator[Callable[..., FunctionServer]]:
+    """Start extra function servers with changed settings; all are stopped and checked."""
+    started: list[FunctionServer] = []
+
+    def start(name: str = "custom", **overrides: str) -> FunctionServer:
+        env = function_env(stripe_standin, firestore_emulator, dev_issuer, **overrides)
+        server = start_function(env, name)
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.process.stop()
+    for server in started:
+        assert_no_secrets_logged(server, dev_issuer.minted_tokens())
+
+
+@pytest.fixture(scope="session")
+def function_server(function_factory) -> FunctionServer:
+    """The shared warm instance most behaviour tests talk to."""
+    return function_factory("shared")
+
+
+@pytest.fixture
+def new_uid() -> str:
+    """A user id no test has used."""
+    return f"user-{uuid.uuid4().hex[:12]}"
