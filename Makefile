@@ -4,9 +4,13 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run test lint fmt constraints clean
+.PHONY: setup browser run test lint fmt constraints clean
 
-setup: $(STAMP) node_modules/.package-lock.json
+setup: $(STAMP) node_modules/.package-lock.json browser
+
+## browser: Debian's chromium for the browser tests (idempotent; apt-get as root or with sudo)
+browser:
+	@sh tools/install-browser.sh
 
 $(STAMP): requirements.txt function/requirements.txt requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,8 +20,8 @@ $(STAMP): requirements.txt function/requirements.txt requirements-dev.txt constr
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-## run: the whole product locally (emulators, Stripe stand-in, function); Ctrl-C stops it
-run: setup
+## run: the whole product locally (emulators, Stripe stand-in, dev sign-in, function, example page)
+run: $(STAMP) node_modules/.package-lock.json
 	$(PY) -m local.run
 
 ## test: lint, then every test

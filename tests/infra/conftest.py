@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from infra_harness import ADMIN_KEY, FUNCTION_KEY, ProgramRun, load_stack, run_program
+
+from tests.infra.infra_harness import ADMIN_KEY, FUNCTION_KEY, ProgramRun, load_stack, run_program
 
 
 @pytest.fixture(scope="session")

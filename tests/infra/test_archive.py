@@ -7,9 +7,9 @@ import os
 import zipfile
 
 import pytest
-from infra_harness import REPO
 
 from infra.archive import FIXED_TIMESTAMP, archive_bytes, build_archive
+from tests.infra.infra_harness import REPO
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 
-from infra_harness import REPO, default_secrets, engine_config, load_stack
+from tests.infra.infra_harness import REPO, default_secrets, engine_config, load_stack
 
 # What pulumi-language-python-exec does, with Pulumi's mocks instead of an engine. The repo root is
 # deliberately not importable here: the program has to find its own package.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-from infra_harness import REPO, minimal_config, portal
 
 from infra import stripe_schema
 from infra.portal import configuration_args, update_command
@@ -18,6 +17,7 @@ from infra.portal_spec import (
     unmanaged_params,
 )
 from infra.settings import load_stack_file, parse_settings
+from tests.infra.infra_harness import REPO, minimal_config, portal
 
 EVERYTHING = {
     "name": "Everything portal",

@@ -5,7 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
-from infra_harness import (
+from pulumi.runtime import rpc
+
+from infra.portal_spec import MANAGED_BY, portal_spec
+from infra.service import REQUIRED_APIS
+from infra.settings import SettingsError, load_stack_file, parse_settings
+from infra.stack_config import StackSettingsError
+from tests.infra.infra_harness import (
     ADMIN_KEY,
     FUNCTION_KEY,
     PORTAL_CONFIGURATION_ID,
@@ -14,12 +20,6 @@ from infra_harness import (
     run_program,
     walk_strings,
 )
-from pulumi.runtime import rpc
-
-from infra.portal_spec import MANAGED_BY, portal_spec
-from infra.service import REQUIRED_APIS
-from infra.settings import SettingsError, load_stack_file, parse_settings
-from infra.stack_config import StackSettingsError
 
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
 PORTAL_CONFIGURATION = "stripe:index/portalConfiguration:PortalConfiguration"

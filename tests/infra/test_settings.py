@@ -7,7 +7,6 @@ import json
 
 import pytest
 import yaml
-from infra_harness import FUNCTION_KEY, PROJECT_FILE, REPO, engine_config, minimal_config
 
 from infra.settings import (
     CONFIG_KEYS,
@@ -18,6 +17,13 @@ from infra.settings import (
 )
 from infra.stack_config import engine_config as adapter_config
 from infra.urls import is_local_host
+from tests.infra.infra_harness import (
+    FUNCTION_KEY,
+    PROJECT_FILE,
+    REPO,
+    engine_config,
+    minimal_config,
+)
 
 STACK_FILES = sorted(REPO.glob("Pulumi.*.yaml"))
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from infra_harness import FUNCTION_KEY, minimal_config, portal
 
 from infra.settings import SecretValue, SettingsError, SettingsProblem, parse_settings
+from tests.infra.infra_harness import FUNCTION_KEY, minimal_config, portal
 
 LIVE_KEY = SecretValue("rk_live_LiveFunctionKey000000000001")
 

@@ -1,0 +1,196 @@
+"""The example settings page in a real browser, against the whole local run.
+
+Each test signs in its own development user (its own email), so each gets its own Stripe
+customer and the tests do not depend on one another. Screenshots of every state the page goes
+through land in test-output/browser/.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+from playwright.sync_api import expect
+
+from local.net import free_port
+from tests.browser.browser_support import (
+    LocalRun,
+    local_config,
+    open_settings,
+    screenshot,
+    sign_in,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Page, Route
+
+pytestmark = pytest.mark.integration
+
+MANAGE = "#manage-billing"
+ERROR = "#billing-error"
+
+
+def portal_row(page: Page, label: str) -> str:
+    """The value of a row (`Flow`, `Customer`, …) of the stand-in portal page."""
+    return page.locator(f"dt:text-is('{label}') + dd").inner_text()
+
+
+def test_signed_out_page_offers_development_sign_in_and_disables_billing(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    screenshot(page, "01-signed-out")
+    expect(page.get_by_role("button", name="Sign in as development user")).to_be_visible()
+    expect(page.locator(MANAGE)).to_be_disabled()
+
+
+def test_the_page_signs_in_without_script_or_console_errors(
+    page: Page, local_run: LocalRun
+) -> None:
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console: {message.text}") if message.type == "error" else None
+        ),
+    )
+    open_settings(page, local_run)
+    sign_in(page, "no-errors@example.com")
+    assert problems == [], "the page reported errors:\n" + "\n".join(problems)
+
+
+def test_every_link_on_the_settings_page_leads_to_a_page_that_exists(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    hrefs = page.eval_on_selector_all("a[href]", "links => links.map(link => link.href)")
+    assert hrefs, "the page has no links at all"
+    dead = {href: page.request.get(href).status for href in set(hrefs)}
+    dead = {href: status for href, status in dead.items() if status != 200}
+    assert dead == {}, f"links to routes that do not answer 200: {dead}"
+
+
+def test_signing_in_as_a_development_user_enables_manage_billing(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "signed-in@example.com")
+    screenshot(page, "02-signed-in")
+    expect(page.locator(MANAGE)).to_be_enabled()
+    expect(page.locator("#billing-email")).to_have_text("signed-in@example.com")
+
+
+def test_manage_billing_lands_on_the_portal_of_the_users_own_customer(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    user_id = sign_in(page, "journey@example.com")
+    page.click(MANAGE)
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    screenshot(page, "04-portal")
+    mapped = local_run.customer_of(user_id)
+    assert mapped is not None, f"no Firestore mapping was written for {user_id}"
+    assert page.locator("#customer").inner_text() == mapped, (
+        "the portal page is not for the customer the function mapped this user to"
+    )
+
+
+def test_the_portal_return_link_leads_back_to_the_settings_page(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "round-trip@example.com")
+    page.click(MANAGE)
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    page.click("#return-link")
+    page.wait_for_url(local_run.settings_page + "**")
+    page.wait_for_selector("body[data-ready=true]")
+    screenshot(page, "05-returned")
+    expect(page.locator("#portal-returned")).to_be_visible()
+    expect(page.locator("#signed-in-as")).to_have_text("round-trip@example.com")
+    expect(page.locator(MANAGE)).to_be_enabled()
+
+
+def test_manage_billing_is_disabled_and_shows_progress_while_the_request_is_in_flight(
+    page: Page, local_run: LocalRun
+) -> None:
+    held: list[Route] = []
+    open_settings(page, local_run)
+    sign_in(page, "in-flight@example.com")
+    page.route(local_run.url("function"), lambda route: held.append(route))
+    page.click(MANAGE)
+    expect(page.locator(MANAGE)).to_be_disabled()
+    expect(page.locator(MANAGE)).to_have_attribute("aria-busy", "true")
+    expect(page.locator(MANAGE)).to_contain_text("Opening billing…")
+    expect(page.locator("#update-payment-method")).to_be_disabled()
+    screenshot(page, "03-in-flight")
+    assert len(held) == 1, "the page did not send exactly one request to the function"
+    held[0].continue_()
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+
+
+def test_update_payment_method_opens_the_portal_on_that_deep_link(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "payment-method@example.com")
+    page.click("#update-payment-method")
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    screenshot(page, "06-portal-payment-method-update")
+    assert portal_row(page, "Flow") == "payment_method_update"
+
+
+def test_cancel_subscription_opens_the_portal_on_the_cancel_deep_link(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "cancel@example.com")
+    page.click("#cancel-subscription")
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    screenshot(page, "07-portal-subscription-cancel")
+    assert portal_row(page, "Flow") == "subscription_cancel"
+
+
+def test_function_down_shows_a_readable_error_and_re_enables_the_button(
+    page: Page, local_run: LocalRun
+) -> None:
+    nothing_listens = f"http://127.0.0.1:{free_port()}/"
+    open_settings(page, local_run, local_config(local_run, functionUrl=nothing_listens))
+    sign_in(page, "function-down@example.com")
+    page.click(MANAGE)
+    expect(page.locator(ERROR)).to_be_visible()
+    screenshot(page, "08-error-function-down")
+    expect(page.locator(ERROR)).to_contain_text("Could not reach the billing service")
+    expect(page.locator("#billing-error-code")).to_contain_text("network_error")
+    expect(page.locator(MANAGE)).to_be_enabled()
+    expect(page.locator(MANAGE)).not_to_have_attribute("aria-busy", "true")
+
+
+def test_a_refused_return_url_shows_the_functions_message_and_re_enables_the_button(
+    page: Page, local_run: LocalRun
+) -> None:
+    config = local_config(local_run, returnUrl="https://attacker.example/account")
+    open_settings(page, local_run, config)
+    sign_in(page, "refused-return@example.com")
+    page.click(MANAGE)
+    expect(page.locator(ERROR)).to_be_visible()
+    screenshot(page, "09-error-return-url-refused")
+    expect(page.locator(ERROR)).to_contain_text("return_url must be")
+    expect(page.locator("#billing-error-code")).to_contain_text("return_url_not_allowed")
+    expect(page.locator("#billing-error-code")).to_contain_text("HTTP 400")
+    expect(page.locator(MANAGE)).to_be_enabled()
+    assert page.url.startswith(local_run.settings_page), "the page navigated away on an error"
+
+
+def test_an_error_message_is_cleared_when_the_next_attempt_starts(
+    page: Page, local_run: LocalRun
+) -> None:
+    config = local_config(local_run, returnUrl="https://attacker.example/account")
+    open_settings(page, local_run, config)
+    sign_in(page, "retry@example.com")
+    page.click(MANAGE)
+    expect(page.locator(ERROR)).to_be_visible()
+    page.route(local_run.url("function"), lambda route: None)  # hold the retry in flight
+    page.click(MANAGE)
+    expect(page.locator(ERROR)).to_be_hidden()

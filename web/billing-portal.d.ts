@@ -1,0 +1,99 @@
+// Types for billing-portal.js: open the Stripe Customer Portal through the billing-portal function.
+
+/** A portal deep link: what the portal opens on instead of its home page. */
+export type PortalFlow =
+  | "payment_method_update"
+  | "customer_update"
+  | { type: "payment_method_update" }
+  | { type: "customer_update" }
+  | { type: "subscription_cancel"; subscription: string; coupon?: string }
+  | { type: "subscription_update"; subscription: string }
+  | {
+      type: "subscription_update_confirm";
+      subscription: string;
+      items: Array<{ id: string; price?: string; quantity?: number }>;
+    };
+
+export interface BillingPortalOptions {
+  /** The function's URL (the stack output), e.g. `https://…run.app`. */
+  endpoint: string;
+  /**
+   * The signed-in user's ID token. Called with `true` once after a 401, to get a fresh token
+   * (Firebase: `(force) => auth.currentUser.getIdToken(force)`).
+   */
+  getIdToken: (forceRefresh: boolean) => string | Promise<string>;
+  /** Where the portal sends the user back; must be on an origin the stack allows. */
+  returnUrl?: string;
+  /** A deep link into the portal. */
+  flow?: PortalFlow;
+  /** One of Stripe's portal locales: `"auto"`, `"en"`, `"de"`, `"fr-CA"`, … */
+  locale?: string;
+  /** Time allowed for the function to answer; default 15000 ms. */
+  timeoutMs?: number;
+  /** Cancels the request (the promise rejects with code `aborted`). */
+  signal?: AbortSignal;
+  /** The fetch to use; default `globalThis.fetch`. */
+  fetch?: typeof fetch;
+  /** Where to send the browser; default `url => window.location.assign(url)`. */
+  navigate?: (url: string) => void;
+}
+
+/** Codes raised in the browser, beside the function's own (`invalid_token`, `rate_limited`, …). */
+export declare const CLIENT_ERROR_CODES: Readonly<{
+  NOT_SIGNED_IN: "not_signed_in";
+  NETWORK_ERROR: "network_error";
+  TIMEOUT: "timeout";
+  ABORTED: "aborted";
+  INVALID_RESPONSE: "invalid_response";
+  INVALID_OPTIONS: "invalid_options";
+}>;
+
+export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[keyof typeof CLIENT_ERROR_CODES];
+
+/** The function's error codes (see the README's error table). */
+export type FunctionErrorCode =
+  | "invalid_json"
+  | "unknown_field"
+  | "invalid_locale"
+  | "invalid_flow"
+  | "return_url_not_allowed"
+  | "stripe_invalid_request"
+  | "invalid_token"
+  | "token_expired"
+  | "origin_not_allowed"
+  | "method_not_allowed"
+  | "mode_mismatch"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "rate_limited"
+  | "stripe_error"
+  | "datastore_error"
+  | "customer_missing"
+  | "stripe_unavailable"
+  | "datastore_unavailable"
+  | "auth_keys_unavailable"
+  | "stripe_misconfigured"
+  | "internal";
+
+export declare class BillingPortalError extends Error {
+  constructor(
+    message: string,
+    details: { code: string; status?: number; retryAfter?: number | null; cause?: unknown },
+  );
+  readonly name: "BillingPortalError";
+  /** Stable for programs: a FunctionErrorCode, a ClientErrorCode, or a newer function code. */
+  readonly code: FunctionErrorCode | ClientErrorCode | (string & {});
+  /** The HTTP status; 0 when the function gave no answer. */
+  readonly status: number;
+  /** Seconds to wait before retrying (`Retry-After`), when the function said. */
+  readonly retryAfter: number | null;
+}
+
+/** Default time allowed for the function to answer, in milliseconds. */
+export declare const DEFAULT_TIMEOUT_MS: number;
+
+/** Ask for a portal session and return its one-time URL, without navigating. */
+export declare function createPortalSession(options: BillingPortalOptions): Promise<string>;
+
+/** Ask for a portal session and send the browser there; resolves with the URL. */
+export declare function openBillingPortal(options: BillingPortalOptions): Promise<string>;
