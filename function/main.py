@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import flask
 import functions_framework
+from werkzeug.exceptions import HTTPException
 
 from billing_portal import logs
-from billing_portal.app import build_app
+from billing_portal.app import build_app, framework_error_response
 from billing_portal.settings import SettingsError
 
 try:
@@ -18,6 +19,9 @@ try:
 except SettingsError as error:
     logs.emit({"severity": "CRITICAL", "message": f"Invalid configuration: {error}"})
     raise SystemExit(f"billing-portal: invalid configuration: {error}") from None
+
+if flask.has_app_context():  # loaded by functions-framework: its own error pages become JSON too
+    flask.current_app.register_error_handler(HTTPException, framework_error_response)
 
 
 @functions_framework.http

@@ -15,6 +15,7 @@ from typing import Any
 
 import flask
 from google.cloud import firestore
+from werkzeug.exceptions import HTTPException
 
 from . import logs
 from .cors import cors_headers, preflight_headers
@@ -123,6 +124,17 @@ def error_response(error: ApiError, headers: Mapping[str, str]) -> flask.Respons
         {"error": {"code": error.code, "message": error.message}},
         {**headers, **error.headers},
     )
+
+
+def framework_error_response(error: HTTPException) -> flask.Response:
+    """JSON for errors raised by the web framework itself (e.g. its 404 for /favicon.ico).
+
+    Registered on the functions-framework app in main.py so that no response is ever HTML.
+    """
+    status = error.code or 500
+    code = (error.name or "error").lower().replace(" ", "_") if status < 500 else "internal"
+    message = error.description if status < 500 else "Unexpected error; try again later."
+    return _json(status, {"error": {"code": code, "message": message}}, {})
 
 
 def _json(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> flask.Response:

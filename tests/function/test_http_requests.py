@@ -22,6 +22,13 @@ def test_methods_other_than_post_are_405(function_server, method):
     assert "POST" in response.headers["Allow"]
 
 
+@pytest.mark.parametrize("path", ["favicon.ico", "robots.txt"])
+def test_framework_error_pages_are_json_too(function_server, path):
+    response = requests.get(function_server.url + path, timeout=10)
+    assert response.status_code == 404, path
+    assert response.json()["error"]["code"] == "not_found"
+
+
 def test_preflight_from_an_allowed_origin_names_method_and_headers(function_server):
     response = requests.options(
         function_server.url,
