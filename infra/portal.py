@@ -18,7 +18,7 @@ import pulumi_stripe as stripe
 
 from infra.portal_settings import declared_price_ref, declared_product_ref
 from infra.portal_spec import (
-    MANAGED_BY,
+    declared_metadata,
     form_encode,
     portal_spec,
     spec_hash,
@@ -153,15 +153,15 @@ class StripePortal(pulumi.ComponentResource):
     ) -> dict[str, pulumi.Output[str]]:
         ids: dict[str, pulumi.Output[str]] = {}
         for product in settings.products:
-            metadata = {"managed-by": MANAGED_BY, "stack": settings.stack, "key": product.key}
+            product_ref = declared_product_ref(product.key)
             created = stripe.Product(
                 f"{name}-product-{product.key}",
                 name=product.name,
                 description=product.description,
-                metadata=metadata,
+                metadata=declared_metadata(settings.stack, product_ref),
                 opts=opts,
             )
-            ids[declared_product_ref(product.key)] = created.id
+            ids[product_ref] = created.id
             for price in product.prices:
                 ref = declared_price_ref(product.key, price.key)
                 ids[ref] = stripe.Price(
@@ -173,7 +173,7 @@ class StripePortal(pulumi.ComponentResource):
                     recurring=stripe.PriceRecurringArgs(
                         interval=price.interval, interval_count=price.interval_count
                     ),
-                    metadata={**metadata, "key": f"{product.key}/{price.key}"},
+                    metadata=declared_metadata(settings.stack, ref),
                     opts=opts,
                 ).id
         return ids

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from infra.portal_settings import PROJECT, Features, PlanProduct
+from infra.portal_settings import DECLARED, PROJECT, Features, PlanProduct
 from infra.settings import Settings
 
 MANAGED_BY = f"pulumi/{PROJECT}"
@@ -186,6 +186,19 @@ def substitute(value: Any, ids: Mapping[str, Any]) -> Any:
     if isinstance(value, str) and value in ids:
         return ids[value]
     return value
+
+
+def declared_metadata(stack: str, ref: str) -> dict[str, str]:
+    """The metadata Pulumi puts on the Stripe product or price it creates for a `declared:` ref."""
+    return {"managed-by": MANAGED_BY, "stack": stack, "key": ref.removeprefix(DECLARED)}
+
+
+def declared_ref(metadata: Mapping[str, Any], stack: str) -> str | None:
+    """The `declared:` ref a Stripe product or price stands for, if this stack's Pulumi made it."""
+    if metadata.get("managed-by") != MANAGED_BY or metadata.get("stack") != stack:
+        return None
+    key = metadata.get("key")
+    return f"{DECLARED}{key}" if key else None
 
 
 def form_encode(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:

@@ -3,8 +3,9 @@
 `parse_settings(stack, config)` is a pure function over plain config values, keyed as in a
 `Pulumi.<stack>.yaml` file (`billing-portal:region`, `gcp:project`, ...). The Pulumi program feeds
 it the engine's config (`infra.stack_config`); the review tools feed it a stack file read with
-`load_stack_file`, with no Pulumi engine. Every mistake is reported at once, as a `SettingsError`
-whose lines each name the full config key and the fix.
+`load_stack_file` (or, for a file's text at a git commit, `load_stack_text`), with no Pulumi
+engine. Every mistake is reported at once, as a `SettingsError` whose lines each name the full
+config key and the fix.
 
 Config keys are declared in `CONFIG_KEYS` (and, identically, in Pulumi.yaml's `config:` schema).
 """
@@ -37,6 +38,7 @@ __all__ = [
     "SettingsError",
     "SettingsProblem",
     "load_stack_file",
+    "load_stack_text",
     "parse_settings",
 ]
 
@@ -140,14 +142,14 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "portal",
         "object",
         "The Stripe Customer Portal configuration: name, active, loginPage, businessProfile, "
-        "features (see docs/deploy.md).",
+        "features (see README.md).",
         {},
     ),
     ConfigKey(
         "products",
         "object",
         "Products and prices to create in Stripe, by name, for plan switching (see "
-        "docs/deploy.md). Empty: reference existing ones by id.",
+        "README.md). Empty: reference existing ones by id.",
         {},
     ),
 )
@@ -233,10 +235,15 @@ class Settings:
 def load_stack_file(path: str | Path) -> tuple[str, dict[str, Any]]:
     """(stack name, config values) of a `Pulumi.<stack>.yaml` file; secrets stay encrypted."""
     path = Path(path)
-    match = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", path.name)
+    return load_stack_text(path.name, path.read_text(encoding="utf-8"))
+
+
+def load_stack_text(file_name: str, text: str) -> tuple[str, dict[str, Any]]:
+    """`load_stack_file` for a stack file's text (e.g. as of a git commit), named by `file_name`."""
+    match = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", file_name)
     if not match:
-        raise ValueError(f"{path.name} is not named like a stack file (Pulumi.<stack>.yaml)")
-    document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raise ValueError(f"{file_name} is not named like a stack file (Pulumi.<stack>.yaml)")
+    document = yaml.safe_load(text) or {}
     return match.group(1), dict(document.get("config") or {})
 
 

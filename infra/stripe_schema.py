@@ -17,6 +17,7 @@ SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "billing-porta
 
 CREATE_CONFIGURATION = "POST /v1/billing_portal/configurations"
 UPDATE_CONFIGURATION = "POST /v1/billing_portal/configurations/{configuration}"
+CONFIGURATION_OBJECT = "billing_portal.configuration"
 
 
 @functools.cache
@@ -49,3 +50,13 @@ def enum_values(path: str, endpoint: str = CREATE_CONFIGURATION) -> tuple[str, .
     if row is None or not row.get("enum"):
         raise KeyError(f"{path!r} is not an enum parameter of {endpoint}")
     return tuple(row["enum"])
+
+
+def response_fields(object_name: str = CONFIGURATION_OBJECT) -> dict[str, dict[str, Any]]:
+    """Every field path of an object the API returns (`features.customer_update.enabled`), with
+    its schema row (`t` type, `null` when it may be null, `enum`), in the schema's order."""
+    try:
+        rows = _schema()["responses"][object_name]
+    except KeyError:
+        raise KeyError(f"object {object_name!r} is not in {SCHEMA_PATH.name}") from None
+    return {row["p"]: row for row in rows}
