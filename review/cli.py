@@ -1,0 +1,193 @@
+"""`python -m review plan|diff|drift`: the command line, and the I/O around the pure steps.
+
+Exit codes: 0 — done (plan, diff) or no drift; 1 — drift; 2 — error: the stack file's settings
+errors exactly as `pulumi preview` prints them, or one line saying what went wrong.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from infra.portal_spec import portal_spec, substitute
+from infra.settings import SettingsError
+from review import declared, json_report, markdown, stacks
+from review.drift import NotFound, compare_live, expected_rows, find_configuration
+from review.git_base import GitError, file_at
+from review.plan import compare, identical, plan_of
+
+OK, DRIFT, ERROR = 0, 1, 2
+
+
+class CommandError(Exception):
+    """A one-line reason to stop with exit code 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (also what `--help` shows)."""
+    parser = argparse.ArgumentParser(
+        prog="python -m review",
+        description="Review the Stripe portal configuration each stack declares.",
+    )
+    parser.add_argument(
+        "-C",
+        "--cwd",
+        type=Path,
+        default=Path(),
+        metavar="DIR",
+        help="the project directory holding the Pulumi.<stack>.yaml files (default: .)",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan = commands.add_parser("plan", help="the portal a stack declares (offline)")
+    plan.add_argument("--stack", required=True)
+    plan.add_argument(
+        "--base", metavar="REF", help="compare with the stack file at this git commit"
+    )
+    _format_option(plan)
+
+    diff = commands.add_parser("diff", help="two stacks side by side (offline)")
+    diff.add_argument("first", metavar="STACK")
+    diff.add_argument("second", metavar="STACK")
+    _format_option(diff)
+
+    drift = commands.add_parser(
+        "drift",
+        help="the live configuration in Stripe vs the stack (key: STRIPE_API_KEY)",
+    )
+    drift.add_argument("--stack", required=True)
+    drift.add_argument(
+        "--configuration-id",
+        metavar="BPC_ID",
+        help="the configuration to check (default: the one tagged with the stack's metadata)",
+    )
+    drift.add_argument(
+        "--product-ids",
+        metavar="JSON|@FILE",
+        help="ids of declared products and prices: the stack output stripeProductIds "
+        "(default: recognised in Stripe by their metadata)",
+    )
+    _format_option(drift)
+    return parser
+
+
+def _format_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--format", choices=("markdown", "json"), default="markdown")
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    environ: Mapping[str, str] | None = None,
+    stdout: TextIO | None = None,
+    stderr: TextIO | None = None,
+) -> int:
+    """Run one command; returns the exit code."""
+    out, err = stdout or sys.stdout, stderr or sys.stderr
+    args = build_parser().parse_args(argv)
+    commands: dict[str, Callable[..., tuple[int, str]]] = {
+        "plan": run_plan,
+        "diff": run_diff,
+        "drift": run_drift,
+    }
+    try:
+        code, text = commands[args.command](args, os.environ if environ is None else environ)
+    except SettingsError as error:
+        err.write(f"{error}\n")  # verbatim: the lines `pulumi preview` prints
+        return ERROR
+    except (CommandError, stacks.StackNotFound, GitError, NotFound) as error:
+        err.write(f"error: {error}\n")
+        return ERROR
+    out.write(text)
+    return code
+
+
+def run_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int, str]:
+    """`plan --stack S [--base REF]`."""
+    path = stacks.stack_file(args.cwd, args.stack)
+    head = plan_of(stacks.read_settings(path))
+    render = json_report if args.format == "json" else markdown
+    if args.base is None:
+        return OK, render.plan(head, path.name)
+    base = file_at(args.base, path)
+    old_rows: Mapping[str, Any] = {}
+    note = ""
+    if base.text is None:
+        note = f"`{base.path}` does not exist at `{base.ref}`: every setting is new."
+    else:
+        try:
+            old_rows = plan_of(stacks.settings_from_text(path.name, base.text)).rows
+        except SettingsError as error:
+            note = (
+                f"`{base.path}` at `{base.ref}` has settings errors, so every setting is shown "
+                f"as new (first: {error.problems[0]})."
+            )
+    return OK, render.plan_change(args.stack, base, compare(old_rows, head.rows), note)
+
+
+def run_diff(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int, str]:
+    """`diff FIRST SECOND`."""
+    first = plan_of(stacks.read_settings(stacks.stack_file(args.cwd, args.first)))
+    second = plan_of(stacks.read_settings(stacks.stack_file(args.cwd, args.second)))
+    render = json_report if args.format == "json" else markdown
+    changes = compare(first.rows, second.rows)
+    return OK, render.environment_diff(
+        args.first, args.second, changes, identical(first.rows, second.rows)
+    )
+
+
+def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int, str]:
+    """`drift --stack S [--configuration-id ID] [--product-ids JSON]`."""
+    from review.stripe_live import (  # the stripe SDK is needed by this command only
+        BASE_VARIABLE,
+        LiveError,
+        StripeReader,
+        api_key,
+    )
+
+    settings = stacks.read_settings(stacks.stack_file(args.cwd, args.stack))
+    spec = portal_spec(settings)
+    refs = declared.declared_refs(spec)
+    ids = _product_ids(args.product_ids, refs)
+    try:
+        reader = StripeReader(api_key(environ), environ.get(BASE_VARIABLE) or None)
+        if args.configuration_id:
+            configuration = reader.configuration(args.configuration_id)
+        else:
+            configuration = find_configuration(reader.configurations(), spec["metadata"])
+        if ids is None and refs:
+            # No --product-ids: recognise the products the live configuration names by the
+            # metadata Pulumi gave them.
+            objects = reader.catalog(*declared.referenced_objects(configuration))
+            ids = declared.ids_from_metadata(settings.stack, objects)
+    except LiveError as error:
+        raise CommandError(str(error)) from None
+    expected = expected_rows(substitute(spec, ids or {}), active=settings.portal.active)
+    report = compare_live(settings.stack, expected, configuration)
+    render = json_report if args.format == "json" else markdown
+    return (DRIFT if report.drifted else OK), render.drift(report)
+
+
+def _product_ids(option: str | None, refs: list[str]) -> dict[str, str] | None:
+    if option is None:
+        return None
+    text = option
+    if option.startswith("@"):
+        try:
+            text = Path(option[1:]).read_text(encoding="utf-8")
+        except OSError as error:
+            raise CommandError(
+                f"--product-ids: cannot read {option[1:]}: {error.strerror}"
+            ) from None
+    try:
+        ids = declared.parse_product_ids(text)
+    except ValueError as error:
+        raise CommandError(str(error)) from None
+    missing = declared.missing_ids(refs, ids)
+    if missing:
+        raise CommandError(f"--product-ids has no id for {', '.join(missing)}")
+    return ids

@@ -1,0 +1,68 @@
+"""Resolving `declared:<product>[/<price>]` references in a spec to Stripe ids, for `drift`.
+
+A stack may declare its products and prices in config; the spec then names them by reference
+and the Pulumi program substitutes the ids it created. The drift check gets those ids either
+from the stack output `stripeProductIds` (`--product-ids`), or from Stripe itself: Pulumi tags
+every product and price it creates with metadata (`infra.portal_spec.declared_metadata`), so
+the products and prices the live configuration names can be recognised by it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from infra.portal_settings import DECLARED
+from infra.portal_spec import declared_ref
+
+
+def declared_refs(value: Any) -> list[str]:
+    """Every `declared:` reference in a spec, in order, each once."""
+    found: dict[str, None] = {}
+    if isinstance(value, Mapping):
+        for item in value.values():
+            found.update(dict.fromkeys(declared_refs(item)))
+    elif isinstance(value, list):
+        for item in value:
+            found.update(dict.fromkeys(declared_refs(item)))
+    elif isinstance(value, str) and value.startswith(DECLARED):
+        found[value] = None
+    return list(found)
+
+
+def parse_product_ids(text: str) -> dict[str, str]:
+    """The JSON object of `pulumi stack output stripeProductIds --json`; raises ValueError."""
+    try:
+        value = json.loads(text)
+    except ValueError as error:
+        raise ValueError(f"--product-ids is not JSON ({error})") from None
+    if not isinstance(value, dict) or not all(
+        isinstance(key, str) and isinstance(item, str) for key, item in value.items()
+    ):
+        raise ValueError('--product-ids must be a JSON object {"declared:<name>": "<id>", …}')
+    return value
+
+
+def missing_ids(refs: Iterable[str], ids: Mapping[str, str]) -> list[str]:
+    """The references `ids` has no id for."""
+    return [ref for ref in refs if ref not in ids]
+
+
+def ids_from_metadata(stack: str, objects: Iterable[Mapping[str, Any]]) -> dict[str, str]:
+    """{`declared:` ref: id} for the Stripe products and prices this stack's Pulumi created."""
+    ids: dict[str, str] = {}
+    for obj in objects:
+        ref = declared_ref(obj.get("metadata") or {}, stack)
+        if ref is not None:
+            ids[ref] = obj["id"]
+    return ids
+
+
+def referenced_objects(configuration: Mapping[str, Any]) -> tuple[list[str], list[str]]:
+    """(product ids, price ids) a live configuration's plan switching names."""
+    update = (configuration.get("features") or {}).get("subscription_update") or {}
+    products = update.get("products") or []
+    product_ids = [item["product"] for item in products if "product" in item]
+    price_ids = [price for item in products for price in item.get("prices") or []]
+    return product_ids, price_ids

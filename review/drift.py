@@ -1,0 +1,164 @@
+"""Drift: a live portal configuration compared with what its stack declares.
+
+Every field of the live object (Stripe's `billing_portal.configuration`) is accounted for:
+
+- *compared* — `active` and every parameter the stack's spec declares, including those
+  pulumi-stripe cannot set, plus the metadata the stack puts on it (`managed-by`, `stack`,
+  `spec-hash`). A difference is drift.
+- *not compared, set by Stripe* — fields no request can set (`id`, `created`, `livemode`, …; read
+  from the schema: response fields that neither the create nor the update endpoint accepts).
+- *not compared, no effect* — the sub-settings of a feature the stack declares disabled.
+- *not declared* — fields the stack leaves to Stripe (for example `subscription_pause` when the
+  stack does not declare it). Listed, not drift: declare a field to have it checked.
+
+Plan-switching products present on only one side are reported once, on the product list row.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from infra import stripe_schema
+from review.plan import configuration_rows
+from review.rows import ABSENT, flatten, item_of, same, schema_path
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A setting whose live value is not the declared one (`ABSENT`: the side has none)."""
+
+    setting: str
+    declared: Any
+    live: Any
+
+
+@dataclass(frozen=True)
+class Drift:
+    """The outcome of one drift check."""
+
+    stack: str
+    configuration_id: str
+    livemode: bool
+    findings: tuple[Finding, ...]
+    undeclared: tuple[tuple[str, Any], ...]  # (setting, live value) the stack leaves to Stripe
+    compared: int  # how many settings were compared
+    declared_hash: str | None  # spec-hash of the stack's spec
+    live_hash: str | None  # spec-hash in the live configuration's metadata
+
+    @property
+    def drifted(self) -> bool:
+        return bool(self.findings)
+
+
+class NotFound(LookupError):
+    """No (single) configuration of the stack among the live ones."""
+
+
+@functools.cache
+def server_set_fields() -> frozenset[str]:
+    """Fields of the live object that no request sets: Stripe's own (`id`, `updated`, …)."""
+    settable = stripe_schema.request_paths(
+        stripe_schema.CREATE_CONFIGURATION
+    ) | stripe_schema.request_paths(stripe_schema.UPDATE_CONFIGURATION)
+    return frozenset(set(stripe_schema.response_fields()) - settable)
+
+
+def expected_rows(spec: Mapping[str, Any], *, active: bool) -> dict[str, Any]:
+    """What the live configuration should hold: the spec's rows (ids substituted) + metadata."""
+    return {
+        **configuration_rows(spec, active=active),
+        **flatten({"metadata": spec.get("metadata") or {}}),
+    }
+
+
+def compare_live(
+    stack: str, expected: Mapping[str, Any], configuration: Mapping[str, Any]
+) -> Drift:
+    """Compare a live configuration object with the expected rows of its stack."""
+    live = flatten(configuration)
+    disabled = _disabled_prefixes(expected)
+    one_sided = _items(expected) ^ _items(live)
+
+    def counts(setting: str) -> bool:
+        if schema_path(setting) in server_set_fields() or item_of(setting) in one_sided:
+            return False
+        return not any(
+            setting.startswith(prefix) and setting != prefix + "enabled" for prefix in disabled
+        )
+
+    findings = []
+    compared = 0
+    for setting, declared in expected.items():
+        if counts(setting):
+            compared += 1
+            value = live.get(setting, ABSENT)
+            if not same(declared, value):
+                findings.append(Finding(setting, declared, value))
+    undeclared = tuple(
+        (setting, value)
+        for setting, value in live.items()
+        if setting not in expected and counts(setting)
+    )
+    metadata = configuration.get("metadata") or {}
+    return Drift(
+        stack=stack,
+        configuration_id=str(configuration.get("id", "")),
+        livemode=bool(configuration.get("livemode")),
+        findings=tuple(findings),
+        undeclared=undeclared,
+        compared=compared,
+        declared_hash=expected.get("metadata.spec-hash"),
+        live_hash=metadata.get("spec-hash"),
+    )
+
+
+def _disabled_prefixes(rows: Mapping[str, Any]) -> list[str]:
+    # `features.customer_update.enabled: false` → `features.customer_update.`
+    return [
+        setting.removesuffix("enabled")
+        for setting, value in rows.items()
+        if setting.endswith(".enabled") and value is False
+    ]
+
+
+def _items(rows: Iterable[str]) -> set[str]:
+    return {item for item in map(item_of, rows) if item is not None}
+
+
+def find_configuration(
+    configurations: Iterable[Mapping[str, Any]], metadata: Mapping[str, str]
+) -> Mapping[str, Any]:
+    """The stack's configuration among live ones, recognised by its metadata (`managed-by`,
+    `stack`). An active one is preferred; a deactivated one is returned so that `active` is
+    reported as drift rather than the configuration as missing. Raises `NotFound`."""
+    wanted = {key: metadata[key] for key in ("managed-by", "stack")}
+    mine = [
+        configuration
+        for configuration in configurations
+        if all((configuration.get("metadata") or {}).get(k) == v for k, v in wanted.items())
+    ]
+    active = [configuration for configuration in mine if configuration.get("active")]
+    tags = ", ".join(f"{key}={value}" for key, value in wanted.items())
+    if len(active) == 1:
+        return active[0]
+    if len(active) > 1:
+        ids = ", ".join(str(configuration["id"]) for configuration in active)
+        raise NotFound(
+            f"{len(active)} active portal configurations are tagged {tags} ({ids}); "
+            "pass --configuration-id"
+        )
+    if len(mine) == 1:
+        return mine[0]
+    if mine:
+        ids = ", ".join(str(configuration["id"]) for configuration in mine)
+        raise NotFound(
+            f"no active portal configuration is tagged {tags}, only inactive ones ({ids}); "
+            "pass --configuration-id"
+        )
+    raise NotFound(
+        f"no portal configuration is tagged {tags} in this Stripe account; pass "
+        "--configuration-id (the stack output portalConfigurationId)"
+    )

@@ -1,0 +1,105 @@
+"""Canonical JSON for programs: the same data as the Markdown reports, keys sorted.
+
+A side that has no value for a setting (`ABSENT`) is left out of its object, so `null` always
+means the setting is declared (or live) as null.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from review.drift import Drift
+from review.git_base import BaseFile
+from review.plan import Change, Plan
+from review.rows import ABSENT, is_unmanaged
+
+
+def dumps(document: Any) -> str:
+    """Canonical, readable JSON text (sorted keys, two-space indent, trailing newline)."""
+    return json.dumps(document, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+
+
+def plan(result: Plan, source: str) -> str:
+    """A stack's plan: the exact API parameters, `active`, and the setting rows."""
+    return dumps(
+        {
+            "stack": result.stack,
+            "source": source,
+            "spec_hash": result.spec_hash,
+            "active": result.active,
+            "configuration": result.spec,
+            "unmanaged_fields": list(result.unmanaged),
+            "settings": dict(result.rows),
+        }
+    )
+
+
+def _sides(first: str, first_value: Any, second: str, second_value: Any) -> dict[str, Any]:
+    return {
+        name: item
+        for name, item in ((first, first_value), (second, second_value))
+        if item is not ABSENT
+    }
+
+
+def _change(change: Change, old: str, new: str) -> dict[str, Any]:
+    return {
+        "setting": change.setting,
+        **_sides(old, change.old, new, change.new),
+        "unmanaged": change.unmanaged,
+    }
+
+
+def plan_change(stack: str, base: BaseFile, changes: list[Change], note: str = "") -> str:
+    """`plan --base`: the changes, each with `before` and/or `after`."""
+    return dumps(
+        {
+            "stack": stack,
+            "base": {
+                "ref": base.ref,
+                "commit": base.commit,
+                "path": base.path,
+                "exists": base.text is not None,
+            },
+            "note": note,
+            "changes": [_change(change, "before", "after") for change in changes],
+        }
+    )
+
+
+def environment_diff(
+    first: str, second: str, changes: list[Change], same: Mapping[str, Any]
+) -> str:
+    """`diff`: the differing settings (values keyed by stack name) and the identical ones."""
+    return dumps(
+        {
+            "stacks": [first, second],
+            "differences": [_change(change, first, second) for change in changes],
+            "identical": dict(same),
+        }
+    )
+
+
+def drift(report: Drift) -> str:
+    """`drift`: the findings and what the stack leaves to Stripe."""
+    return dumps(
+        {
+            "stack": report.stack,
+            "configuration_id": report.configuration_id,
+            "livemode": report.livemode,
+            "drifted": report.drifted,
+            "compared": report.compared,
+            "spec_hash": {"declared": report.declared_hash, "live": report.live_hash},
+            "findings": [
+                {
+                    "setting": finding.setting,
+                    **_sides("declared", finding.declared, "live", finding.live),
+                    "unmanaged": is_unmanaged(finding.setting),
+                }
+                for finding in report.findings
+            ],
+            "undeclared": dict(report.undeclared),
+        }
+    )

@@ -1,0 +1,162 @@
+"""Markdown for people: the plan, a change to it, the environment diff, the drift report.
+
+GitHub-flavoured: tables, `<details>` for what is collapsed. Pure functions from the review's
+data to text; values are shown as code, lists comma-separated, `—` where a side has nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from review.drift import Drift
+from review.git_base import BaseFile
+from review.plan import CATALOG, Change, Plan
+from review.rows import ABSENT, canonical, is_unmanaged
+
+UNMANAGED_MARK = "✱"
+UNMANAGED_NOTE = (
+    f"{UNMANAGED_MARK} pulumi-stripe cannot set this field: after `pulumi up`, apply it with the "
+    "stack output `portalManualUpdate` (README.md)."
+)
+
+
+def value(item: Any) -> str:
+    """One row value in a table cell."""
+    if item is ABSENT:
+        return "—"
+    if isinstance(item, list):
+        return ", ".join(value(element) for element in item) if item else "(none)"
+    if item is None or isinstance(item, (bool, dict)):
+        return _code(canonical(item))
+    return _code(str(item))
+
+
+def _code(text: str) -> str:
+    text = text.replace("|", "\\|")  # a bare pipe would split the table cell
+    fence = "``" if "`" in text else "`"
+    return f"{fence}{text}{fence}"
+
+
+def _setting(name: str) -> str:
+    return f"`{name}`" + (f" {UNMANAGED_MARK}" if is_unmanaged(name) else "")
+
+
+def _table(header: Iterable[str], rows: Iterable[Iterable[str]]) -> list[str]:
+    header = list(header)
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    lines += ["| " + " | ".join(cells) + " |" for cells in rows]
+    return lines
+
+
+def _plural(count: int, noun: str) -> str:
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def plan(result: Plan, source: str) -> str:
+    """The whole declared portal of one stack."""
+    configuration = {k: v for k, v in result.rows.items() if not k.startswith(CATALOG)}
+    catalog = {k: v for k, v in result.rows.items() if k.startswith(CATALOG)}
+    lines = [
+        f"### Portal plan: `{result.stack}`",
+        "",
+        f"Declared in `{source}` · spec hash `{result.spec_hash}` · "
+        f"{_plural(len(configuration), 'setting')}.",
+        "",
+        *_table(("setting", "value"), ((_setting(k), value(v)) for k, v in configuration.items())),
+    ]
+    if catalog:
+        lines += ["", "Products and prices Pulumi creates in Stripe for this stack:", ""]
+        lines += _table(("setting", "value"), ((f"`{k}`", value(v)) for k, v in catalog.items()))
+    if any(is_unmanaged(setting) for setting in configuration):
+        lines += ["", UNMANAGED_NOTE]
+    return "\n".join(lines) + "\n"
+
+
+def plan_change(stack: str, base: BaseFile, changes: list[Change], note: str = "") -> str:
+    """What a change does to one stack's portal, setting by setting (old → new)."""
+    short = base.commit[:12]
+    if not changes:
+        title = f"### Portal plan: `{stack}` — no portal setting changes"
+    else:
+        title = f"### Portal plan: `{stack}` — {_plural(len(changes), 'setting')} change"
+    lines = [title, "", f"Compared with `{base.ref}` (`{short}`), `{base.path}`."]
+    if note:
+        lines += ["", note]
+    if changes:
+        rows = ((_setting(c.setting), value(c.old), value(c.new)) for c in changes)
+        lines += ["", *_table(("setting", "before", "after"), rows)]
+        if any(change.unmanaged for change in changes):
+            lines += ["", UNMANAGED_NOTE]
+    return "\n".join(lines) + "\n"
+
+
+def environment_diff(
+    first: str, second: str, changes: list[Change], same: Mapping[str, Any]
+) -> str:
+    """Two stacks side by side: what differs, with the identical settings collapsed."""
+    title = f"### Environment diff: `{first}` ↔ `{second}` — "
+    title += f"{_plural(len(changes), 'setting')} differ" if changes else "identical"
+    lines = [title, "", f"{len(changes)} differ · {len(same)} identical (collapsed below)."]
+    if changes:
+        rows = ((_setting(c.setting), value(c.old), value(c.new)) for c in changes)
+        lines += ["", *_table(("setting", first, second), rows)]
+    if same:
+        lines += ["", f"<details><summary>{_plural(len(same), 'identical setting')}</summary>", ""]
+        lines += _table(("setting", "value"), ((_setting(k), value(v)) for k, v in same.items()))
+        lines += ["", "</details>"]
+    if any(change.unmanaged for change in changes):
+        lines += ["", UNMANAGED_NOTE]
+    return "\n".join(lines) + "\n"
+
+
+def drift(report: Drift) -> str:
+    """The drift check's report: what differs, why it may, and what the stack leaves to Stripe."""
+    mode = "live mode" if report.livemode else "test mode"
+    count = len(report.findings)
+    if count:
+        title = f"### Drift: `{report.stack}` — {_plural(count, 'setting')} differ from the stack"
+    else:
+        title = f"### Drift: `{report.stack}` — none, the live configuration is as declared"
+    lines = [
+        title,
+        "",
+        f"Live configuration `{report.configuration_id}` ({mode}): "
+        f"{_plural(report.compared, 'setting')} compared, "
+        f"{len(report.undeclared)} not declared by the stack (listed below, not compared); "
+        "fields only Stripe sets (`id`, `created`, `updated`, …) are not compared.",
+    ]
+    if count:
+        rows = ((_setting(f.setting), value(f.declared), value(f.live)) for f in report.findings)
+        lines += ["", *_table(("setting", "declared", "live"), rows), "", _why(report)]
+        if any(is_unmanaged(finding.setting) for finding in report.findings):
+            lines += ["", UNMANAGED_NOTE]
+    if report.undeclared:
+        lines += [
+            "",
+            "<details><summary>"
+            f"{_plural(len(report.undeclared), 'setting')} the stack leaves to Stripe"
+            "</summary>",
+            "",
+            *_table(("setting", "live"), ((f"`{k}`", value(v)) for k, v in report.undeclared)),
+            "",
+            "Declare a setting in the stack file to have it checked.",
+            "",
+            "</details>",
+        ]
+    return "\n".join(lines) + "\n"
+
+
+def _why(report: Drift) -> str:
+    if report.live_hash and report.live_hash == report.declared_hash:
+        return (
+            "The live configuration was deployed from this very spec (`spec-hash` matches), so "
+            "these settings were changed outside Pulumi (Dashboard or API), or ✱ fields were "
+            "never applied. `pulumi up` (then `portalManualUpdate` for ✱ fields) restores the "
+            "declared values; to keep the live ones, declare them in the stack file instead."
+        )
+    return (
+        f"The live configuration was deployed from another spec (`spec-hash` "
+        f"`{report.live_hash or 'none'}`, the stack's is `{report.declared_hash}`): the stack's "
+        "latest changes are not deployed yet (`pulumi up`), or it was changed outside Pulumi."
+    )

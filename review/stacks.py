@@ -1,0 +1,50 @@
+"""Stack files on disk: which stacks there are, and one stack's validated settings.
+
+Stack files hold no plain-text secrets (keys are set with `pulumi config set --secret`), so they
+are read with `secrets_required=False`; every other rule, and every message, is `parse_settings`'s
+own, exactly as `pulumi preview` reports it.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from infra.settings import Settings, load_stack_file, load_stack_text, parse_settings
+
+_STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_STACK_FILE = re.compile(r"Pulumi\.(.+)\.ya?ml")
+
+
+class StackNotFound(LookupError):
+    """No stack file for the stack in the project directory."""
+
+
+def stack_file(directory: Path, stack: str) -> Path:
+    """`Pulumi.<stack>.yaml` (or `.yml`) in `directory`; raises `StackNotFound`."""
+    if not _STACK_NAME.fullmatch(stack):
+        raise StackNotFound(f"{stack!r} is not a stack name")
+    for suffix in ("yaml", "yml"):
+        path = directory / f"Pulumi.{stack}.{suffix}"
+        if path.is_file():
+            return path
+    known = ", ".join(stack_names(directory)) or "none"
+    raise StackNotFound(f"no stack file Pulumi.{stack}.yaml in {directory} (stacks: {known})")
+
+
+def stack_names(directory: Path) -> list[str]:
+    """The stacks with a stack file in `directory`, sorted."""
+    names = (_STACK_FILE.fullmatch(path.name) for path in directory.glob("Pulumi.*.y*ml"))
+    return sorted(match.group(1) for match in names if match)
+
+
+def read_settings(path: Path) -> Settings:
+    """A stack file's settings; raises `infra.settings.SettingsError` listing every mistake."""
+    stack, config = load_stack_file(path)
+    return parse_settings(stack, config, secrets_required=False)
+
+
+def settings_from_text(file_name: str, text: str) -> Settings:
+    """`read_settings` for a stack file's text (such as the file at a git commit)."""
+    stack, config = load_stack_text(file_name, text)
+    return parse_settings(stack, config, secrets_required=False)

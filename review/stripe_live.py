@@ -1,0 +1,100 @@
+"""The Stripe side of `drift`: the key, the reads, and every failure as one line.
+
+Every failure becomes a `LiveError` whose message is one line a person can act on (bad key,
+unreachable API, unknown configuration id, missing permission). The key itself is never shown;
+Stripe's own messages mask it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+
+import stripe
+
+KEY_VARIABLES = ("STRIPE_API_KEY", "STRIPE_SECRET_KEY")
+BASE_VARIABLE = "STRIPE_API_BASE"
+STRIPE_API = "https://api.stripe.com"
+TIMEOUT_SECONDS = 20
+NETWORK_RETRIES = 1  # one retry for a dropped connection; an unreachable API fails fast
+
+
+class LiveError(RuntimeError):
+    """Stripe could not be asked, or refused: the message is one line."""
+
+
+def api_key(environ: Mapping[str, str]) -> str:
+    """The Stripe key from the environment; raises `LiveError` when none is set."""
+    for name in KEY_VARIABLES:
+        if environ.get(name):
+            return environ[name]
+    raise LiveError(f"no Stripe key: set {' or '.join(KEY_VARIABLES)} (a read-only key is enough)")
+
+
+class StripeReader:
+    """The reads the drift check makes, as plain dicts; `api_base` points elsewhere (stand-in)."""
+
+    def __init__(self, key: str, api_base: str | None = None) -> None:
+        self.api_base = api_base or STRIPE_API
+        self._client = stripe.StripeClient(
+            key,
+            base_addresses={"api": api_base} if api_base else None,
+            max_network_retries=NETWORK_RETRIES,
+            http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
+        )
+
+    def configuration(self, configuration_id: str) -> dict:
+        """One portal configuration."""
+        with self._translated(f"portal configuration {configuration_id}"):
+            found = self._client.v1.billing_portal.configurations.retrieve(configuration_id)
+            return found.to_dict()
+
+    def configurations(self) -> list[dict]:
+        """Every portal configuration of the account (in the key's mode), active or not."""
+        with self._translated("portal configurations"):
+            page = self._client.v1.billing_portal.configurations.list(params={"limit": 100})
+            return [configuration.to_dict() for configuration in page.auto_paging_iter()]
+
+    def catalog(self, product_ids: list[str], price_ids: list[str]) -> list[dict]:
+        """The products and prices with these ids (their metadata names declared ones)."""
+        objects = []
+        with self._translated("products and prices (to resolve declared: references)"):
+            for product_id in dict.fromkeys(product_ids):
+                objects.append(self._client.v1.products.retrieve(product_id).to_dict())
+            for price_id in dict.fromkeys(price_ids):
+                objects.append(self._client.v1.prices.retrieve(price_id).to_dict())
+        return objects
+
+    @contextmanager
+    def _translated(self, what: str) -> Iterator[None]:
+        """Turn the SDK's exceptions into a one-line `LiveError` about `what`."""
+        try:
+            yield
+        except stripe.AuthenticationError as error:
+            raise LiveError(f"Stripe refused the API key: {_message(error)}") from None
+        except stripe.PermissionError as error:
+            raise LiveError(f"the API key may not read {what}: {_message(error)}") from None
+        except stripe.APIConnectionError as error:
+            reason = _network_reason(_message(error))
+            raise LiveError(f"Stripe could not be reached at {self.api_base}: {reason}") from None
+        except stripe.InvalidRequestError as error:
+            if error.code == "resource_missing":
+                raise LiveError(f"Stripe has no {what}: {_message(error)}") from None
+            raise LiveError(f"Stripe refused to return {what}: {_message(error)}") from None
+        except stripe.StripeError as error:
+            raise LiveError(f"Stripe failed to return {what}: {_message(error)}") from None
+
+
+def _message(error: stripe.StripeError) -> str:
+    text = error.user_message or str(error) or type(error).__name__
+    return " ".join(str(text).split())  # one line, whatever the SDK put in it
+
+
+def _network_reason(message: str) -> str:
+    # The SDK wraps the socket error in two sentences of boilerplate; keep the cause.
+    for pattern in (r"\[Errno -?\d+\] ([^\"')(]+)", r"(timed out)", r"(Name or service not known)"):
+        match = re.search(pattern, message)
+        if match:
+            return match.group(1).strip()
+    return message

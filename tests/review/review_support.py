@@ -1,0 +1,95 @@
+"""Helpers for the review tests: run the CLI in-process, and edit copies of stack files."""
+
+from __future__ import annotations
+
+import io
+import shutil
+import subprocess
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from review.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+STACK_FILES = sorted(REPO.glob("Pulumi.*.yaml"))
+
+# Ids standing in for the products and prices Pulumi creates for the dev stack's catalog.
+DEV_PRODUCT_IDS = {
+    "declared:team": "prod_DevTeam0001",
+    "declared:team/monthly": "price_DevTeamMonthly01",
+    "declared:team/yearly": "price_DevTeamYearly001",
+    "declared:business": "prod_DevBusiness01",
+    "declared:business/monthly": "price_DevBusinessMon01",
+}
+
+
+@dataclass(frozen=True)
+class Result:
+    """What one CLI run returned and printed."""
+
+    code: int
+    out: str
+    err: str
+
+
+def run(*argv: str, environ: Mapping[str, str] | None = None) -> Result:
+    """`python -m review …argv`, in this process."""
+    out, err = io.StringIO(), io.StringIO()
+    code = main(list(argv), environ=environ or {}, stdout=out, stderr=err)
+    return Result(code, out.getvalue(), err.getvalue())
+
+
+def copy_stacks(directory: Path, *stacks: str) -> Path:
+    """Copies of the repository's stack files (all by default) in `directory`."""
+    names = stacks or tuple(path.name.split(".")[1] for path in STACK_FILES)
+    for stack in names:
+        shutil.copy(REPO / f"Pulumi.{stack}.yaml", directory / f"Pulumi.{stack}.yaml")
+    return directory
+
+
+def stack_config(path: Path) -> dict[str, Any]:
+    """The `config:` mapping of a stack file."""
+    return dict(yaml.safe_load(path.read_text(encoding="utf-8"))["config"])
+
+
+def edit_stack(path: Path, key: str, *inner: str, value: Any) -> None:
+    """Set a config value in a stack file: `key` and, inside a structured key, the `inner` path."""
+    document = yaml.safe_load(path.read_text(encoding="utf-8"))
+    if not inner:
+        document["config"][key] = value
+    else:
+        target = document["config"].setdefault(key, {})
+        for name in inner[:-1]:
+            target = target.setdefault(name, {})
+        target[inner[-1]] = value
+    path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+
+def git(directory: Path, *args: str) -> str:
+    """Run git in `directory` with a fixed identity; returns stdout."""
+    command = ["git", "-c", "user.name=Reviewer", "-c", "user.email=reviewer@example.com"]
+    result = subprocess.run(
+        [*command, *args], cwd=directory, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def settings_in_table(markdown: str) -> list[str]:
+    """The setting names of the table rows in a Markdown report (first cell, unquoted)."""
+    names = []
+    for line in markdown.splitlines():
+        if line.startswith("| `"):
+            names.append(line.split("`")[1])
+    return names
+
+
+def table_row(markdown: str, setting: str) -> list[str]:
+    """The cells of the row for `setting` (the first cell without its quotes and mark)."""
+    for line in markdown.splitlines():
+        if line.startswith(f"| `{setting}`"):
+            return [cell.strip() for cell in line.strip().strip("|").split(" | ")]
+    raise AssertionError(f"no table row for {setting!r} in:\n{markdown}")
