@@ -42,7 +42,7 @@ def document_id(uid: str) -> str:
 
 
 @dataclass(frozen=True)
-class Mapping:
+class CustomerMapping:
     """A mapping document: which customer, in which mode, of which generation."""
 
     customer_id: str
@@ -51,21 +51,21 @@ class Mapping:
 
 
 class _LruCache:
-    """A small thread-safe LRU of uid → Mapping, per instance."""
+    """A small thread-safe LRU of uid → CustomerMapping, per instance."""
 
     def __init__(self, size: int) -> None:
         self._size = size
-        self._items: OrderedDict[str, Mapping] = OrderedDict()
+        self._items: OrderedDict[str, CustomerMapping] = OrderedDict()
         self._lock = threading.Lock()
 
-    def get(self, key: str) -> Mapping | None:
+    def get(self, key: str) -> CustomerMapping | None:
         with self._lock:
             value = self._items.get(key)
             if value is not None:
                 self._items.move_to_end(key)
             return value
 
-    def put(self, key: str, value: Mapping) -> None:
+    def put(self, key: str, value: CustomerMapping) -> None:
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
@@ -125,7 +125,7 @@ class CustomerDirectory:
         generation = current.generation + 1 if current is not None else 0
         return self._create(caller, generation=generation, replacing=current is not None)
 
-    def _read(self, uid: str) -> Mapping | None:
+    def _read(self, uid: str) -> CustomerMapping | None:
         with self._firestore():
             snapshot = self._doc(uid).get(retry=self._retry, timeout=self._timeout)
         if not snapshot.exists:
@@ -139,7 +139,7 @@ class CustomerDirectory:
         self, caller: Caller, *, generation: int, replacing: bool = False
     ) -> tuple[str, Future[None] | None]:
         customer_id, livemode = self._stripe.create_customer(caller.uid, generation)
-        mapping = Mapping(customer_id, livemode, generation)
+        mapping = CustomerMapping(customer_id, livemode, generation)
         self._check_mode(mapping)
         email_update = (
             self._background.submit(self._stripe.update_email, customer_id, caller.email)
@@ -167,7 +167,7 @@ class CustomerDirectory:
         self._cache.put(caller.uid, mapping)
         return customer_id, email_update
 
-    def _check_mode(self, mapping: Mapping) -> None:
+    def _check_mode(self, mapping: CustomerMapping) -> None:
         if mapping.livemode != self._livemode:
             raise Conflict(
                 "This user is mapped to a Stripe customer of the other mode (test vs live); "
@@ -197,11 +197,11 @@ class CustomerDirectory:
             ) from error
 
 
-def _mapping_from(data: dict[str, Any]) -> Mapping:
+def _mapping_from(data: dict[str, Any]) -> CustomerMapping:
     customer_id = data.get("stripe_customer_id")
     if not isinstance(customer_id, str) or not customer_id:
         raise UpstreamError("The customer mapping is malformed.", code="mapping_malformed")
-    return Mapping(
+    return CustomerMapping(
         customer_id=customer_id,
         livemode=bool(data.get("livemode", False)),
         generation=int(data.get("generation", 0)),

@@ -68,7 +68,6 @@ class SigningKeys:
         self._keys: dict[str, Any] = {}
         self._expires_at = float("-inf")
         self._fetched_at = float("-inf")
-        self.fetches = 0
 
     def key_for(self, kid: str) -> Any:
         """The public key for `kid`; raise `Unauthorized` if the issuer does not know it."""
@@ -89,7 +88,6 @@ class SigningKeys:
 
     def _refresh(self, now: float) -> None:
         self._fetched_at = now
-        self.fetches += 1
         try:
             response = self._session.get(self._url, timeout=self._timeout)
             response.raise_for_status()
