@@ -1,9 +1,12 @@
-"""The Stripe side of a stack: its Customer Portal configuration (and declared products/prices).
+"""The Stripe side of a stack: its Customer Portal configuration (and declared products/prices),
+and its branding images.
 
 `StripePortal` maps the portal spec onto `pulumi_stripe.PortalConfiguration` through an explicit
 Stripe provider whose key is a Pulumi secret. What pulumi-stripe cannot set is not lost: it is
 listed (`unmanaged_fields`), turned into a ready-to-run update command (`manual_update`), and the
-drift check compares the whole spec with the live configuration.
+drift check compares the whole spec with the live configuration. The branding images are
+uploaded through the same provider (`infra.branding`); a named connected account gets the
+branding through the Accounts API (`infra.connected_branding`).
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from typing import Any
 import pulumi
 import pulumi_stripe as stripe
 
+from infra.branding import upload_images
+from infra.branding_spec import dashboard_step
+from infra.connected_branding import ConnectedAccountBranding
 from infra.portal_settings import declared_price_ref, declared_product_ref
 from infra.portal_spec import (
     declared_metadata,
@@ -107,6 +113,9 @@ class StripePortal(pulumi.ComponentResource):
     configuration_id: pulumi.Output[str]
     product_ids: pulumi.Output[dict[str, str]]
     manual_update: pulumi.Output[str]
+    branding_file_ids: pulumi.Output[dict[str, str]]
+    branding_dashboard_step: pulumi.Output[str]
+    connected_branding: pulumi.Output[dict[str, Any]]
     spec_hash: str
     unmanaged_fields: tuple[str, ...]
 
@@ -139,14 +148,46 @@ class StripePortal(pulumi.ComponentResource):
                 update_command(values[0], substitute(params, values[1])) if params else ""
             )
         )
+        self._declare_branding(name, settings, args.api_key, in_stripe)
         self.register_outputs(
             {
                 "configurationId": self.configuration_id,
                 "productIds": self.product_ids,
+                "brandingFileIds": self.branding_file_ids,
                 "specHash": self.spec_hash,
                 "unmanagedFields": list(self.unmanaged_fields),
             }
         )
+
+    def _declare_branding(
+        self,
+        name: str,
+        settings: Settings,
+        api_key: pulumi.Input[str],
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        branding = settings.branding
+        self.branding_file_ids = pulumi.Output.from_input(upload_images(name, branding, opts))
+        self.branding_dashboard_step = self.branding_file_ids.apply(
+            lambda ids: dashboard_step(branding, ids)
+        )
+        self.connected_branding = pulumi.Output.from_input({})
+        if branding.connected_account:
+            applied = ConnectedAccountBranding(
+                f"{name}-connected-branding",
+                branding,
+                api_key=api_key,
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            self.connected_branding = pulumi.Output.from_input(
+                {
+                    "account": applied.account,
+                    "icon": applied.icon,
+                    "logo": applied.logo,
+                    "primary_color": applied.primary_color,
+                    "secondary_color": applied.secondary_color,
+                }
+            )
 
     def _declare_products(
         self, name: str, settings: Settings, opts: pulumi.ResourceOptions

@@ -45,5 +45,8 @@ def build(
         "portalUnmanagedFields": list(portal.unmanaged_fields),
         "portalManualUpdate": portal.manual_update,
         "stripeProductIds": portal.product_ids,
+        "brandingFileIds": portal.branding_file_ids,
+        "brandingDashboardStep": portal.branding_dashboard_step,
+        "connectedAccountBranding": portal.connected_branding,
         "production": settings.production,
     }

@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
 import yaml
 
+from infra.branding_settings import BrandingSettings, read_branding
 from infra.portal_settings import (
     PROJECT,
     DeclaredProduct,
@@ -34,6 +35,7 @@ from infra.urls import origin_of, read_origins, read_url
 __all__ = [
     "CONFIG_KEYS",
     "PROJECT",
+    "BrandingSettings",
     "Settings",
     "SettingsError",
     "SettingsProblem",
@@ -47,6 +49,8 @@ FIREBASE_JWKS_URL = (
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
 )
 _REQUIRED = object()
+# Where Pulumi.yaml is: image paths in stack settings are relative to it.
+PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 @dataclass(frozen=True)
@@ -152,6 +156,14 @@ CONFIG_KEYS: tuple[ConfigKey, ...] = (
         "README.md). Empty: reference existing ones by id.",
         {},
     ),
+    ConfigKey(
+        "branding",
+        "object",
+        "Account branding {icon, logo (PNG/JPEG files in the repository), primaryColor, "
+        "secondaryColor (#RRGGBB), connectedAccount (acct_…)}: Pulumi uploads the images; "
+        "see README.md, Branding.",
+        {},
+    ),
 )
 _DEFAULTS = {key.name: key.default for key in CONFIG_KEYS if not key.required}
 
@@ -222,6 +234,7 @@ class Settings:
     labels: Mapping[str, str]
     portal: PortalSettings
     products: tuple[DeclaredProduct, ...]
+    branding: BrandingSettings = field(default_factory=BrandingSettings)
 
     @property
     def stripe_management_key(self) -> SecretValue | None:
@@ -248,14 +261,19 @@ def load_stack_text(file_name: str, text: str) -> tuple[str, dict[str, Any]]:
 
 
 def parse_settings(
-    stack: str, config: Mapping[str, Any], *, secrets_required: bool = True
+    stack: str,
+    config: Mapping[str, Any],
+    *,
+    secrets_required: bool = True,
+    project_dir: Path = PROJECT_DIR,
 ) -> Settings:
     """Read and validate a stack's config (keys as in its stack file) into `Settings`.
 
     Secret values are `SecretValue`s (the Pulumi adapter), `{"secure": ...}` mappings (a stack
     file read offline: encrypted, value unknown) or absent; a plain string for a secret key is
     refused. `secrets_required=False` lets offline tools read a stack whose secrets are not set.
-    Raises `SettingsError` listing every problem.
+    Branding image paths are read relative to `project_dir` (this repository by default): the
+    only input besides `config`. Raises `SettingsError` listing every problem.
     """
     problems = Problems()
     own, gcp_project_value = _split_namespaces(config)
@@ -278,6 +296,7 @@ def parse_settings(
     labels = _labels(top.section("labels"), stack)
     products = read_products(top.section("products"))
     portal = read_portal(top.section("portal"), production, {p.key: p for p in products})
+    branding = read_branding(top.section("branding"), project_dir)
     top.finish()
     problems.raise_if_any(stack)
 
@@ -299,6 +318,7 @@ def parse_settings(
         labels=labels,
         portal=portal,
         products=products,
+        branding=branding,
     )
 
 

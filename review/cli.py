@@ -7,6 +7,7 @@ errors exactly as `pulumi preview` prints them, or one line saying what went wro
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -14,8 +15,8 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from infra.portal_spec import portal_spec, substitute
-from infra.settings import SettingsError
-from review import declared, json_report, markdown, stacks
+from infra.settings import Settings, SettingsError
+from review import branding_drift, declared, json_report, markdown, stacks
 from review.drift import NotFound, compare_live, expected_rows, find_configuration
 from review.git_base import GitError, file_at
 from review.plan import compare, identical, plan_of
@@ -71,6 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="ids of declared products and prices: the stack output stripeProductIds "
         "(default: recognised in Stripe by their metadata)",
     )
+    drift.add_argument(
+        "--branding-file-ids",
+        metavar="JSON|@FILE",
+        help="ids of the branding images Pulumi uploaded: the stack output brandingFileIds "
+        "(default: live images are compared by content)",
+    )
     _format_option(drift)
     return parser
 
@@ -120,7 +127,7 @@ def run_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int,
         note = f"`{base.path}` does not exist at `{base.ref}`: every setting is new."
     else:
         try:
-            old_rows = plan_of(stacks.settings_from_text(path.name, base.text)).rows
+            old_rows = plan_of(stacks.settings_from_text(path.name, base.text, path.parent)).rows
         except SettingsError as error:
             note = (
                 f"`{base.path}` at `{base.ref}` has settings errors, so every setting is shown "
@@ -141,7 +148,8 @@ def run_diff(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int,
 
 
 def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int, str]:
-    """`drift --stack S [--configuration-id ID] [--product-ids JSON]`."""
+    """`drift --stack S [--configuration-id ID] [--product-ids JSON] [--branding-file-ids
+    JSON]`."""
     from review.stripe_live import (  # the stripe SDK is needed by this command only
         BASE_VARIABLE,
         LiveError,
@@ -153,6 +161,7 @@ def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int
     spec = portal_spec(settings)
     refs = declared.declared_refs(spec)
     ids = _product_ids(args.product_ids, refs)
+    file_ids = _branding_file_ids(args.branding_file_ids)
     try:
         reader = StripeReader(api_key(environ), environ.get(BASE_VARIABLE) or None)
         if args.configuration_id:
@@ -164,27 +173,62 @@ def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int
             # metadata Pulumi gave them.
             objects = reader.catalog(*declared.referenced_objects(configuration))
             ids = declared.ids_from_metadata(settings.stack, objects)
+        branding = _branding_checks(reader, settings, file_ids)
     except LiveError as error:
         raise CommandError(str(error)) from None
     expected = expected_rows(substitute(spec, ids or {}), active=settings.portal.active)
     report = compare_live(settings.stack, expected, configuration)
+    report = dataclasses.replace(report, branding=branding)
     render = json_report if args.format == "json" else markdown
     return (DRIFT if report.drifted else OK), render.drift(report)
+
+
+def _branding_checks(
+    reader: Any, settings: Settings, file_ids: Mapping[str, str]
+) -> tuple[branding_drift.BrandingCheck, ...]:
+    """The declared branding against the key's own account and the connected one, if any."""
+    branding = settings.branding
+    if not branding.declared:
+        return ()
+    checks: list[branding_drift.BrandingCheck] = []
+    for account in (None, branding.connected_account) if branding.connected_account else (None,):
+        live = branding_drift.live_branding(reader.account(account))
+        # Pulumi's uploads are the platform's; a connected account holds its own copies.
+        known = {} if account else file_ids
+        hashes = {
+            file_id: reader.file_sha256(file_id, account)
+            for file_id in branding_drift.files_to_inspect(branding, live, known)
+        }
+        checks += branding_drift.check_branding(
+            branding, live, account=account, file_ids=known, live_hashes=hashes
+        )
+    return tuple(checks)
+
+
+def _json_option(name: str, option: str) -> str:
+    """The JSON text of a `JSON|@FILE` option."""
+    if not option.startswith("@"):
+        return option
+    try:
+        return Path(option[1:]).read_text(encoding="utf-8")
+    except OSError as error:
+        raise CommandError(f"{name}: cannot read {option[1:]}: {error.strerror}") from None
+
+
+def _branding_file_ids(option: str | None) -> dict[str, str]:
+    if option is None:
+        return {}
+    try:
+        return branding_drift.parse_file_ids(_json_option("--branding-file-ids", option))
+    except ValueError as error:
+        raise CommandError(str(error)) from None
 
 
 def _product_ids(option: str | None, refs: list[str]) -> dict[str, str] | None:
     if option is None:
         return None
-    text = option
-    if option.startswith("@"):
-        try:
-            text = Path(option[1:]).read_text(encoding="utf-8")
-        except OSError as error:
-            raise CommandError(
-                f"--product-ids: cannot read {option[1:]}: {error.strerror}"
-            ) from None
     try:
-        ids = declared.parse_product_ids(text)
+        ids = declared.parse_product_ids(_json_option("--product-ids", option))
     except ValueError as error:
         raise CommandError(str(error)) from None
     missing = declared.missing_ids(refs, ids)

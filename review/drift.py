@@ -12,6 +12,8 @@ Every field of the live object (Stripe's `billing_portal.configuration`) is acco
   stack does not declare it). Listed, not drift: declare a field to have it checked.
 
 Plan-switching products present on only one side are reported once, on the product list row.
+The account's branding, when the stack declares one, is checked beside the configuration
+(`review.branding_drift`) and reported in `Drift.branding`.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra import stripe_schema
+from review.branding_drift import BrandingCheck
 from review.plan import configuration_rows
 from review.rows import ABSENT, flatten, item_of, same, schema_path
 
@@ -47,10 +50,15 @@ class Drift:
     compared: int  # how many settings were compared
     declared_hash: str | None  # spec-hash of the stack's spec
     live_hash: str | None  # spec-hash in the live configuration's metadata
+    branding: tuple[BrandingCheck, ...] = ()  # each declared branding field, per account
+
+    @property
+    def branding_drift(self) -> tuple[BrandingCheck, ...]:
+        return tuple(check for check in self.branding if not check.matches)
 
     @property
     def drifted(self) -> bool:
-        return bool(self.findings)
+        return bool(self.findings or self.branding_drift)
 
 
 class NotFound(LookupError):

@@ -22,7 +22,8 @@ def dumps(document: Any) -> str:
 
 
 def plan(result: Plan, source: str) -> str:
-    """A stack's plan: the exact API parameters, `active`, and the setting rows."""
+    """A stack's plan: the exact API parameters, `active`, and the setting rows (the portal,
+    the catalog `catalog.…` and the account branding `branding.…`)."""
     return dumps(
         {
             "stack": result.stack,
@@ -101,5 +102,18 @@ def drift(report: Drift) -> str:
                 for finding in report.findings
             ],
             "undeclared": dict(report.undeclared),
+            "branding": [
+                {
+                    "setting": check.setting,
+                    "account": check.account,
+                    "field": check.field,
+                    "declared": check.declared,
+                    "live": check.live,
+                    "matches": check.matches,
+                    "reason": check.reason,
+                    "fix": check.fix,
+                }
+                for check in report.branding
+            ],
         }
     )

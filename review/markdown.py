@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from infra.branding_spec import DASHBOARD_PAGE, ROWS
+from review.branding_drift import BrandingCheck
 from review.drift import Drift
 from review.git_base import BaseFile
 from review.plan import CATALOG, Change, Plan
@@ -18,6 +20,12 @@ UNMANAGED_MARK = "✱"
 UNMANAGED_NOTE = (
     f"{UNMANAGED_MARK} pulumi-stripe cannot set this field: after `pulumi up`, apply it with the "
     "stack output `portalManualUpdate` (README.md)."
+)
+BRANDING_NOTE = (
+    "`branding.*` is the account's branding, not the portal configuration: `pulumi up` uploads "
+    f"the images (stack output `brandingFileIds`); set them and the colours in {DASHBOARD_PAGE} "
+    "(stack output `brandingDashboardStep`; README.md, Branding). A `connected_account` gets "
+    "them from `pulumi up`."
 )
 
 
@@ -53,10 +61,17 @@ def _plural(count: int, noun: str) -> str:
     return f"{count} {noun}" + ("" if count == 1 else "s")
 
 
+def _is_branding(setting: str) -> bool:
+    return setting.startswith(ROWS)
+
+
 def plan(result: Plan, source: str) -> str:
     """The whole declared portal of one stack."""
-    configuration = {k: v for k, v in result.rows.items() if not k.startswith(CATALOG)}
+    configuration = {
+        k: v for k, v in result.rows.items() if not k.startswith(CATALOG) and not _is_branding(k)
+    }
     catalog = {k: v for k, v in result.rows.items() if k.startswith(CATALOG)}
+    branding = {k: v for k, v in result.rows.items() if _is_branding(k)}
     lines = [
         f"### Portal plan: `{result.stack}`",
         "",
@@ -68,8 +83,13 @@ def plan(result: Plan, source: str) -> str:
     if catalog:
         lines += ["", "Products and prices Pulumi creates in Stripe for this stack:", ""]
         lines += _table(("setting", "value"), ((f"`{k}`", value(v)) for k, v in catalog.items()))
+    if branding:
+        lines += ["", "Account branding:", ""]
+        lines += _table(("setting", "value"), ((f"`{k}`", value(v)) for k, v in branding.items()))
     if any(is_unmanaged(setting) for setting in configuration):
         lines += ["", UNMANAGED_NOTE]
+    if branding:
+        lines += ["", BRANDING_NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -86,9 +106,17 @@ def plan_change(stack: str, base: BaseFile, changes: list[Change], note: str = "
     if changes:
         rows = ((_setting(c.setting), value(c.old), value(c.new)) for c in changes)
         lines += ["", *_table(("setting", "before", "after"), rows)]
-        if any(change.unmanaged for change in changes):
-            lines += ["", UNMANAGED_NOTE]
+        lines += _notes(changes)
     return "\n".join(lines) + "\n"
+
+
+def _notes(changes: list[Change]) -> list[str]:
+    lines = []
+    if any(change.unmanaged for change in changes):
+        lines += ["", UNMANAGED_NOTE]
+    if any(_is_branding(change.setting) for change in changes):
+        lines += ["", BRANDING_NOTE]
+    return lines
 
 
 def environment_diff(
@@ -105,15 +133,15 @@ def environment_diff(
         lines += ["", f"<details><summary>{_plural(len(same), 'identical setting')}</summary>", ""]
         lines += _table(("setting", "value"), ((_setting(k), value(v)) for k, v in same.items()))
         lines += ["", "</details>"]
-    if any(change.unmanaged for change in changes):
-        lines += ["", UNMANAGED_NOTE]
+    lines += _notes(changes)
     return "\n".join(lines) + "\n"
 
 
 def drift(report: Drift) -> str:
-    """The drift check's report: what differs, why it may, and what the stack leaves to Stripe."""
+    """The drift check's report: what differs, why it may, and what the stack leaves to Stripe;
+    then the account's branding, field by field, with what to set where."""
     mode = "live mode" if report.livemode else "test mode"
-    count = len(report.findings)
+    count = len(report.findings) + len(report.branding_drift)
     if count:
         title = f"### Drift: `{report.stack}` — {_plural(count, 'setting')} differ from the stack"
     else:
@@ -126,11 +154,13 @@ def drift(report: Drift) -> str:
         f"{len(report.undeclared)} not declared by the stack (listed below, not compared); "
         "fields only Stripe sets (`id`, `created`, `updated`, …) are not compared.",
     ]
-    if count:
+    if report.findings:
         rows = ((_setting(f.setting), value(f.declared), value(f.live)) for f in report.findings)
         lines += ["", *_table(("setting", "declared", "live"), rows), "", _why(report)]
         if any(is_unmanaged(finding.setting) for finding in report.findings):
             lines += ["", UNMANAGED_NOTE]
+    if report.branding:
+        lines += ["", *_branding(report.branding)]
     if report.undeclared:
         lines += [
             "",
@@ -145,6 +175,34 @@ def drift(report: Drift) -> str:
             "</details>",
         ]
     return "\n".join(lines) + "\n"
+
+
+def _branding(checks: tuple[BrandingCheck, ...]) -> list[str]:
+    """The branding section of the drift report: every declared field, then the fixes."""
+    drifted = [check for check in checks if not check.matches]
+    summary = (
+        f"{_plural(len(drifted), 'field')} of {len(checks)} differ"
+        if drifted
+        else f"all {len(checks)} declared fields match"
+    )
+    rows = (
+        (
+            f"`{check.setting}`",
+            value(check.declared),
+            value(check.live) if check.live else "(not set)",
+            ("✓ " if check.matches else "✗ ") + check.reason,
+        )
+        for check in checks
+    )
+    lines = [
+        f"#### Branding: {summary}",
+        "",
+        *_table(("setting", "declared", "live", "result"), rows),
+    ]
+    if drifted:
+        lines += ["", "To restore the declared branding:", ""]
+        lines += [f"- `{check.setting}`: {check.fix}" for check in drifted]
+    return lines
 
 
 def _why(report: Drift) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from infra.branding_spec import branding_rows
 from infra.portal_settings import DeclaredProduct
 from infra.portal_spec import portal_spec, spec_hash, unmanaged_fields
 from infra.settings import Settings
@@ -27,7 +28,8 @@ class Plan:
     stack: str
     spec: Mapping[str, Any]  # POST /v1/billing_portal/configurations parameters, with metadata
     active: bool
-    rows: Mapping[str, Any]  # setting → value: `active`, the spec (less metadata), the catalog
+    rows: Mapping[str, Any]  # setting → value: `active`, the spec (less metadata), the catalog,
+    #                          the branding
     spec_hash: str
     unmanaged: tuple[str, ...]  # spec fields pulumi-stripe cannot set (set by portalManualUpdate)
 
@@ -75,7 +77,11 @@ def plan_of(settings: Settings) -> Plan:
     """The portal a stack declares, through the same spec code as the Pulumi program."""
     spec = portal_spec(settings)
     active = settings.portal.active
-    rows = {**configuration_rows(spec, active=active), **catalog_rows(settings.products)}
+    rows = {
+        **configuration_rows(spec, active=active),
+        **catalog_rows(settings.products),
+        **branding_rows(settings.branding),
+    }
     return Plan(
         stack=settings.stack,
         spec=spec,

@@ -2,7 +2,8 @@
 
 Stack files hold no plain-text secrets (keys are set with `pulumi config set --secret`), so they
 are read with `secrets_required=False`; every other rule, and every message, is `parse_settings`'s
-own, exactly as `pulumi preview` reports it.
+own, exactly as `pulumi preview` reports it. Branding image paths are read relative to the stack
+file's directory (the project directory), from the working tree.
 """
 
 from __future__ import annotations
@@ -41,10 +42,11 @@ def stack_names(directory: Path) -> list[str]:
 def read_settings(path: Path) -> Settings:
     """A stack file's settings; raises `infra.settings.SettingsError` listing every mistake."""
     stack, config = load_stack_file(path)
-    return parse_settings(stack, config, secrets_required=False)
+    return parse_settings(stack, config, secrets_required=False, project_dir=path.parent)
 
 
-def settings_from_text(file_name: str, text: str) -> Settings:
-    """`read_settings` for a stack file's text (such as the file at a git commit)."""
+def settings_from_text(file_name: str, text: str, project_dir: Path) -> Settings:
+    """`read_settings` for a stack file's text (such as the file at a git commit); its image
+    files are read from `project_dir` as they are now."""
     stack, config = load_stack_text(file_name, text)
-    return parse_settings(stack, config, secrets_required=False)
+    return parse_settings(stack, config, secrets_required=False, project_dir=project_dir)

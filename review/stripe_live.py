@@ -7,15 +7,19 @@ Stripe's own messages mask it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 
+import requests
 import stripe
 
 KEY_VARIABLES = ("STRIPE_API_KEY", "STRIPE_SECRET_KEY")
 BASE_VARIABLE = "STRIPE_API_BASE"
 STRIPE_API = "https://api.stripe.com"
+STRIPE_FILES = "https://files.stripe.com"  # where file contents are downloaded from
+MAX_FILE_BYTES = 4 * 1024 * 1024  # far above Stripe's 512 KB for branding images
 TIMEOUT_SECONDS = 20
 NETWORK_RETRIES = 1  # one retry for a dropped connection; an unreachable API fails fast
 
@@ -37,9 +41,12 @@ class StripeReader:
 
     def __init__(self, key: str, api_base: str | None = None) -> None:
         self.api_base = api_base or STRIPE_API
+        # Another endpoint (the stand-in) serves file contents at its own address too.
+        self.files_base = api_base or STRIPE_FILES
+        self._key = key
         self._client = stripe.StripeClient(
             key,
-            base_addresses={"api": api_base} if api_base else None,
+            base_addresses={"api": api_base, "files": api_base} if api_base else None,
             max_network_retries=NETWORK_RETRIES,
             http_client=stripe.RequestsClient(timeout=TIMEOUT_SECONDS),
         )
@@ -66,6 +73,37 @@ class StripeReader:
                 objects.append(self._client.v1.prices.retrieve(price_id).to_dict())
         return objects
 
+    def account(self, account_id: str | None = None) -> dict:
+        """The key's own account (`GET /v1/account`), or a connected account of it."""
+        what = f"account {account_id}" if account_id else "the account (GET /v1/account)"
+        with self._translated(what):
+            if account_id:
+                return self._client.v1.accounts.retrieve(account_id).to_dict()
+            return self._client.v1.accounts.retrieve_current().to_dict()
+
+    def file_sha256(self, file_id: str, account_id: str | None = None) -> str:
+        """sha256 of a file's content (`GET files.stripe.com/v1/files/{id}/contents`), as the
+        account that owns it (`Stripe-Account` for a connected account)."""
+        url = f"{self.files_base.rstrip('/')}/v1/files/{file_id}/contents"
+        headers = {"Authorization": f"Bearer {self._key}"}
+        if account_id:
+            headers["Stripe-Account"] = account_id
+        try:
+            with requests.get(url, headers=headers, timeout=TIMEOUT_SECONDS, stream=True) as answer:
+                if answer.status_code != 200:
+                    raise LiveError(_file_refusal(file_id, answer))
+                digest = hashlib.sha256()
+                size = 0
+                for chunk in answer.iter_content(64 * 1024):
+                    size += len(chunk)
+                    if size > MAX_FILE_BYTES:
+                        raise LiveError(f"file {file_id} is larger than any branding image")
+                    digest.update(chunk)
+                return digest.hexdigest()
+        except requests.RequestException as error:
+            reason = _network_reason(str(error))
+            raise LiveError(f"Stripe could not be reached at {self.files_base}: {reason}") from None
+
     @contextmanager
     def _translated(self, what: str) -> Iterator[None]:
         """Turn the SDK's exceptions into a one-line `LiveError` about `what`."""
@@ -84,6 +122,22 @@ class StripeReader:
             raise LiveError(f"Stripe refused to return {what}: {_message(error)}") from None
         except stripe.StripeError as error:
             raise LiveError(f"Stripe failed to return {what}: {_message(error)}") from None
+
+
+def _file_refusal(file_id: str, answer: requests.Response) -> str:
+    """One line for a refused download; Stripe's own message when the body has one."""
+    try:
+        message = answer.json()["error"]["message"]
+    except (ValueError, KeyError, TypeError):
+        message = f"HTTP {answer.status_code}"
+    message = " ".join(str(message).split())
+    if answer.status_code == 401:
+        return f"Stripe refused the API key: {message}"
+    if answer.status_code == 403:
+        return f"the API key may not read file {file_id}: {message}"
+    if answer.status_code == 404:
+        return f"Stripe has no file {file_id}: {message}"
+    return f"Stripe failed to return file {file_id}: {message}"
 
 
 def _message(error: stripe.StripeError) -> str:

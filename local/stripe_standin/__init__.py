@@ -3,7 +3,9 @@
 The unmodified stripe SDK talks to it when only the base URL changes::
 
     standin = StripeStandin().start()
-    client = stripe.StripeClient("sk_test_…", base_addresses={"api": standin.url})
+    client = stripe.StripeClient(
+        "sk_test_…", base_addresses={"api": standin.url, "files": standin.url}
+    )
 """
 
 from local.stripe_standin.control import StandinControl, StandinError

@@ -2,6 +2,8 @@
 
 Transport concerns (auth header, idempotency, faults, logging) live in ``server.py``; this
 module turns (method, path, decoded params, key) into (status, JSON payload) or a StripeError.
+Branding (files, accounts) and catalog (products, prices) endpoints live in ``api_branding``
+and ``api_catalog``.
 """
 
 from __future__ import annotations
@@ -15,8 +17,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from local.stripe_standin import resources
+from local.stripe_standin.api_branding import BrandingEndpoints, RawContent
+from local.stripe_standin.api_catalog import CatalogEndpoints
 from local.stripe_standin.errors import StripeError, resource_missing
 from local.stripe_standin.keys import ApiKey
+from local.stripe_standin.listing import LIST_PARAMS, list_limit, list_page, parse_boolean
 from local.stripe_standin.store import ModeState, Store
 from local.stripe_standin.validation import ParamError, validate
 
@@ -27,7 +32,6 @@ _SEARCH_CLAUSE = re.compile(
     r"""^\s*(?:metadata\[(?P<kq>['"])(?P<mkey>.+?)(?P=kq)\]|(?P<field>email|name|phone))"""
     r"""\s*:\s*(?P<vq>['"])(?P<value>.*?)(?P=vq)\s*$"""
 )
-_LIST_PARAMS = {"limit", "starting_after", "ending_before", "expand"}
 
 
 @dataclass(frozen=True)
@@ -40,6 +44,7 @@ class Route:
     schema: str | None = None  # key of the schema's "requests" for POST bodies
     allow_unset: bool = False
     query: frozenset[str] = frozenset({"expand"})  # accepted query parameters for GET/DELETE
+    connect: bool = False  # may act as a connected account (Stripe-Account header)
 
 
 def _route(method: str, path: str, handler: str, **options: Any) -> Route:
@@ -48,7 +53,35 @@ def _route(method: str, path: str, handler: str, **options: Any) -> Route:
 
 
 ROUTES = (
-    _route("GET", "/v1/account", "retrieve_account"),
+    _route("GET", "/v1/account", "retrieve_account", connect=True),
+    _route("POST", "/v1/files", "create_file", schema="POST /v1/files", connect=True),
+    _route("GET", "/v1/files/{id}", "retrieve_file", connect=True),
+    _route("GET", "/v1/files/{id}/contents", "file_contents", connect=True),
+    _route("GET", "/v1/accounts/{id}", "retrieve_connected_account"),
+    _route(
+        "POST",
+        "/v1/accounts/{id}",
+        "update_connected_account",
+        schema="POST /v1/accounts/{account}",
+    ),
+    _route("POST", "/v1/products", "create_product", schema="POST /v1/products"),
+    _route(
+        "GET",
+        "/v1/products",
+        "list_products",
+        query=frozenset(LIST_PARAMS | {"active", "ids", "created", "shippable", "url"}),
+    ),
+    _route("GET", "/v1/products/{id}", "retrieve_product"),
+    _route("POST", "/v1/prices", "create_price", schema="POST /v1/prices"),
+    _route(
+        "GET",
+        "/v1/prices",
+        "list_prices",
+        query=frozenset(
+            LIST_PARAMS | {"active", "product", "currency", "type", "created", "lookup_keys"}
+        ),
+    ),
+    _route("GET", "/v1/prices/{id}", "retrieve_price"),
     _route(
         "GET",
         "/v1/customers/search",
@@ -60,7 +93,7 @@ ROUTES = (
         "GET",
         "/v1/customers",
         "list_customers",
-        query=frozenset(_LIST_PARAMS | {"email", "created", "test_clock"}),
+        query=frozenset(LIST_PARAMS | {"email", "created", "test_clock"}),
     ),
     _route("GET", "/v1/customers/{id}", "retrieve_customer"),
     _route(
@@ -81,7 +114,7 @@ ROUTES = (
         "GET",
         "/v1/billing_portal/configurations",
         "list_configurations",
-        query=frozenset(_LIST_PARAMS | {"active", "is_default"}),
+        query=frozenset(LIST_PARAMS | {"active", "is_default"}),
     ),
     _route("GET", "/v1/billing_portal/configurations/{id}", "retrieve_configuration"),
     _route(
@@ -109,24 +142,41 @@ def unrecognized(method: str, path: str) -> StripeError:
     )
 
 
-class StripeApi:
-    """The endpoints, over a ``Store``; ``base_url`` makes portal and login URLs point here."""
+class StripeApi(BrandingEndpoints, CatalogEndpoints):
+    """The endpoints, over a ``Store``; ``base_url`` makes portal, login and file URLs point
+    here."""
 
     def __init__(self, store: Store, base_url: Callable[[], str]) -> None:
         self.store = store
         self.base_url = base_url
 
-    def handle(self, method: str, path: str, params: Payload, key: ApiKey) -> tuple[int, Payload]:
-        """Run one API request; raise ``StripeError`` for anything Stripe would refuse."""
+    def handle(
+        self,
+        method: str,
+        path: str,
+        params: Payload,
+        key: ApiKey,
+        stripe_account: str | None = None,
+    ) -> tuple[int, Payload | RawContent]:
+        """Run one API request, as the connected account ``stripe_account`` if one is named;
+        raise ``StripeError`` for anything Stripe would refuse."""
         for route in ROUTES:
             match = route.pattern.match(path)
             if route.method == method and match:
                 params = self._checked(route, params)
                 handler: Handler = getattr(self, route.handler)
-                with self.store.lock:
-                    status, payload = handler(
-                        self.store.mode(key.livemode), params, **match.groupdict()
+                groups: dict[str, Any] = match.groupdict()
+                if stripe_account and not route.connect:
+                    raise StripeError(
+                        400,
+                        "The Stripe stand-in does not act as a connected account (Stripe-Account "
+                        f"header) on {method} {path}.",
+                        idempotent_result=False,
                     )
+                if route.connect:
+                    groups["stripe_account"] = stripe_account
+                with self.store.lock:
+                    status, payload = handler(self.store.mode(key.livemode), params, **groups)
                     # The stored object keeps changing after the lock is released.
                     return status, copy.deepcopy(payload)
         raise unrecognized(method, path)
@@ -147,12 +197,6 @@ class StripeApi:
                     idempotent_result=False,
                 )
         return params
-
-    # --- account -------------------------------------------------------------------------
-
-    def retrieve_account(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
-        """``GET /v1/account``."""
-        return 200, self.store.account
 
     # --- customers -----------------------------------------------------------------------
 
@@ -197,7 +241,7 @@ class StripeApi:
         customers = list(state.customers.values())
         if "email" in params:
             customers = [c for c in customers if c["email"] == params["email"]]
-        return 200, _page("/v1/customers", customers, params)
+        return 200, list_page("/v1/customers", customers, params)
 
     def search_customers(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
         """``GET /v1/customers/search`` for ``metadata['k']:'v'``, email, name, phone clauses."""
@@ -211,7 +255,7 @@ class StripeApi:
             for customer in reversed(state.customers.values())
             if all(predicate(customer) for predicate in predicates)
         ]
-        limit = _limit(params)
+        limit = list_limit(params)
         return 200, {
             "object": "search_result",
             "data": found[:limit],
@@ -270,9 +314,9 @@ class StripeApi:
         configurations = list(state.configurations.values())
         for name in ("active", "is_default"):
             if name in params:
-                wanted = _boolean(params[name], name)
+                wanted = parse_boolean(params[name], name)
                 configurations = [c for c in configurations if c[name] is wanted]
-        return 200, _page("/v1/billing_portal/configurations", configurations, params)
+        return 200, list_page("/v1/billing_portal/configurations", configurations, params)
 
     # --- portal sessions -------------------------------------------------------------------
 
@@ -354,47 +398,6 @@ def _check_url(url: str, param: str) -> None:
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.netloc:
         raise StripeError(400, "Not a valid URL", code="url_invalid", param=param)
-
-
-def _boolean(value: Any, name: str) -> bool:
-    if value in ("true", "false"):
-        return value == "true"
-    raise StripeError(400, f"Invalid boolean: {value}", param=name)
-
-
-def _limit(params: Payload) -> int:
-    raw = params.get("limit", "10")
-    if not isinstance(raw, str) or not raw.isdigit():
-        raise StripeError(
-            400, f"Invalid integer: {raw}", code="parameter_invalid_integer", param="limit"
-        )
-    limit = int(raw)
-    if not 1 <= limit <= 100:
-        raise StripeError(
-            400,
-            "This value must be greater than or equal to 1 and less than or equal to 100.",
-            param="limit",
-        )
-    return limit
-
-
-def _page(url: str, objects: list[Payload], params: Payload) -> Payload:
-    """A Stripe list page: newest first, ``starting_after`` / ``ending_before`` cursors."""
-    ordered = list(reversed(objects))
-    ids = [obj["id"] for obj in ordered]
-    for cursor, after in (("starting_after", True), ("ending_before", False)):
-        if cursor in params:
-            if params[cursor] not in ids:
-                raise StripeError(
-                    400,
-                    f"No such object: '{params[cursor]}'",
-                    code="resource_missing",
-                    param=cursor,
-                )
-            index = ids.index(params[cursor])
-            ordered = ordered[index + 1 :] if after else ordered[:index]
-    limit = _limit(params)
-    return {"object": "list", "data": ordered[:limit], "has_more": len(ordered) > limit, "url": url}
 
 
 def _search_clause(clause: str) -> Callable[[Payload], bool]:

@@ -34,9 +34,12 @@ class StandinControl:
         return response.json()
 
     def client(self, api_key: str | None = None, **options: Any) -> stripe.StripeClient:
-        """A real ``stripe.StripeClient`` pointed at the stand-in (test key by default)."""
+        """A real ``stripe.StripeClient`` pointed at the stand-in (test key by default); file
+        uploads, which the SDK sends to a separate address, go to the stand-in too."""
         return stripe.StripeClient(
-            api_key or self.test_key, base_addresses={"api": self.url}, **options
+            api_key or self.test_key,
+            base_addresses={"api": self.url, "files": self.url},
+            **options,
         )
 
     def health(self) -> dict[str, Any]:
@@ -128,6 +131,25 @@ class StandinControl:
     def set_branding(self, **branding: Any) -> dict[str, Any]:
         """Set ``settings.branding`` fields: icon, logo, primary_color, secondary_color."""
         return self.set_account(settings={"branding": branding})
+
+    def create_connected_account(
+        self, account_id: str | None = None, mode: str = "test"
+    ) -> dict[str, Any]:
+        """A connected account of this (platform) account, as Connect onboarding leaves it."""
+        payload = {"mode": mode, **({"id": account_id} if account_id else {})}
+        return self._call("POST", "connected_accounts", json=payload)
+
+    def connected_accounts(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Connected accounts of a mode, oldest first."""
+        return self._call("GET", "connected_accounts", params={"mode": mode})["data"]
+
+    def products(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Products of a mode, oldest first."""
+        return self._call("GET", "products", params={"mode": mode})["data"]
+
+    def prices(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Prices of a mode, oldest first."""
+        return self._call("GET", "prices", params={"mode": mode})["data"]
 
     def customers(self, mode: str = "test", include_deleted: bool = False) -> list[dict[str, Any]]:
         """Customers of a mode, oldest first; deleted ones (last state, ``deleted: true``) last."""

@@ -19,13 +19,14 @@ from urllib.parse import parse_qs, urlsplit
 
 from local.http_util import KeepAliveHandler, LocalHTTPServer, ServerThread
 from local.stripe_standin import portal_page, resources
-from local.stripe_standin.api import StripeApi
+from local.stripe_standin.api import RawContent, StripeApi
 from local.stripe_standin.control import StandinControl
 from local.stripe_standin.errors import StripeError
 from local.stripe_standin.faults import Fault, FaultPlan, FaultSpecError
 from local.stripe_standin.forms import FormError, decode_form
 from local.stripe_standin.idempotency import IdempotencyStore, StoredResponse, fingerprint
 from local.stripe_standin.keys import ApiKey, KeyRing
+from local.stripe_standin.multipart import UploadedFile, decode_multipart, is_multipart
 from local.stripe_standin.requestlog import RequestLog
 from local.stripe_standin.resources import merge
 from local.stripe_standin.store import MODES, Store
@@ -38,7 +39,9 @@ class StripeStandin:
     """A local, stateful Stripe API for the endpoints billing-portal uses.
 
     >>> standin = StripeStandin().start()
-    >>> client = stripe.StripeClient("sk_test_…", base_addresses={"api": standin.url})
+    >>> client = stripe.StripeClient(
+    ...     "sk_test_…", base_addresses={"api": standin.url, "files": standin.url}
+    ... )
     """
 
     def __init__(
@@ -60,7 +63,8 @@ class StripeStandin:
 
     @property
     def url(self) -> str:
-        """Base URL to give the SDK: ``base_addresses={"api": url}``."""
+        """Base URL to give the SDK: ``base_addresses={"api": url, "files": url}`` (the stand-in
+        serves the API and file uploads at one address)."""
         return self._thread.url
 
     def control(self) -> StandinControl:
@@ -192,10 +196,15 @@ class _Handler(KeepAliveHandler):
             with store.lock:
                 merge(store.account, payload)
                 return 200, store.account
+        if route == "POST /_standin/connected_accounts":
+            return 200, self._create_connected_account(payload)
         if method == "GET" and path.removeprefix("/_standin/") in {
             "customers",
             "sessions",
             "configurations",
+            "products",
+            "prices",
+            "connected_accounts",
         }:
             return 200, {"data": self._objects(path.removeprefix("/_standin/"), query)}
         match = _CONTROL_CUSTOMER.match(path)
@@ -214,6 +223,21 @@ class _Handler(KeepAliveHandler):
             if collection == "customers" and query.get("include_deleted") == "true":
                 objects += [{**c, "deleted": True} for c in state.deleted_customers.values()]
             return json.loads(json.dumps(objects))
+
+    def _create_connected_account(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """A connected account of the platform, as Connect onboarding would leave it."""
+        mode = payload.get("mode", "test")
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}")
+        account_id = payload.get("id") or resources.new_id("acct")
+        if not isinstance(account_id, str) or not account_id.startswith("acct_"):
+            raise ValueError("'id' must be an account id starting with acct_")
+        account = resources.new_account(account_id)
+        account["type"] = "custom"
+        store = self.standin.store
+        with store.lock:
+            store.modes[mode].connected_accounts[account_id] = account
+            return json.loads(json.dumps(account))
 
     def _delete_customer(self, customer_id: str) -> tuple[int, Any]:
         """Delete as the Dashboard would: no key needed, either mode."""
@@ -243,6 +267,9 @@ class _ApiRequest:
         self.request_id = resources.new_id("req")
         self.started = time.monotonic()
         self.generation = self.standin.generation
+        self.content_type = "application/json"
+        self.stripe_account = handler.headers.get("Stripe-Account") or None
+        self.logged = False
         self.entry: dict[str, Any] = {
             "request_id": self.request_id,
             "time": time.time(),
@@ -253,6 +280,7 @@ class _ApiRequest:
             "livemode": None,
             "restricted_key": None,
             "stripe_version": handler.headers.get("Stripe-Version"),
+            "stripe_account": self.stripe_account,
             "status": None,
             "idempotent_replayed": False,
             "fault": None,
@@ -263,9 +291,17 @@ class _ApiRequest:
         try:
             self._run()
         finally:
-            self.entry["duration_ms"] = round((time.monotonic() - self.started) * 1000, 1)
-            if not self._outlived_reset():
-                self.standin.log.add(self.entry)
+            self._log()
+
+    def _log(self) -> None:
+        # Logged just before the response goes out (or the connection is dropped), so a client
+        # that has its answer always finds the request in the log; `run` logs whatever is left.
+        if self.logged:
+            return
+        self.logged = True
+        self.entry["duration_ms"] = round((time.monotonic() - self.started) * 1000, 1)
+        if not self._outlived_reset():
+            self.standin.log.add(self.entry)
 
     def _outlived_reset(self) -> bool:
         return self.generation != self.standin.generation
@@ -276,12 +312,16 @@ class _ApiRequest:
             self.handler.connection.shutdown(socket.SHUT_RDWR)
 
     def _run(self) -> None:
+        content_type = self.handler.headers.get("Content-Type")
         try:
-            params = decode_form(self.body if self.method == "POST" else self.query)
+            if self.method == "POST" and is_multipart(content_type):
+                params = decode_multipart(self.body, content_type or "")
+            else:
+                params = decode_form(self.body if self.method == "POST" else self.query)
         except FormError as error:
             self._send_error(StripeError(400, str(error), param=error.param))
             return
-        self.entry["params"] = params
+        self.entry["params"] = loggable(params)
         if self.standin.faults.latency_ms:
             time.sleep(self.standin.faults.latency_ms / 1000)
         fault = self.standin.faults.take(self.method, self.path)
@@ -302,7 +342,7 @@ class _ApiRequest:
         status, body, headers = self._respond(key, params)
         if fault is not None and fault.when == "after" and self._apply_fault(fault):
             return
-        self._send(status, body, headers)
+        self._send(status, body, headers, self.content_type)
 
     def _respond(self, key: ApiKey, params: dict[str, Any]) -> tuple[int, bytes, dict[str, str]]:
         """Status, body and extra headers, going through the idempotency store for POSTs."""
@@ -316,7 +356,8 @@ class _ApiRequest:
         store = self.standin.idempotency
         try:
             with store.holding(key.mode, idempotency_key):
-                stored = store.lookup(key.mode, idempotency_key, endpoint, fingerprint(params))
+                digest = fingerprint(loggable(params))
+                stored = store.lookup(key.mode, idempotency_key, endpoint, digest)
                 if stored is not None:
                     self.entry["idempotent_replayed"] = True
                     headers |= {
@@ -326,9 +367,7 @@ class _ApiRequest:
                     return stored.status, stored.body, headers
                 status, body, keep = self._execute(key, params)
                 if keep:
-                    response = StoredResponse(
-                        endpoint, fingerprint(params), status, body, self.request_id
-                    )
+                    response = StoredResponse(endpoint, digest, status, body, self.request_id)
                     store.save(key.mode, idempotency_key, response)
                 return status, body, headers
         except StripeError as error:
@@ -336,9 +375,14 @@ class _ApiRequest:
 
     def _execute(self, key: ApiKey, params: dict[str, Any]) -> tuple[int, bytes, bool]:
         try:
-            status, payload = self.standin.api.handle(self.method, self.path, params, key)
+            status, payload = self.standin.api.handle(
+                self.method, self.path, params, key, self.stripe_account
+            )
         except StripeError as error:
             return error.status, _json(error.payload()), error.idempotent_result
+        if isinstance(payload, RawContent):
+            self.content_type = payload.content_type
+            return status, payload.data, True
         return status, _json(payload), True
 
     def _apply_fault(self, fault: Fault) -> bool:
@@ -347,12 +391,14 @@ class _ApiRequest:
             time.sleep(fault.delay_ms / 1000)
         if fault.drop:
             self.entry["status"] = None
+            self._log()
             self._drop()
             return True
         if fault.status is None:
             return False
         if fault.body is not None:
             self.entry["status"] = fault.status
+            self._log()
             self.handler.send_bytes(
                 fault.status, fault.body.encode(), "text/html; charset=utf-8", fault.headers
             )
@@ -363,18 +409,37 @@ class _ApiRequest:
     def _send_error(self, error: StripeError) -> None:
         self._send(error.status, _json(error.payload()), error.headers)
 
-    def _send(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        headers: dict[str, str],
+        content_type: str = "application/json",
+    ) -> None:
         self.entry["status"] = status
+        self._log()
         self.handler.send_bytes(
             status,
             body,
-            "application/json",
+            content_type,
             {
                 "Request-Id": self.request_id,
                 "Stripe-Version": self.entry["stripe_version"] or self.standin.api_version,
                 **headers,
             },
         )
+
+
+def loggable(params: dict[str, Any]) -> dict[str, Any]:
+    """Params as JSON can hold them: an uploaded file becomes its name, size and hash."""
+    return {
+        key: value.summary()
+        if isinstance(value, UploadedFile)
+        else loggable(value)
+        if isinstance(value, dict)
+        else value
+        for key, value in params.items()
+    }
 
 
 def _json(payload: Any) -> bytes:

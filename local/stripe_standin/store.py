@@ -12,6 +12,15 @@ from local.stripe_standin import resources
 MODES = ("test", "live")
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """An upload: the object the API returns, its bytes, and who uploaded it."""
+
+    object: dict[str, Any]
+    data: bytes
+    owner: str | None
+
+
 @dataclass
 class ModeState:
     """Everything one mode's keys can see. Dicts keep insertion order, i.e. creation order."""
@@ -22,6 +31,12 @@ class ModeState:
     deleted_customers: dict[str, dict[str, Any]] = field(default_factory=dict)
     configurations: dict[str, dict[str, Any]] = field(default_factory=dict)
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    products: dict[str, dict[str, Any]] = field(default_factory=dict)
+    prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Uploaded files: the file object, its content, and the account that uploaded it (None:
+    # the platform itself; acct_…: a connected account, through the Stripe-Account header).
+    files: dict[str, StoredFile] = field(default_factory=dict)
+    connected_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         default = resources.dashboard_default_configuration(

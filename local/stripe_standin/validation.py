@@ -16,14 +16,17 @@ from pathlib import Path
 from typing import Any
 
 from local.stripe_standin.forms import Params, bracket_name
+from local.stripe_standin.multipart import UploadedFile
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "billing-portal-api.json"
 
 _INTEGER = re.compile(r"^-?\d+$")
 _BOOLEANS = {"true": True, "false": False}
 _LIST_TYPE = re.compile(r"^list<(?P<item>[a-z()]+)>$")
-_SCALAR_KINDS = {"str", "int", "bool", "enum", "enum(open)", "object"}
-_MAP_KINDS = {"map", "UntypedStripeObject"}
+_NUMBER = re.compile(r"^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$")
+_SCALAR_KINDS = {"str", "int", "float", "decimal", "bool", "enum", "enum(open)", "object", "file"}
+_MAP_KINDS = {"map", "UntypedStripeObject"}  # a hash of strings (metadata)
+_HASH_KINDS = {"map<object>", "UntypedStripeObject<object>"}  # a hash of objects
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX = 40
 METADATA_VALUE_MAX = 500
@@ -44,7 +47,8 @@ class Field:
     """One schema row: where the parameter sits and what it accepts."""
 
     path: str
-    kind: str  # str | int | bool | enum | object | map | list
+    kind: str  # str | int | float | decimal | bool | enum | enum|int | object | map | hash | file
+    #            | list
     item: str | None  # the item kind of a list (str | int | enum | object)
     empty_ok: bool  # "" is accepted, meaning "unset"
     required: bool
@@ -68,6 +72,10 @@ def parse_type(type_text: str) -> tuple[str, str | None, bool]:
     kinds = [a for a in alternatives if a != "''"]
     if kinds and all(kind in _MAP_KINDS for kind in kinds):
         return "map", None, empty_ok
+    if kinds and all(kind in _HASH_KINDS for kind in kinds):
+        return "hash", None, empty_ok
+    if kinds == ["enum", "int"]:
+        return "enum|int", None, empty_ok
     if len(kinds) != 1:
         raise ValueError(f"unsupported schema type {type_text!r}")
     (kind,) = kinds
@@ -158,6 +166,15 @@ class _Walk:
             return self.object(_expect_hash(value, param), field.path, name)
         if field.kind == "map":
             return _metadata(_expect_hash(value, param), param)
+        if field.kind == "hash":
+            return _expect_hash(value, param)  # its values are not described by the schema
+        if field.kind == "file":
+            if not isinstance(value, UploadedFile):
+                raise ParamError(
+                    f"Invalid {param}: send the file as a multipart/form-data file part",
+                    param=param,
+                )
+            return value
         if field.kind == "list":
             items = _expect_list(value, param)
             return [self.item(field, item, (*name, index)) for index, item in enumerate(items)]
@@ -198,6 +215,16 @@ def _scalar(kind: str, enum: tuple[str, ...], value: Any, param: str) -> Any:
         if value not in _BOOLEANS:
             raise ParamError(f"Invalid boolean: {value}", param=param)
         return _BOOLEANS[value]
+    if kind in ("float", "decimal"):
+        if not _NUMBER.match(value):
+            raise ParamError(f"Invalid decimal: {value}", param=param)
+        return float(value) if kind == "float" else value  # a decimal keeps its exact text
+    if kind == "enum|int":
+        if value in enum:
+            return value
+        if not _INTEGER.match(value):
+            raise ParamError(f"Invalid {param}: must be {_one_of(enum)} or an integer", param=param)
+        return int(value)
     if kind == "enum" and value not in enum:
         raise ParamError(f"Invalid {param}: must be one of {_one_of(enum)}", param=param)
     return value

@@ -92,6 +92,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
             resource_id = f"prod_mock_{args.name.rsplit('-', 1)[-1]}"
         elif args.typ == "stripe:index/price:Price":
             resource_id = f"price_mock_{args.name.split('price-', 1)[-1]}"
+        elif args.typ == "stripe:index/file:File":
+            resource_id = f"file_mock_{args.name.rsplit('-', 1)[-1]}"
         return resource_id, outputs
 
     def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:

@@ -21,7 +21,16 @@ def rejected(endpoint: str, body: str, **options: bool) -> ParamError:
 
 
 def test_schema_loads_every_endpoint_the_stand_in_serves():
-    assert set(load_schema()) == {CONFIGURATIONS, CONFIGURATION_UPDATE, SESSIONS, CUSTOMERS}
+    assert set(load_schema()) == {
+        CONFIGURATIONS,
+        CONFIGURATION_UPDATE,
+        SESSIONS,
+        CUSTOMERS,
+        "POST /v1/products",
+        "POST /v1/prices",
+        "POST /v1/files",
+        "POST /v1/accounts/{account}",
+    }
 
 
 @pytest.mark.parametrize(
@@ -33,6 +42,11 @@ def test_schema_loads_every_endpoint_the_stand_in_serves():
         ("list<object>", ("list", "object", False)),
         ("''|map|UntypedStripeObject", ("map", None, True)),
         ("enum(open)", ("enum", None, False)),
+        ("float", ("float", None, False)),
+        ("decimal", ("decimal", None, False)),
+        ("file", ("file", None, False)),
+        ("enum|int", ("enum|int", None, False)),
+        ("map<object>|UntypedStripeObject<object>", ("hash", None, False)),
     ],
 )
 def test_schema_types_parse_into_kind_item_and_empty_ok(text, parsed):
@@ -242,3 +256,52 @@ def test_configuration_update_uses_its_own_rows():
     params = validate(CONFIGURATION_UPDATE, decode_form("active=false"))
     assert params == {"active": False}
     assert rejected(CONFIGURATIONS, "active=false&" + MINIMAL_FEATURES).param == "active"
+
+
+# ---------------------------------------------------------------------------- types added for
+# products, prices and files
+
+
+def test_a_float_parameter_becomes_a_float():
+    params = {"name": "Box", "package_dimensions": _dimensions("1.5")}
+    assert validate("POST /v1/products", params)["package_dimensions"]["height"] == 1.5
+
+
+def test_a_float_parameter_that_is_not_a_number_is_rejected():
+    error = refused("POST /v1/products", {"name": "Box", "package_dimensions": _dimensions("x")})
+    assert error.param == "package_dimensions[height]"
+
+
+def test_a_decimal_keeps_its_exact_text():
+    params = {"currency": "eur", "product": "prod_1", "unit_amount_decimal": "12.3456"}
+    assert validate("POST /v1/prices", params)["unit_amount_decimal"] == "12.3456"
+
+
+def test_a_tier_limit_is_inf_or_an_integer():
+    tiers = {"0": {"up_to": "10", "unit_amount": "5"}, "1": {"up_to": "inf", "unit_amount": "4"}}
+    params = {"currency": "eur", "product": "prod_1", "tiers": tiers, "billing_scheme": "tiered"}
+    assert [tier["up_to"] for tier in validate("POST /v1/prices", params)["tiers"]] == [10, "inf"]
+    tiers["0"]["up_to"] = "lots"
+    assert refused("POST /v1/prices", params).param == "tiers[0][up_to]"
+
+
+def test_a_hash_of_objects_is_accepted_as_given():
+    options = {"usd": {"unit_amount": "3100"}}
+    params = {"currency": "eur", "product": "prod_1", "currency_options": options}
+    assert validate("POST /v1/prices", params)["currency_options"] == options
+
+
+def test_a_file_parameter_must_be_a_file_part():
+    error = refused("POST /v1/files", {"purpose": "business_icon", "file": "icon.png"})
+    assert error.param == "file"
+    assert "multipart/form-data file part" in error.message
+
+
+def refused(endpoint: str, params: dict) -> ParamError:
+    with pytest.raises(ParamError) as caught:
+        validate(endpoint, params)
+    return caught.value
+
+
+def _dimensions(height: str) -> dict:
+    return {"height": height, "length": "2", "weight": "3", "width": "4"}

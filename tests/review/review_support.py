@@ -12,6 +12,7 @@ from typing import Any
 
 import yaml
 
+from infra.settings import Settings
 from review.cli import main
 
 REPO = Path(__file__).resolve().parents[2]
@@ -44,10 +45,12 @@ def run(*argv: str, environ: Mapping[str, str] | None = None) -> Result:
 
 
 def copy_stacks(directory: Path, *stacks: str) -> Path:
-    """Copies of the repository's stack files (all by default) in `directory`."""
+    """Copies of the repository's stack files (all by default) in `directory`, with the
+    branding images they name."""
     names = stacks or tuple(path.name.split(".")[1] for path in STACK_FILES)
     for stack in names:
         shutil.copy(REPO / f"Pulumi.{stack}.yaml", directory / f"Pulumi.{stack}.yaml")
+    shutil.copytree(REPO / "branding", directory / "branding", dirs_exist_ok=True)
     return directory
 
 
@@ -67,6 +70,35 @@ def edit_stack(path: Path, key: str, *inner: str, value: Any) -> None:
             target = target.setdefault(name, {})
         target[inner[-1]] = value
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
+
+
+def upload_image(standin: Any, image: Any, account: str | None = None) -> str:
+    """Upload a stack's image to the stand-in (as `account` if named); returns the file id."""
+    content = io.BytesIO(image.data)
+    content.name = Path(image.path).name  # as a browser upload names it
+    options = {"stripe_account": account} if account else {}
+    params = {"purpose": image.purpose, "file": content}
+    return standin.client().v1.files.create(params=params, options=options).id
+
+
+def brand_as_declared(standin: Any, settings: Settings, account: str | None = None) -> dict:
+    """Give an account the branding a stack declares, as the Dashboard step leaves it: the images
+    uploaded anew (so their file ids are not Pulumi's), the colours as declared. Returns the
+    `settings.branding` values set."""
+    branding = settings.branding
+    values = {
+        field: upload_image(standin, image, account)
+        for field, image in (("icon", branding.icon), ("logo", branding.logo))
+        if image is not None
+    }
+    for field in ("primary_color", "secondary_color"):
+        if getattr(branding, field):
+            values[field] = getattr(branding, field)
+    if account:
+        standin.client().v1.accounts.update(account, params={"settings": {"branding": values}})
+    else:
+        standin.set_branding(**values)
+    return values
 
 
 def git(directory: Path, *args: str) -> str:

@@ -10,7 +10,13 @@ import pytest
 from infra.portal_spec import portal_spec, substitute
 from local.net import free_port
 from review.stacks import read_settings
-from tests.review.review_support import DEV_PRODUCT_IDS, REPO, run, settings_in_table
+from tests.review.review_support import (
+    DEV_PRODUCT_IDS,
+    REPO,
+    brand_as_declared,
+    run,
+    settings_in_table,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -34,8 +40,10 @@ def env(standin) -> dict[str, str]:
 
 
 def deploy(standin, stack: str = "dev") -> str:
-    """Create the stack's configuration as `pulumi up` leaves it; returns its id."""
+    """Create the stack's configuration as `pulumi up` leaves it, and brand the account as the
+    stack's manual step does; returns the configuration's id."""
     client = standin.client()
+    brand_as_declared(standin, read_settings(REPO / f"Pulumi.{stack}.yaml"))
     return client.v1.billing_portal.configurations.create(params=declared_params(stack)).id
 
 
@@ -108,7 +116,7 @@ def test_the_markdown_report_tables_the_drifted_settings_declared_and_live(stand
         edit(standin, configuration_id, params)
     result = drift(env, "--configuration-id", configuration_id)
     assert result.code == 1
-    drifted = result.out.split("<details>")[0]
+    drifted = result.out.split("#### Branding")[0]  # the configuration's table
     assert sorted(settings_in_table(drifted)) == sorted(setting for setting, _ in EDITS[:3])
     assert "| `features.subscription_cancel.mode` | `immediately` | `at_period_end` |" in drifted
     assert "changed outside Pulumi" in drifted

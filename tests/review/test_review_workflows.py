@@ -22,6 +22,7 @@ from review.stacks import read_settings, stack_names
 from tests.review.review_support import (
     DEV_PRODUCT_IDS,
     REPO,
+    brand_as_declared,
     copy_stacks,
     edit_stack,
     git,
@@ -275,8 +276,10 @@ def drift_step(workspace: Path, standin) -> subprocess.CompletedProcess:
 
 @pytest.mark.integration
 def test_the_drift_step_passes_when_live_is_as_declared(workspace, fresh_stripe_standin):
-    spec = substitute(portal_spec(read_settings(workspace / "Pulumi.prod.yaml")), DEV_PRODUCT_IDS)
+    settings = read_settings(workspace / "Pulumi.prod.yaml")
+    spec = substitute(portal_spec(settings), DEV_PRODUCT_IDS)
     fresh_stripe_standin.client().v1.billing_portal.configurations.create(params=spec)
+    brand_as_declared(fresh_stripe_standin, settings)
     done = drift_step(workspace, fresh_stripe_standin)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "— none" in (workspace / "GITHUB_STEP_SUMMARY").read_text()
@@ -284,9 +287,10 @@ def test_the_drift_step_passes_when_live_is_as_declared(workspace, fresh_stripe_
 
 @pytest.mark.integration
 def test_the_drift_step_fails_on_drift_with_an_error_annotation(workspace, fresh_stripe_standin):
-    spec = portal_spec(read_settings(workspace / "Pulumi.prod.yaml"))
+    settings = read_settings(workspace / "Pulumi.prod.yaml")
     client = fresh_stripe_standin.client()
-    created = client.v1.billing_portal.configurations.create(params=spec)
+    created = client.v1.billing_portal.configurations.create(params=portal_spec(settings))
+    brand_as_declared(fresh_stripe_standin, settings)
     client.v1.billing_portal.configurations.update(
         created.id, params={"login_page": {"enabled": False}}
     )
