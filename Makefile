@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup browser run test lint fmt constraints clean
+.PHONY: setup browser run bench test lint fmt constraints clean
 
 setup: $(STAMP) node_modules/.package-lock.json browser
 
@@ -23,6 +23,10 @@ node_modules/.package-lock.json: package.json package-lock.json
 ## run: the whole product locally (emulators, Stripe stand-in, dev sign-in, function, example page)
 run: $(STAMP) node_modules/.package-lock.json
 	$(PY) -m local.run
+
+## bench: the full benchmark (about 3 minutes; prints a table, writes bench/results/latest.json)
+bench: $(STAMP) node_modules/.package-lock.json
+	$(PY) -m bench
 
 ## test: lint, then every test
 test: setup lint

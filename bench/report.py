@@ -1,0 +1,238 @@
+"""The run's verdicts, its table and its JSON file."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+COLD_START_MAX_RATIO = 2.0
+RETURNING_MAX_RATIO = 1.05
+NEW_USER_MAX_RATIO = 1.10
+THROUGHPUT_MIN_FRACTION = 0.90
+
+LOAD_LABELS = ("load, 1 client", "load, N/2 clients", "load, N clients", "load, 2N clients")
+# Every row the table has, in order (the smoke test checks each one is printed).
+ROW_LABELS = (
+    "cold start: start → first 200, median ms",
+    "import main (incl. app build), median ms",
+    "returning user, stand-in +0 ms: p50/p95/p99 ms",
+    "new user, stand-in +0 ms: p50/p95/p99 ms",
+    "returning user, stand-in +100 ms: p50/p95/p99 ms",
+    "new user, stand-in +100 ms: p50/p95/p99 ms",
+    "HTTP hop (hello-world), +0 ms: p50/p95/p99 ms",
+    "calls per returning request (Stripe, Firestore)",
+    "calls per new-user request (Stripe, Firestore)",
+    *LOAD_LABELS,
+    "peak RSS of the gunicorn worker, MiB",
+    "signing-key fetches per 1,000 warm requests",
+)
+JSON_KEYS = (
+    "schema",
+    "mode",
+    "started_at",
+    "duration_s",
+    "machine",
+    "config",
+    "cold_start",
+    "import_time",
+    "warm",
+    "calls_per_request",
+    "load",
+    "key_fetches",
+    "targets",
+    "rows",
+)
+HEADERS = ("measurement", "function", "floor / reference", "ratio", "target", "result")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of the table."""
+
+    label: str
+    function: str
+    floor: str
+    ratio: str
+    target: str
+    verdict: str  # "pass", "MISS" or "info"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "info" if ok is None else "pass" if ok else "MISS"
+
+
+def _pcts(summary: dict[str, Any]) -> str:
+    return f"{summary['p50']:.2f} / {summary['p95']:.2f} / {summary['p99']:.2f}"
+
+
+def _warm_row(label: str, result: dict[str, Any], limit: float) -> tuple[Row, bool]:
+    ok = result["ratio_p50"] <= limit
+    row = Row(
+        label,
+        _pcts(result["function"]),
+        _pcts(result["floor"]),
+        f"{result['ratio_p50']:.2f}× p50",
+        f"p50 ≤ {limit:.2f}×",
+        _verdict(ok),
+    )
+    return row, ok
+
+
+def _calls(counts: dict[str, Any]) -> str:
+    return f"{counts['stripe']:g}, {counts['firestore']:g}"
+
+
+def evaluate(doc: dict[str, Any]) -> tuple[list[Row], dict[str, dict[str, Any]]]:
+    """The table rows and the target verdicts of a measured run."""
+    rows: list[Row] = []
+    targets: dict[str, dict[str, Any]] = {}
+    labels = iter(ROW_LABELS)
+
+    cold = doc["cold_start"]
+    ok = cold["ratio"] <= COLD_START_MAX_RATIO
+    targets["cold_start_ratio"] = {
+        "limit": COLD_START_MAX_RATIO,
+        "measured": cold["ratio"],
+        "pass": ok,
+    }
+    rows.append(
+        Row(
+            next(labels),
+            f"{cold['function_ms']:.0f}",
+            f"{cold['hello_ms']:.0f} (hello-world)",
+            f"{cold['ratio']:.2f}×",
+            f"≤ {COLD_START_MAX_RATIO:.2f}×",
+            _verdict(ok),
+        )
+    )
+    imports = doc["import_time"]
+    rows.append(
+        Row(
+            next(labels),
+            f"{imports['function_ms']:.0f}",
+            f"{imports['hello_ms']:.0f} (hello-world)",
+            f"{imports['ratio']:.2f}×",
+            "–",
+            "info",
+        )
+    )
+    for key in ("fast", "stripe_like"):
+        phase = doc["warm"][key]
+        for user, limit in (("returning", RETURNING_MAX_RATIO), ("new", NEW_USER_MAX_RATIO)):
+            row, ok = _warm_row(next(labels), phase[user], limit)
+            rows.append(row)
+            targets[f"{user}_p50_ratio_{phase['stripe_latency_ms']}ms"] = {
+                "limit": limit,
+                "measured": phase[user]["ratio_p50"],
+                "pass": ok,
+            }
+    hop = doc["warm"]["fast"]["returning"]["hello"]
+    rows.append(Row(next(labels), _pcts(hop), "–", "–", "–", "info"))
+    calls = doc["calls_per_request"]
+    rows.append(Row(next(labels), _calls(calls["returning"]), "1, 0 (design)", "–", "–", "info"))
+    rows.append(Row(next(labels), _calls(calls["new"]), "3, 2 (design)", "–", "–", "info"))
+
+    load = doc["load"]
+    for level in load["levels"]:
+        fraction = level["fraction_of_theoretical"]
+        ok = fraction >= THROUGHPUT_MIN_FRACTION and level["errors"] == 0
+        p50 = level.get("latency_ms", {}).get("p50", float("nan"))
+        floor = level["floor"]
+        floor_share = floor["function_fraction_of_floor"] or 0.0
+        targets[f"throughput_c{level['concurrency']}"] = {
+            "limit": THROUGHPUT_MIN_FRACTION,
+            "measured": fraction,
+            "errors": level["errors"],
+            "pass": ok,
+        }
+        rows.append(
+            Row(
+                next(labels),
+                f"c={level['concurrency']}: {level['throughput_rps']:.1f} req/s, "
+                f"{level['errors']} err, p50 {p50:.0f} ms",
+                f"{level['theoretical_rps']:.0f} theory, {floor['throughput_rps']:.1f} direct",
+                f"{fraction * 100:.1f} % ({floor_share * 100:.0f} % of direct)",
+                f"≥ {THROUGHPUT_MIN_FRACTION * 100:.0f} %, 0 err",
+                _verdict(ok),
+            )
+        )
+    rows.append(
+        Row(
+            next(labels),
+            f"{load['worker_peak_rss_mib']:.1f}",
+            f"master {load['master_peak_rss_mib']:.1f}",
+            "–",
+            "–",
+            "info",
+        )
+    )
+    fetches = doc["key_fetches"]
+    ok = fetches["warm_fetches"] == 0
+    targets["key_fetches_warm"] = {"limit": 0, "measured": fetches["per_1000"], "pass": ok}
+    rows.append(
+        Row(
+            next(labels),
+            f"{fetches['per_1000']:g} ({fetches['warm_fetches']} in {fetches['warm_requests']})",
+            "0",
+            "–",
+            "0",
+            _verdict(ok),
+        )
+    )
+    return rows, targets
+
+
+def render(rows: list[Row]) -> str:
+    """A plain-text table, one line per row."""
+    cells = [HEADERS, *[(r.label, r.function, r.floor, r.ratio, r.target, r.verdict) for r in rows]]
+    widths = [max(len(line[i]) for line in cells) for i in range(len(HEADERS))]
+    lines = []
+    for index, line in enumerate(cells):
+        lines.append("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(line)).rstrip())
+        if index == 0:
+            lines.append("  ".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def render_details(doc: dict[str, Any]) -> str:
+    """Below the table: machine, cold-start breakdown and where import time goes."""
+    machine = doc["machine"]
+    cold = doc["cold_start"]
+    imports = doc["import_time"]
+    lines = [
+        f"machine: {machine['nproc']} CPUs, {machine['cpu_model']}, Python {machine['python']}, "
+        f"load average {machine['loadavg_1m_before']} before, {machine['loadavg_1m_after']} after",
+        f"mode: {doc['mode']}, N = {doc['config']['threads']} threads, {doc['duration_s']:.0f} s",
+        "",
+        f"cold start samples (ms): function {cold['function_samples_ms']}, "
+        f"hello {cold['hello_samples_ms']}",
+        f"function's own time for its first request (its log): "
+        f"{cold['function_first_request_ms']} ms (median)",
+        "",
+        "import main, top entries by cumulative time (ms):",
+    ]
+    for row in imports["top_cumulative"]:
+        indent = "  " * row["depth"]
+        lines.append(f"  {row['cumulative_ms']:8.1f}  {indent}{row['module']}")
+    lines.append("import main, exclusive time by top-level package (ms):")
+    lines.append(
+        "  " + ", ".join(f"{name} {ms:.1f}" for name, ms in imports["self_by_package"].items())
+    )
+    return "\n".join(lines)
+
+
+def write(doc: dict[str, Any], out_dir: Path, *, latest_name: str, stamp: str) -> list[Path]:
+    """Write the run as `<stamp>.json` and as `latest_name`; return both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    paths = [out_dir / f"{stamp}.json", out_dir / latest_name]
+    for path in paths:
+        path.write_text(text, encoding="utf-8")
+    return paths
+
+
+def rows_as_dicts(rows: list[Row]) -> list[dict[str, str]]:
+    """Rows for the JSON document."""
+    return [asdict(row) for row in rows]

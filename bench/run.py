@@ -1,0 +1,282 @@
+"""One benchmark run: start the local parts, measure everything side by side, report."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import subprocess
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from bench import client, cold, load, report, warm
+from bench.servers import (
+    FUNCTION_TARGET,
+    HELLO_DIR,
+    HELLO_TARGET,
+    JWKS_MAX_AGE,
+    LOG_DIR,
+    FrameworkServer,
+    LocalParts,
+    function_env,
+    local_parts,
+    spawn_framework,
+)
+from local.process import REPO_ROOT
+
+LOAD_LATENCY_MS = 100
+STRIPE_LIKE_LATENCY_MS = 100
+BUSY_LOADAVG = 1.0  # above this before a run starts, something else is competing for the CPUs
+
+
+@dataclass(frozen=True)
+class Profile:
+    """How much to measure: the full run or the CI smoke."""
+
+    name: str
+    cold_repetitions: int
+    cold_discarded: int
+    import_runs: int
+    returning_rounds: int
+    new_rounds: int
+    slow_returning_rounds: int
+    slow_new_rounds: int
+    load_seconds: float
+    load_max_requests: int
+    calls_requests: int
+
+
+FULL = Profile(
+    name="full",
+    cold_repetitions=7,
+    cold_discarded=1,
+    import_runs=5,
+    returning_rounds=1000,
+    new_rounds=300,
+    slow_returning_rounds=100,
+    slow_new_rounds=50,
+    load_seconds=10.0,
+    load_max_requests=5000,
+    calls_requests=20,
+)
+SMOKE = Profile(
+    name="smoke",
+    cold_repetitions=1,
+    cold_discarded=0,
+    import_runs=1,
+    returning_rounds=20,
+    new_rounds=5,
+    slow_returning_rounds=3,
+    slow_new_rounds=2,
+    load_seconds=1.0,
+    load_max_requests=200,
+    calls_requests=3,
+)
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    model = "unknown"
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    nproc = subprocess.run(["nproc"], capture_output=True, text=True, check=False).stdout.strip()
+    return {
+        "nproc": int(nproc) if nproc.isdigit() else None,
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _shown(path: Path) -> str:
+    """A path relative to the repository when it is inside it (the JSON is committed)."""
+    try:
+        return str(path.relative_to(REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+def count_requests(server: FrameworkServer) -> int:
+    """Requests the function has answered: one structured log line with `httpRequest` each."""
+    lines = server.process.log_text().splitlines()
+    return sum(1 for line in lines if line.startswith("{") and '"httpRequest"' in line)
+
+
+def prime(server: FrameworkServer, parts: LocalParts) -> None:
+    """The instance's first request (it fetches the signing keys); later ones are warm."""
+    ((_, token),) = warm.Users(parts, "bench-prime").fresh(1)
+    client.post_ok(requests.Session(), server.url, token)
+
+
+def seed_returning_user(parts: LocalParts, env: dict[str, str], function_dir: Path) -> str:
+    """A user already mapped in `env`'s collection: whom a just-started instance serves."""
+    ((_, token),) = warm.Users(parts, "bench-cold").fresh(1)
+    server = spawn_framework("seed", FUNCTION_TARGET, function_dir, env, parts.log_dir, wait=True)
+    try:
+        client.post_ok(requests.Session(), server.url, token)
+    finally:
+        server.stop()
+    return token
+
+
+def _warm_phases(
+    profile: Profile, parts: LocalParts, function_dir: Path, threads: int
+) -> dict[str, Any]:
+    env = function_env(parts, threads=threads)
+    function = spawn_framework(
+        "warm-function", FUNCTION_TARGET, function_dir, env, parts.log_dir, wait=True
+    )
+    hello = spawn_framework("warm-hello", HELLO_TARGET, HELLO_DIR, env, parts.log_dir, wait=True)
+    try:
+        prime(function, parts)
+        fetches_before = parts.issuer.stats()["jwks_fetches"]
+        floor_collection = f"{env['CUSTOMERS_COLLECTION']}_floor"
+        phases = {}
+        for key, latency, returning_rounds, new_rounds in (
+            ("fast", 0, profile.returning_rounds, profile.new_rounds),
+            (
+                "stripe_like",
+                STRIPE_LIKE_LATENCY_MS,
+                profile.slow_returning_rounds,
+                profile.slow_new_rounds,
+            ),
+        ):
+            phases[key] = warm.warm_latency(
+                parts,
+                function,
+                hello,
+                floor_collection=floor_collection,
+                returning_rounds=returning_rounds,
+                new_rounds=new_rounds,
+                latency_ms=latency,
+            )
+        calls = warm.calls_per_request(parts, function, requests_each=profile.calls_requests)
+        fetches = parts.issuer.stats()["jwks_fetches"] - fetches_before
+        warm_requests = max(0, count_requests(function) - 1)
+    finally:
+        function.stop()
+        hello.stop()
+    return {"warm": phases, "calls": calls, "fetches": fetches, "requests": warm_requests}
+
+
+def _load_phase(
+    profile: Profile, parts: LocalParts, function_dir: Path, threads: int
+) -> dict[str, Any]:
+    env = function_env(parts, threads=threads)
+    function = spawn_framework(
+        "load-function", FUNCTION_TARGET, function_dir, env, parts.log_dir, wait=True
+    )
+    try:
+        prime(function, parts)
+        fetches_before = parts.issuer.stats()["jwks_fetches"]
+        levels = sorted({1, max(1, threads // 2), threads, 2 * threads})
+        result = load.load(
+            parts,
+            function,
+            threads=threads,
+            levels=levels,
+            latency_ms=LOAD_LATENCY_MS,
+            seconds=profile.load_seconds,
+            max_requests=profile.load_max_requests,
+        )
+        fetches = parts.issuer.stats()["jwks_fetches"] - fetches_before
+        warm_requests = max(0, count_requests(function) - 1)
+    finally:
+        function.stop()
+    return {"load": result, "fetches": fetches, "requests": warm_requests}
+
+
+def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path) -> dict[str, Any]:
+    """Every measurement of one run, as the JSON document (without rows and verdicts)."""
+    started = time.time()
+    load_before = os.getloadavg()
+    with local_parts(log_dir) as parts:
+        cold_env = function_env(parts, threads=threads)
+        token = seed_returning_user(parts, cold_env, function_dir)
+        cold_start = cold.cold_starts(
+            function_dir=function_dir,
+            env=cold_env,
+            token=token,
+            repetitions=profile.cold_repetitions,
+            discarded=profile.cold_discarded,
+            log_dir=parts.log_dir,
+        )
+        imports = cold.import_times(
+            function_dir=function_dir, env=cold_env, runs=profile.import_runs
+        )
+        warm_result = _warm_phases(profile, parts, function_dir, threads)
+        load_result = _load_phase(profile, parts, function_dir, threads)
+    fetches = warm_result["fetches"] + load_result["fetches"]
+    requests_total = warm_result["requests"] + load_result["requests"]
+    return {
+        "schema": 1,
+        "mode": profile.name,
+        "started_at": datetime.datetime.fromtimestamp(started, datetime.UTC).isoformat(),
+        "duration_s": round(time.time() - started, 1),
+        "machine": {
+            **machine(),
+            # Other work on the machine shows up in every number: keep the evidence.
+            "loadavg_1m_before": round(load_before[0], 2),
+            "loadavg_1m_after": round(os.getloadavg()[0], 2),
+        },
+        "config": {
+            "threads": threads,
+            "function_dir": _shown(function_dir),
+            "load_stripe_latency_ms": LOAD_LATENCY_MS,
+            "stripe_like_latency_ms": STRIPE_LIKE_LATENCY_MS,
+            "profile": asdict(profile),
+        },
+        "cold_start": cold_start,
+        "import_time": imports,
+        "warm": warm_result["warm"],
+        "calls_per_request": warm_result["calls"],
+        "load": load_result["load"],
+        "key_fetches": {
+            "warm_requests": requests_total,
+            "warm_fetches": fetches,
+            "per_1000": round(fetches * 1000.0 / requests_total, 3) if requests_total else 0.0,
+            "jwks_max_age_s": JWKS_MAX_AGE,
+        },
+    }
+
+
+def run(profile: Profile, *, function_dir: Path, threads: int, out_dir: Path) -> int:
+    """Measure, print the table, write the JSON; 0 when it ran (misses are reported, not fatal)."""
+    busy = os.getloadavg()[0]
+    if busy > BUSY_LOADAVG:
+        print(
+            f"note: the machine is busy (1-minute load average {busy:.2f}); "
+            "expect noisy numbers, or re-run when it is idle.",
+            flush=True,
+        )
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    if profile.name != "full":
+        stamp = f"{stamp}-{profile.name}"
+    log_dir = LOG_DIR / stamp
+    print(
+        f"billing-portal benchmark ({profile.name}), N = {threads} threads; "
+        f"server logs in {log_dir}",
+        flush=True,
+    )
+    doc = measure(profile, function_dir=function_dir, threads=threads, log_dir=log_dir)
+    rows, targets = report.evaluate(doc)
+    doc["targets"] = targets
+    doc["rows"] = report.rows_as_dicts(rows)
+    print()
+    print(report.render(rows))
+    print()
+    print(report.render_details(doc))
+    latest = "latest.json" if profile.name == "full" else f"{profile.name}-latest.json"
+    paths = report.write(doc, out_dir, latest_name=latest, stamp=stamp)
+    print(f"\nwrote {', '.join(str(p) for p in paths)}", flush=True)
+    return 0

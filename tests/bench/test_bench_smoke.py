@@ -1,0 +1,82 @@
+"""The benchmark cannot rot: its smoke run starts everything, measures a little, prints the
+whole table and writes a JSON document with every section (the full run is `python -m bench`)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from bench.report import JSON_KEYS, ROW_LABELS
+from local.process import REPO_ROOT
+
+pytestmark = pytest.mark.integration
+
+SMOKE_BUDGET_SECONDS = 60
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, float]:
+    """One `python -m bench --smoke` into a temporary folder: its stdout, folder and duration."""
+    out = tmp_path_factory.mktemp("bench-results")
+    started = time.monotonic()
+    result = subprocess.run(
+        [sys.executable, "-m", "bench", "--smoke", "--out", str(out)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=110,
+        check=False,
+    )
+    seconds = time.monotonic() - started
+    assert result.returncode == 0, f"stdout:\n{result.stdout}\nstderr:\n{result.stderr}"
+    return result.stdout, out, seconds
+
+
+def test_prints_every_row_of_the_table(smoke_run: tuple[str, Path, float]) -> None:
+    stdout, _, _ = smoke_run
+    table = stdout.split("\n\n")[1]
+    assert table.splitlines()[0].split()[:2] == ["measurement", "function"]
+    for label in ROW_LABELS:
+        lines = [line for line in table.splitlines() if line.startswith(label)]
+        assert len(lines) == 1, f"row {label!r} missing or repeated in:\n{table}"
+        assert lines[0].rstrip().endswith(("pass", "MISS", "info")), lines[0]
+
+
+def test_writes_json_with_every_section(smoke_run: tuple[str, Path, float]) -> None:
+    _, out, _ = smoke_run
+    stamped = list(out.glob("*-smoke.json"))
+    assert len(stamped) == 1
+    doc = json.loads((out / "smoke-latest.json").read_text(encoding="utf-8"))
+    assert doc == json.loads(stamped[0].read_text(encoding="utf-8"))
+    assert set(JSON_KEYS) <= set(doc)
+    assert doc["mode"] == "smoke"
+    assert [row["label"] for row in doc["rows"]] == list(ROW_LABELS)
+    assert {target["pass"] for target in doc["targets"].values()} <= {True, False}
+
+
+def test_measurements_are_plausible(smoke_run: tuple[str, Path, float]) -> None:
+    _, out, _ = smoke_run
+    doc = json.loads((out / "smoke-latest.json").read_text(encoding="utf-8"))
+    threads = doc["config"]["threads"]
+    assert doc["cold_start"]["function_ms"] > 0 and doc["cold_start"]["hello_ms"] > 0
+    assert doc["import_time"]["top_cumulative"][0]["module"] == "main"
+    for phase in doc["warm"].values():
+        for user in ("returning", "new"):
+            assert phase[user]["function"]["p50"] > 0 and phase[user]["floor"]["p50"] > 0
+    levels = [level["concurrency"] for level in doc["load"]["levels"]]
+    assert levels == sorted({1, max(1, threads // 2), threads, 2 * threads})
+    assert all(level["completed"] > 0 for level in doc["load"]["levels"])
+    assert doc["load"]["worker_peak_rss_mib"] > 0
+    # Targets are reported, not asserted here; counts just have to be there.
+    assert doc["calls_per_request"]["returning"]["stripe"] > 0
+    assert doc["key_fetches"]["warm_requests"] > 0
+
+
+def test_stays_within_the_ci_budget(smoke_run: tuple[str, Path, float]) -> None:
+    _, _, seconds = smoke_run
+    assert seconds < SMOKE_BUDGET_SECONDS
