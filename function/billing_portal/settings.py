@@ -43,6 +43,7 @@ class Settings:
     stripe_timeout_seconds: float
     stripe_max_retries: int
     firestore_timeout_seconds: float
+    https_proxy: str | None = None
 
     @property
     def livemode(self) -> bool:
@@ -203,4 +204,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         stripe_timeout_seconds=_number(env, "STRIPE_TIMEOUT_SECONDS", 10.0, 0.1, 60.0),
         stripe_max_retries=int(_number(env, "STRIPE_MAX_RETRIES", 2, 0, 5)),
         firestore_timeout_seconds=_number(env, "FIRESTORE_TIMEOUT_SECONDS", 5.0, 0.1, 60.0),
+        https_proxy=get("HTTPS_PROXY") or get("https_proxy") or None,
     )

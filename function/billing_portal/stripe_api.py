@@ -32,6 +32,9 @@ def customer_idempotency_key(uid: str, mode: str, generation: int) -> str:
 def build_client(settings: Settings) -> stripe.StripeClient:
     """The instance's Stripe client: pooled connections, bounded timeouts, retries."""
     session = requests.Session()
+    # requests would look up ~/.netrc and the proxy variables on every call (~0.2 ms of CPU per
+    # Stripe call, measured by bench/); the one that matters, HTTPS_PROXY, is passed explicitly.
+    session.trust_env = False
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=64)
     session.mount("https://", adapter)
     session.mount("http://", adapter)
@@ -40,7 +43,9 @@ def build_client(settings: Settings) -> stripe.StripeClient:
         settings.stripe_secret_key,
         base_addresses={"api": settings.stripe_api_base} if settings.stripe_api_base else None,
         max_network_retries=settings.stripe_max_retries,
-        http_client=stripe.RequestsClient(timeout=timeout, session=session),
+        http_client=stripe.RequestsClient(
+            timeout=timeout, session=session, proxy=settings.https_proxy
+        ),
     )
 
 

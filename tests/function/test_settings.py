@@ -102,3 +102,10 @@ def test_non_numeric_timeout_names_the_variable():
 def test_repr_never_contains_the_key():
     settings = settings_with()
     assert BASE["STRIPE_SECRET_KEY"] not in repr(settings)
+
+
+def test_https_proxy_is_read_for_the_stripe_client():
+    assert settings_with(HTTPS_PROXY="http://proxy.internal:3128").https_proxy == (
+        "http://proxy.internal:3128"
+    )
+    assert settings_with().https_proxy is None
