@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
+# The function deploys to Cloud Functions' python312 runtime: its tests also run there, in a
+# virtualenv holding only function/requirements.txt and the test tools.
+PY312    ?= $(shell sh tools/find-python312.sh)
+VENV312  := .venv312
+STAMP312 := $(VENV312)/.installed
 
-.PHONY: setup browser run bench test lint fmt constraints clean
+.PHONY: setup browser run bench test test-py312 lint fmt constraints clean
 
 setup: $(STAMP) node_modules/.package-lock.json browser
 
@@ -28,9 +33,26 @@ run: $(STAMP) node_modules/.package-lock.json
 bench: $(STAMP) node_modules/.package-lock.json
 	$(PY) -m bench
 
-## test: lint, then every test
+## test: lint, then every test; then the function's tests again on Python 3.12
 test: setup lint
 	$(PY) -m pytest
+	$(MAKE) --no-print-directory test-py312
+
+## test-py312: the function's tests on Python 3.12 with only function/requirements.txt installed
+test-py312:
+	@if [ -z "$(PY312)" ]; then \
+	  echo "test-py312: python3.12 not found; the function's tests did NOT run on 3.12"; \
+	else \
+	  $(MAKE) --no-print-directory $(STAMP312) && \
+	  $(VENV312)/bin/python -m pytest tests/function -q -p no:cacheprovider; \
+	fi
+
+$(STAMP312): function/requirements.txt constraints.txt
+	test -x $(VENV312)/bin/python || $(PY312) -m venv $(VENV312)
+	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check \
+	  -r function/requirements.txt -c constraints.txt \
+	  $$(grep -E '^(pytest|pytest-timeout|hypothesis)==' requirements-dev.txt)
+	touch $@
 
 lint: setup
 	$(PY) -m ruff check .
@@ -47,4 +69,4 @@ constraints: $(STAMP)
 	  $(PY) -m pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)=='; } > constraints.txt
 
 clean:
-	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache test-output
+	rm -rf $(VENV) $(VENV312) node_modules .pytest_cache .ruff_cache test-output
