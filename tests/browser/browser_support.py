@@ -14,7 +14,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from local.process import REPO_ROOT, ServerProcess
-from local.run import PORTS, PROJECT
+from local.run.environment import PROJECT
+from local.run.options import PORTS
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from local.process import ServerProcess
-from local.run import PORTS
+from local.run.options import PORTS
 from tests.browser.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,

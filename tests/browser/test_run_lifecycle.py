@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from local.run import PORTS
+from local.run.options import PORTS
 from tests.browser.browser_support import (
     READY_LINE,
     LocalRun,

@@ -1,19 +1,12 @@
-"""`local/run.py` decisions, without starting anything: ports, Stripe mode, the function's env."""
+"""`local/run` decisions, without starting anything: ports, Stripe mode, the function's env."""
 
 from __future__ import annotations
 
 import pytest
 
 from billing_portal.settings import load_settings
-from local.run import (
-    PORTS,
-    Options,
-    RunError,
-    check_ports,
-    frontend_config,
-    function_env,
-    parse_options,
-)
+from local.run.environment import frontend_config, function_env
+from local.run.options import PORTS, Options, RunError, check_ports, parse_options
 from tests.browser.browser_support import free_ports
 
 TEST_KEY = "sk_test_" + "a1" * 12

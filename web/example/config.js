@@ -1,6 +1,6 @@
 // Where the example page finds the function and the development sign-in issuer.
 //
-// `make run` (local/run.py) serves its own version of this file with the ports it chose, so the
+// `make run` (local/run) serves its own version of this file with the ports it chose, so the
 // values here are only the defaults, used when web/ is served some other way. For a deployed
 // stack, set functionUrl to the stack's `function_url` output and replace the development
 // sign-in with your real one (see README.md).

@@ -1,0 +1,23 @@
+"""The whole product on this machine, offline: `python -m local.run` (what `make run` calls).
+
+Starts, on 127.0.0.1 only: the Firestore emulator, the Stripe stand-in (or, when
+`STRIPE_SECRET_KEY=sk_test_…` is set, real Stripe test mode instead), the development sign-in
+issuer, the function under functions-framework's debug server (reloads when its code changes;
+see `serve_function`) and a static server for `web/` (the example settings page and
+`billing-portal.js`). Prints what runs where; Ctrl-C (or SIGTERM) stops everything it started,
+whole process groups, nothing left over. A crashed function restarts on the next save.
+
+Ports: `--function-port`, `--web-port`, `--stripe-port`, `--firestore-port`, `--issuer-port`, or
+the environment variables `LOCAL_FUNCTION_PORT`, … (flags win). A busy port stops the run before
+anything starts, with a one-line message naming the flag to change.
+
+Modules, by job:
+  options      ports, flags and environment variables, the Stripe key, busy-port checks
+  environment  the function's environment variables and the example page's config
+  web          the static server for `web/`
+  function     serving the function in its own child (`--serve-function PORT`) with its reloader
+  logs         the log folder and copying the function's log to the terminal
+  summary      the table printed once everything runs
+  supervisor   starting and stopping the parts, signals, restarting a crashed function
+  __main__     `main`: the command line
+"""

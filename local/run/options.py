@@ -1,0 +1,189 @@
+"""What to run where: ports, flags and environment variables, the Stripe key, busy-port checks."""
+
+from __future__ import annotations
+
+import argparse
+import errno
+import socket
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+STANDIN_SUBSCRIPTION = "sub_example"
+EXIT_USAGE = 2
+
+
+@dataclass(frozen=True)
+class PortOption:
+    """One configurable port: its flag, its environment variable and its default."""
+
+    name: str
+    label: str
+    default: int
+
+    @property
+    def flag(self) -> str:
+        """The command-line flag, e.g. `--function-port`."""
+        return f"--{self.name}-port"
+
+    @property
+    def env_var(self) -> str:
+        """The environment variable, e.g. `LOCAL_FUNCTION_PORT`."""
+        return f"LOCAL_{self.name.upper()}_PORT"
+
+
+PORTS = (
+    PortOption("function", "the function", 8080),
+    PortOption("web", "the example frontend", 5173),
+    PortOption("stripe", "the Stripe stand-in", 12111),
+    PortOption("firestore", "the Firestore emulator", 8089),
+    PortOption("issuer", "the development issuer", 9099),
+)
+
+
+class RunError(RuntimeError):
+    """Something stops the local run; the message says what and how to fix it."""
+
+    def __init__(self, message: str, exit_code: int = 1) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
+@dataclass(frozen=True)
+class Options:
+    """What to run where, decided from the command line and the environment."""
+
+    ports: dict[str, int]
+    stripe_key: str | None
+    subscription_id: str | None
+    log_dir: Path | None
+
+    @property
+    def real_stripe(self) -> bool:
+        """True when a Stripe test key was given: real Stripe test mode, no stand-in."""
+        return self.stripe_key is not None
+
+    def url(self, name: str, path: str = "/") -> str:
+        """`http://127.0.0.1:<port><path>` of the part called `name`."""
+        return f"http://{HOST}:{self.ports[name]}{path}"
+
+    def web_origins(self) -> list[str]:
+        """The example frontend's origins (127.0.0.1 and localhost name the same server)."""
+        port = self.ports["web"]
+        return [f"http://{HOST}:{port}", f"http://localhost:{port}"]
+
+
+# ---- options ------------------------------------------------------------------------------
+
+
+def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options:
+    """Read flags and environment; raise `RunError` for an unusable Stripe key."""
+    parser = argparse.ArgumentParser(
+        prog="python -m local.run",
+        description="Run billing-portal locally: emulators, Stripe stand-in, function, frontend.",
+    )
+    for port in PORTS:
+        parser.add_argument(
+            port.flag,
+            type=_port_number,
+            default=_env_port(env, port),
+            metavar="N",
+            help=f"port of {port.label} (env {port.env_var}, default {port.default})",
+        )
+    parser.add_argument(
+        "--subscription-id",
+        default=env.get("LOCAL_SUBSCRIPTION_ID") or None,
+        help="subscription the example's 'Cancel subscription' names "
+        f"(env LOCAL_SUBSCRIPTION_ID; default {STANDIN_SUBSCRIPTION} with the stand-in)",
+    )
+    parser.add_argument(
+        "--log-dir",
+        type=Path,
+        default=None,
+        help="where the parts' logs go (default: a new temporary folder, removed on a clean stop)",
+    )
+    args = parser.parse_args(argv)
+    ports = {port.name: getattr(args, f"{port.name}_port") for port in PORTS}
+    stripe_key = stripe_test_key(env)
+    subscription = args.subscription_id or (None if stripe_key else STANDIN_SUBSCRIPTION)
+    return Options(ports, stripe_key, subscription, args.log_dir)
+
+
+def _port_number(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 1 <= value <= 65535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port number (1-65535)")
+    return value
+
+
+def _env_port(env: Mapping[str, str], port: PortOption) -> int:
+    raw = env.get(port.env_var, "").strip()
+    if not raw:
+        return port.default
+    try:
+        return _port_number(raw)
+    except argparse.ArgumentTypeError as error:
+        raise RunError(f"{port.env_var}: {error}", EXIT_USAGE) from None
+
+
+def stripe_test_key(env: Mapping[str, str]) -> str | None:
+    """The Stripe test key from `STRIPE_SECRET_KEY`, None for the stand-in; refuse live keys."""
+    key = env.get("STRIPE_SECRET_KEY", "").strip()
+    if not key:
+        return None
+    if key.startswith(("sk_live_", "rk_live_")):
+        raise RunError(
+            "STRIPE_SECRET_KEY is a live-mode key; the local run uses Stripe test mode only. "
+            "Set a test key (sk_test_…/rk_test_…), or unset it to use the Stripe stand-in.",
+            EXIT_USAGE,
+        )
+    if not key.startswith(("sk_test_", "rk_test_")):
+        raise RunError(
+            "STRIPE_SECRET_KEY is not a Stripe test secret key (sk_test_…/rk_test_…); "
+            "unset it to use the Stripe stand-in.",
+            EXIT_USAGE,
+        )
+    return key
+
+
+# ---- ports --------------------------------------------------------------------------------
+
+
+def check_ports(options: Options) -> None:
+    """Raise `RunError` naming the flag to change if two parts share a port or one is busy."""
+    seen: dict[int, PortOption] = {}
+    for port in PORTS:
+        if options.real_stripe and port.name == "stripe":
+            continue
+        number = options.ports[port.name]
+        if number in seen:
+            other = seen[number]
+            raise RunError(
+                f"{port.flag} and {other.flag} are both {number}; give each part its own port.",
+                EXIT_USAGE,
+            )
+        seen[number] = port
+        if not port_is_free(number):
+            raise RunError(
+                f"Port {number} ({port.label}) is already in use on {HOST}; "
+                f"choose another with {port.flag} N (or {port.env_var}=N).",
+                EXIT_USAGE,
+            )
+
+
+def port_is_free(port: int) -> bool:
+    """Tell whether a server could listen on `127.0.0.1:port` now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # The same option the servers set: a port in TIME_WAIT is free, a listening one is not.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((HOST, port))
+        except OSError as error:
+            if error.errno in (errno.EADDRINUSE, errno.EACCES):
+                return False
+            raise
+    return True
