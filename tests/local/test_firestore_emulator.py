@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -134,20 +133,6 @@ def test_launcher_listens_on_loopback_only(launcher_emulator):
     control_port = int(launcher_emulator.control_url.rsplit(":", 1)[1])
     assert listening_addresses(grpc_port) == {"127.0.0.1"}
     assert listening_addresses(control_port) == {"127.0.0.1"}
-
-
-def test_launcher_refuses_connections_on_a_non_loopback_address(launcher_emulator):
-    probe = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    try:
-        probe.connect(("192.0.2.1", 9))  # no packet is sent; this only picks a local address
-        local_address = probe.getsockname()[0]
-    finally:
-        probe.close()
-    if local_address.startswith("127."):
-        pytest.skip("this machine has no non-loopback IPv4 address")
-    port = int(launcher_emulator.host.rsplit(":", 1)[1])
-    with pytest.raises(ConnectionRefusedError):
-        socket.create_connection((local_address, port), timeout=2).close()
 
 
 def test_stop_leaves_no_process_behind():
