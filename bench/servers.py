@@ -26,7 +26,7 @@ from pathlib import Path
 from local.dev_issuer import DevIssuer
 from local.firestore import FirestoreEmulator
 from local.net import free_port
-from local.process import REPO_ROOT, ServerProcess
+from local.process import REPO_ROOT, ServerProcess, living_processes
 from local.stripe_standin import TEST_KEY, StandinControl
 
 HOST = "127.0.0.1"
@@ -166,19 +166,8 @@ def spawn_framework(
 
 
 def child_pids(pid: int) -> list[int]:
-    """Living children of `pid`, from /proc (oldest first)."""
-    children = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text(encoding="ascii", errors="replace")
-        except OSError:
-            continue
-        fields = stat.rsplit(")", 1)[1].split()
-        if int(fields[1]) == pid and fields[0] != "Z":
-            children.append(int(entry.name))
-    return sorted(children)
+    """Living children of `pid` (oldest first)."""
+    return sorted(proc.pid for proc in living_processes() if proc.parent == pid)
 
 
 def memory_kib(pid: int) -> dict[str, int]:

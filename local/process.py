@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 
@@ -165,13 +166,23 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def group_members(pgid: int) -> list[int]:
-    """Living (non-zombie) processes in process group ``pgid``, read from /proc.
+@dataclass(frozen=True)
+class ProcStat:
+    """The fields of /proc/<pid>/stat the launchers and the benchmark need."""
+
+    pid: int
+    state: str
+    parent: int
+    group: int
+
+
+def living_processes() -> list[ProcStat]:
+    """Every living (non-zombie) process, read from /proc.
 
     Zombies are left out: a killed grandchild stays a zombie until some process reaps it, and
     in a container PID 1 may never do so.
     """
-    members = []
+    found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -180,10 +191,14 @@ def group_members(pgid: int) -> list[int]:
         except OSError:
             continue
         fields = stat.rsplit(")", 1)[1].split()
-        state, process_group = fields[0], int(fields[2])
-        if process_group == pgid and state != "Z":
-            members.append(int(entry.name))
-    return members
+        if fields[0] != "Z":
+            found.append(ProcStat(int(entry.name), fields[0], int(fields[1]), int(fields[2])))
+    return found
+
+
+def group_members(pgid: int) -> list[int]:
+    """Living processes in process group ``pgid``."""
+    return [proc.pid for proc in living_processes() if proc.group == pgid]
 
 
 def group_is_empty(pgid: int) -> bool:
