@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -168,9 +169,8 @@ def build_app(env: Mapping[str, str] | None = None) -> PortalApp:
         timeout_seconds=settings.firestore_timeout_seconds,
         background=ThreadPoolExecutor(max_workers=8, thread_name_prefix="stripe-email"),
     )
-    verifier = TokenVerifier(
-        SigningKeys(settings.auth_jwks_url),
-        issuer=settings.auth_issuer,
-        audience=settings.auth_audience,
-    )
+    keys = SigningKeys(settings.auth_jwks_url)
+    # The first caller should not also wait for the key server: fetch while the instance boots.
+    threading.Thread(target=keys.prefetch, name="jwks-prefetch", daemon=True).start()
+    verifier = TokenVerifier(keys, issuer=settings.auth_issuer, audience=settings.auth_audience)
     return PortalApp(settings, verifier=verifier, directory=directory, stripe=stripe_gateway)

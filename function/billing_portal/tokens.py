@@ -8,6 +8,7 @@ cannot turn into a flood of key fetches.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import threading
 import time
@@ -68,6 +69,17 @@ class SigningKeys:
         self._keys: dict[str, Any] = {}
         self._expires_at = float("-inf")
         self._fetched_at = float("-inf")
+
+    def prefetch(self) -> None:
+        """Fetch the keys now (at cold start, beside the framework's boot) if none are cached.
+
+        A failure is left for the first request to retry and report.
+        """
+        with self._lock:
+            if self._keys:
+                return
+            with contextlib.suppress(Unavailable):  # keys stay expired: the caller retries
+                self._refresh(self._clock())
 
     def key_for(self, kid: str) -> Any:
         """The public key for `kid`; raise `Unauthorized` if the issuer does not know it."""

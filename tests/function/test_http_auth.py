@@ -74,3 +74,12 @@ def test_warm_requests_fetch_no_signing_keys(function_server, dev_issuer, new_ui
     for _ in range(20):
         assert function_server.post(dev_issuer.mint(new_uid)).status_code == 200
     assert dev_issuer.stats()["jwks_fetches"] == fetches
+
+
+def test_a_new_instance_fetches_signing_keys_before_its_first_request(function_factory, dev_issuer):
+    before = dev_issuer.stats()["jwks_fetches"]
+    function_factory("prefetch")
+    deadline = time.monotonic() + 10
+    while dev_issuer.stats()["jwks_fetches"] == before and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert dev_issuer.stats()["jwks_fetches"] == before + 1, "no key fetch at cold start"

@@ -10,6 +10,7 @@ import time
 
 import jwt
 import pytest
+import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from billing_portal.errors import Unauthorized, Unavailable
@@ -129,11 +130,34 @@ def test_unknown_kid_refreshes_at_most_once_per_interval():
     assert session.calls == 2
 
 
+def test_prefetched_keys_serve_the_first_request_without_another_fetch():
+    session = FakeSession()
+    keys = SigningKeys("u", session=session, clock=Clock())
+    keys.prefetch()
+    assert session.calls == 1
+    check = TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE)
+    assert check.verify(f"Bearer {token()}").uid == "user-1"
+    assert session.calls == 1
+
+
+def test_a_failed_prefetch_is_retried_by_the_first_request():
+    class FlakyOnce(FakeSession):
+        def get(self, url, timeout):
+            if self.calls == 0:
+                self.calls += 1
+                raise requests.ConnectionError("down")
+            return super().get(url, timeout)
+
+    session = FlakyOnce()
+    keys = SigningKeys("u", session=session, clock=Clock())
+    keys.prefetch()  # must not raise
+    assert TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE).verify(f"Bearer {token()}")
+    assert session.calls == 2
+
+
 def test_unreachable_key_server_without_keys_is_503():
     class Down:
         def get(self, url, timeout):
-            import requests
-
             raise requests.ConnectionError("down")
 
     with pytest.raises(Unavailable):
