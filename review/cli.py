@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import json
 import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
@@ -18,7 +19,7 @@ from infra.portal_spec import portal_spec, substitute
 from infra.settings import Settings, SettingsError
 from review import branding_drift, declared, json_report, markdown, stacks
 from review.drift import NotFound, compare_live, expected_rows, find_configuration
-from review.git_base import GitError, file_at
+from review.git_base import GitError, file_at, plan_rows_at
 from review.plan import compare, identical, plan_of
 
 OK, DRIFT, ERROR = 0, 1, 2
@@ -125,7 +126,13 @@ def run_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int,
     note = ""
     if base.text is None:
         note = f"`{base.path}` does not exist at `{base.ref}`: every setting is new."
+    elif (base_rows := plan_rows_at(base.commit, args.stack, path)) is not None:
+        # Both sides as their own code computes them, compared in the same (JSON) form.
+        old_rows = base_rows
+        head_rows = json.loads(json_report.dumps(dict(head.rows)))
+        return OK, render.plan_change(args.stack, base, compare(old_rows, head_rows), note)
     else:
+        note = "Read with this change's code: the base commit's own could not compute its plan."
         try:
             old_rows = plan_of(stacks.settings_from_text(path.name, base.text, path.parent)).rows
         except SettingsError as error:

@@ -1,10 +1,17 @@
-"""A file as it was at a git commit (`git show <ref>:<path>`), for `plan --base`."""
+"""A stack as it was at a git commit, for `plan --base`: its file, and its plan by its own code."""
 
 from __future__ import annotations
 
+import io
+import json
+import os
 import subprocess
+import sys
+import tarfile
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 
 class GitError(RuntimeError):
@@ -47,3 +54,43 @@ def _git(directory: Path, *args: str) -> str:
         reason = result.stderr.strip().splitlines()[-1:] or [f"exit {result.returncode}"]
         raise GitError(f"git {args[0]} failed in {directory}: {reason[0]}")
     return result.stdout
+
+
+def plan_rows_at(commit: str, stack: str, path: Path) -> dict[str, Any] | None:
+    """The stack's setting rows as the commit's own code computes them, or None if it cannot.
+
+    A change to `infra/` (how settings become Stripe parameters) then shows in `plan --base` as
+    well as a change to the stack file. The commit's tree is exported to a temporary folder and
+    its `python -m review plan --format json` run there; a commit without that tool, or whose
+    stack file has settings errors, gives None and the caller falls back to reading the old stack
+    file with the current code.
+    """
+    directory = path.resolve().parent
+    top = Path(_git(directory, "rev-parse", "--show-toplevel").strip()).resolve()
+    stack_dir = directory.relative_to(top)
+    archive = subprocess.run(
+        ["git", "archive", "--format=tar", commit], cwd=top, capture_output=True
+    )
+    if archive.returncode != 0:
+        return None
+    with tempfile.TemporaryDirectory(prefix="plan-base-") as tmp:
+        with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+            tar.extractall(tmp, filter="data")
+        if not (Path(tmp) / "review" / "__main__.py").is_file():
+            return None
+        env = {**os.environ, "PYTHONPATH": tmp, "PYTHONDONTWRITEBYTECODE": "1"}
+        command = [sys.executable, "-m", "review", "-C", str(Path(tmp) / stack_dir)]
+        command += ["plan", "--stack", stack, "--format", "json"]
+        try:
+            result = subprocess.run(
+                command, cwd=tmp, env=env, capture_output=True, text=True, timeout=120
+            )
+        except subprocess.TimeoutExpired:
+            return None
+    if result.returncode != 0:
+        return None
+    try:
+        rows = json.loads(result.stdout)["settings"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    return rows if isinstance(rows, dict) else None

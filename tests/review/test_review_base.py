@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -157,3 +158,39 @@ def test_a_base_outside_a_git_repository_is_a_one_line_error(tmp_path):
     assert result.code == 2
     assert result.err.startswith("error: git rev-parse failed")
     assert result.err.count("\n") == 1
+
+
+CODE = ("infra", "review", "schema")
+
+
+@pytest.fixture
+def repo_with_code(repo: Path) -> Path:
+    """`repo` plus this project's own code, so its commits carry a `review` tool of their own."""
+    root = Path(__file__).resolve().parents[2]
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc")
+    for folder in CODE:
+        shutil.copytree(root / folder, repo / folder, ignore=ignore)
+    git(repo, "add", ".")
+    git(repo, "commit", "--quiet", "-m", "code")
+    return repo
+
+
+def test_a_change_to_the_code_alone_shows_as_a_setting_change(repo_with_code):
+    spec_module = repo_with_code / "infra" / "portal_spec.py"
+    text = spec_module.read_text()
+    declared = 'spec["login_page"] = {"enabled": portal.login_page}'
+    assert declared in text, "the test's anchor moved; update it"
+    spec_module.write_text(text.replace(declared, 'spec["login_page"] = {"enabled": True}'))
+    commit(repo_with_code, "base: code that always enables the login page")
+    # HEAD~0 has that code; the running tool (this change) keeps the stack's own value (false).
+    result = run("-C", str(repo_with_code), "plan", "--stack", "dev", "--base", "HEAD")
+    assert result.code == 0, result.err
+    assert settings_in_table(result.out) == ["login_page.enabled"], result.out
+    assert table_row(result.out, "login_page.enabled")[1:] == ["`true`", "`false`"]
+
+
+def test_a_base_without_the_review_tool_is_read_with_the_current_code(repo):
+    result = run("-C", str(repo), "plan", "--stack", "dev", "--base", "HEAD")
+    assert result.code == 0, result.err
+    assert "no portal setting changes" in result.out
+    assert "Read with this change's code" in result.out
