@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 from local.stripe_standin import resources
 from local.stripe_standin.api_branding import BrandingEndpoints, RawContent
 from local.stripe_standin.api_catalog import CatalogEndpoints
-from local.stripe_standin.errors import StripeError, resource_missing
+from local.stripe_standin.errors import StripeError
 from local.stripe_standin.keys import ApiKey
 from local.stripe_standin.listing import LIST_PARAMS, list_limit, list_page, parse_boolean
 from local.stripe_standin.store import ModeState, Store
@@ -200,15 +200,6 @@ class StripeApi(BrandingEndpoints, CatalogEndpoints):
 
     # --- customers -----------------------------------------------------------------------
 
-    def _customer(self, state: ModeState, customer_id: str, *, param: str, status: int) -> Payload:
-        customer = state.customers.get(customer_id)
-        if customer is None:
-            other = self.store.other_mode_has(state.livemode, "customers", customer_id)
-            raise resource_missing(
-                "customer", customer_id, param=param, status=status, other_mode=other
-            )
-        return customer
-
     def create_customer(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
         """``POST /v1/customers``."""
         customer = resources.new_customer(
@@ -222,17 +213,17 @@ class StripeApi(BrandingEndpoints, CatalogEndpoints):
         """``GET /v1/customers/{id}``; a deleted customer comes back as a ``deleted`` stub."""
         if id in state.deleted_customers:
             return 200, resources.deleted_customer(id)
-        return 200, self._customer(state, id, param="id", status=404)
+        return 200, self.store.require(state, "customers", id, param="id", status=404)
 
     def update_customer(self, state: ModeState, params: Payload, id: str) -> tuple[int, Payload]:
         """``POST /v1/customers/{id}``."""
-        customer = self._customer(state, id, param="id", status=404)
+        customer = self.store.require(state, "customers", id, param="id", status=404)
         resources.apply_customer_params(customer, params)
         return 200, customer
 
     def delete_customer(self, state: ModeState, params: Payload, id: str) -> tuple[int, Payload]:
         """``DELETE /v1/customers/{id}``."""
-        self._customer(state, id, param="id", status=404)
+        self.store.require(state, "customers", id, param="id", status=404)
         state.deleted_customers[id] = state.customers.pop(id)
         return 200, resources.deleted_customer(id)
 
@@ -266,17 +257,6 @@ class StripeApi(BrandingEndpoints, CatalogEndpoints):
 
     # --- portal configurations -------------------------------------------------------------
 
-    def _configuration(
-        self, state: ModeState, configuration_id: str, *, param: str, status: int
-    ) -> Payload:
-        configuration = state.configurations.get(configuration_id)
-        if configuration is None:
-            other = self.store.other_mode_has(state.livemode, "configurations", configuration_id)
-            raise resource_missing(
-                "configuration", configuration_id, param=param, status=status, other_mode=other
-            )
-        return configuration
-
     def _login_url(self) -> str:
         return f"{self.base_url()}/p/login/{resources.new_id('test').removeprefix('test_')}"
 
@@ -296,13 +276,13 @@ class StripeApi(BrandingEndpoints, CatalogEndpoints):
         self, state: ModeState, params: Payload, id: str
     ) -> tuple[int, Payload]:
         """``GET /v1/billing_portal/configurations/{id}``."""
-        return 200, self._configuration(state, id, param="id", status=404)
+        return 200, self.store.require(state, "configurations", id, param="id", status=404)
 
     def update_configuration(
         self, state: ModeState, params: Payload, id: str
     ) -> tuple[int, Payload]:
         """``POST /v1/billing_portal/configurations/{id}``."""
-        configuration = self._configuration(state, id, param="id", status=404)
+        configuration = self.store.require(state, "configurations", id, param="id", status=404)
         login_url = configuration["login_page"]["url"] or self._login_url()
         resources.apply_configuration_params(
             configuration, params, login_url=login_url, updated=int(time.time())
@@ -332,10 +312,12 @@ class StripeApi(BrandingEndpoints, CatalogEndpoints):
             raise StripeError(
                 400, "Missing required param: customer.", code="parameter_missing", param="customer"
             )
-        customer = self._customer(state, params["customer"], param="customer", status=400)
+        customer = self.store.require(
+            state, "customers", params["customer"], param="customer", status=400
+        )
         if "configuration" in params:
-            configuration = self._configuration(
-                state, params["configuration"], param="configuration", status=400
+            configuration = self.store.require(
+                state, "configurations", params["configuration"], param="configuration", status=400
             )
             if not configuration["active"]:
                 raise StripeError(

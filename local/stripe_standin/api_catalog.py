@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from local.stripe_standin import catalog, resources
-from local.stripe_standin.errors import StripeError, resource_missing
+from local.stripe_standin.errors import StripeError
 from local.stripe_standin.listing import list_page, parse_boolean
 from local.stripe_standin.store import ModeState, Store
 
@@ -17,15 +17,6 @@ class CatalogEndpoints:
     """Mixed into ``StripeApi``: ``store`` comes from it."""
 
     store: Store
-
-    def _product(self, state: ModeState, product_id: str, *, param: str, status: int) -> Payload:
-        product = state.products.get(product_id)
-        if product is None:
-            other = self.store.other_mode_has(state.livemode, "products", product_id)
-            raise resource_missing(
-                "product", product_id, param=param, status=status, other_mode=other
-            )
-        return product
 
     def create_product(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
         """``POST /v1/products``."""
@@ -45,7 +36,7 @@ class CatalogEndpoints:
 
     def retrieve_product(self, state: ModeState, params: Payload, id: str) -> tuple[int, Payload]:
         """``GET /v1/products/{id}``."""
-        return 200, self._product(state, id, param="id", status=404)
+        return 200, self.store.require(state, "products", id, param="id", status=404)
 
     def list_products(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
         """``GET /v1/products`` with ``active`` and ``ids`` filters."""
@@ -63,7 +54,9 @@ class CatalogEndpoints:
         catalog.check_price(params)
         now = int(time.time())
         if "product" in params:
-            product_id = self._product(state, params["product"], param="product", status=400)["id"]
+            product_id = self.store.require(
+                state, "products", params["product"], param="product", status=400
+            )["id"]
         else:
             product_id = resources.new_id("prod")
             state.products[product_id] = catalog.new_product(
@@ -78,11 +71,7 @@ class CatalogEndpoints:
 
     def retrieve_price(self, state: ModeState, params: Payload, id: str) -> tuple[int, Payload]:
         """``GET /v1/prices/{id}``."""
-        price = state.prices.get(id)
-        if price is None:
-            other = self.store.other_mode_has(state.livemode, "prices", id)
-            raise resource_missing("price", id, param="id", status=404, other_mode=other)
-        return 200, price
+        return 200, self.store.require(state, "prices", id, param="id", status=404)
 
     def list_prices(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
         """``GET /v1/prices`` with ``active``, ``product``, ``currency`` and ``type`` filters."""

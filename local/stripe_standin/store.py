@@ -8,6 +8,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from local.stripe_standin import resources
+from local.stripe_standin.errors import resource_missing
+
+# The object name Stripe uses in "No such …" messages, by store collection.
+_KINDS = {
+    "customers": "customer",
+    "configurations": "configuration",
+    "products": "product",
+    "prices": "price",
+}
 
 MODES = ("test", "live")
 
@@ -75,6 +84,22 @@ class Store:
         if object_id in getattr(other, collection):
             return "test" if livemode else "live"
         return None
+
+    def require(
+        self, state: ModeState, collection: str, object_id: str, *, param: str, status: int
+    ) -> dict[str, Any]:
+        """The object, or Stripe's ``resource_missing`` (404 for the URL's object, 400 for one a
+        parameter references), naming the other mode if it holds that id."""
+        found = getattr(state, collection).get(object_id)
+        if found is None:
+            raise resource_missing(
+                _KINDS[collection],
+                object_id,
+                param=param,
+                status=status,
+                other_mode=self.other_mode_has(state.livemode, collection, object_id),
+            )
+        return found
 
     def find_session(self, session_id: str) -> dict[str, Any] | None:
         """A portal session of either mode (the portal page has no API key)."""
