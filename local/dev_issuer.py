@@ -237,21 +237,16 @@ class DevIssuer:
         self,
         sub: str | None = "dev-user",
         *,
-        email: str | None = None,
-        email_verified: bool | None = None,
-        aud: str | list[str] | None = None,
-        iss: str | None = None,
-        exp_in: int = 3600,
-        iat: int | None = None,
         kid: str | None = None,
         alg: str = "RS256",
         foreign_key: bool = False,
         headers: dict[str, Any] | None = None,
-        omit: Iterable[str] = (),
-        **extra: Any,
+        **claims: Any,
     ) -> str:
         """Mint an ID token; every argument exists so tests can forge a bad one.
 
+        - ``claims``: what ``claims()`` takes (``email``, ``email_verified``, ``aud``, ``iss``,
+          ``exp_in``, ``iat``, ``omit`` and any extra claim).
         - ``sub=None`` or ``omit=("sub",)``: no subject; ``omit`` drops any claim.
         - ``exp_in=-60``: expired; ``iat=time.time() + 3600``: issued in the future.
         - ``kid="nope"``: a kid the JWKS does not have (signed with the current key);
@@ -259,19 +254,9 @@ class DevIssuer:
         - ``alg="none"``: unsigned; ``alg="HS256"``: HMAC keyed with the public key PEM
           (the key-confusion attack); ``RS384``/``RS512``/``PS256``: other RSA algorithms.
         - ``foreign_key=True``: a valid-looking kid but signed by a key the JWKS lacks.
-        - ``headers``: extra or overriding JOSE header fields; ``extra``: more claims.
+        - ``headers``: extra or overriding JOSE header fields.
         """
-        payload = self.claims(
-            sub,
-            email=email,
-            email_verified=email_verified,
-            aud=aud,
-            iss=iss,
-            exp_in=exp_in,
-            iat=iat,
-            omit=omit,
-            **extra,
-        )
+        payload = self.claims(sub, **claims)
         key = self._key(kid) if kid else self._key(self.current_kid)
         header = {"alg": alg, "typ": "JWT", "kid": kid or key.kid, **(headers or {})}
         if foreign_key:
