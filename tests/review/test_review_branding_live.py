@@ -28,16 +28,6 @@ pytestmark = pytest.mark.integration
 PRODUCT_IDS = json.dumps(DEV_PRODUCT_IDS)
 
 
-@pytest.fixture
-def standin(fresh_stripe_standin):
-    return fresh_stripe_standin
-
-
-@pytest.fixture
-def env(standin) -> dict[str, str]:
-    return {"STRIPE_API_KEY": standin.test_key, "STRIPE_API_BASE": standin.url}
-
-
 def deploy_configuration(standin, project: Path = REPO, stack: str = "dev") -> None:
     """The stack's portal configuration as `pulumi up` leaves it (branding is separate)."""
     spec = substitute(portal_spec(read_settings(project / f"Pulumi.{stack}.yaml")), DEV_PRODUCT_IDS)

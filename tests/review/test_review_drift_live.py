@@ -29,16 +29,6 @@ def declared_params(stack: str) -> dict[str, Any]:
     return substitute(spec, DEV_PRODUCT_IDS)
 
 
-@pytest.fixture
-def standin(fresh_stripe_standin):
-    return fresh_stripe_standin
-
-
-@pytest.fixture
-def env(standin) -> dict[str, str]:
-    return {"STRIPE_API_KEY": standin.test_key, "STRIPE_API_BASE": standin.url}
-
-
 def deploy(standin, stack: str = "dev") -> str:
     """Create the stack's configuration as `pulumi up` leaves it, and brand the account as the
     stack's manual step does; returns the configuration's id."""

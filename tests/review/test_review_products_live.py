@@ -23,16 +23,6 @@ pytestmark = pytest.mark.integration
 DEV = read_settings(REPO / "Pulumi.dev.yaml")
 
 
-@pytest.fixture
-def standin(fresh_stripe_standin):
-    return fresh_stripe_standin
-
-
-@pytest.fixture
-def env(standin) -> dict[str, str]:
-    return {"STRIPE_API_KEY": standin.test_key, "STRIPE_API_BASE": standin.url}
-
-
 def create_catalog(standin, settings: Settings) -> dict[str, str]:
     """The stack's declared products and prices, as `pulumi up` creates them; {ref: id}."""
     client = standin.client()
