@@ -38,6 +38,7 @@ def build(
         "functionUrl": service.url,
         "portalConfigurationId": portal.configuration_id,
         "serviceAccountEmail": service.service_account_email,
+        "buildServiceAccountEmail": service.build_service_account_email,
         "customersCollection": settings.customers_collection,
         "firestoreDatabase": settings.firestore.database,
         "functionSourceObject": service.source_object,

@@ -2,8 +2,10 @@
 
 `PortalService` enables the APIs, creates (or uses) the Firestore database, keeps the Stripe key in
 Secret Manager, creates the function's own service account with exactly two grants (read that one
-secret, use Firestore), uploads the deterministic source archive and deploys the gen2 function with
-the env-var contract of DESIGN.md. `function_environment` is that contract, as a pure function.
+secret, use the stack's Firestore database), a build service account with exactly what a Cloud
+Functions build needs (write build logs, read the staged source, push to the stack's own image
+repository), uploads the deterministic source archive and deploys the gen2 function with the
+function's env-var contract. `function_environment` is that contract, as a pure function.
 """
 
 from __future__ import annotations
@@ -34,6 +36,27 @@ REQUIRED_APIS = (
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"  # noqa: S105 - a role name
 FIRESTORE_USER = "roles/datastore.user"
 RUN_INVOKER = "roles/run.invoker"
+LOG_WRITER = "roles/logging.logWriter"
+OBJECT_VIEWER = "roles/storage.objectViewer"
+IMAGE_WRITER = "roles/artifactregistry.writer"
+# Cloud Functions copies the uploaded source into this per-project, per-region bucket of its own
+# and the build fetches it from there; the bucket is created on the first deploy, so the grant is
+# a condition on its name rather than a binding on a bucket that may not exist yet.
+STAGING_BUCKET_PREFIX = "projects/_/buckets/gcf-v2-sources-"
+
+
+def firestore_condition(project: str, database: str) -> str:
+    """IAM condition limiting a Firestore role to one database of the project."""
+    return f'resource.name == "projects/{project}/databases/{database}"'
+
+
+def build_source_condition(source_bucket: str) -> str:
+    """IAM condition limiting object reads to Cloud Functions' staging buckets and our own."""
+    bucket = f"projects/_/buckets/{source_bucket}"
+    return (
+        f'resource.name.startsWith("{STAGING_BUCKET_PREFIX}") || '
+        f'resource.name == "{bucket}" || resource.name.startsWith("{bucket}/")'
+    )
 
 
 def function_environment(settings: Settings, configuration_id: Any) -> dict[str, Any]:
@@ -65,6 +88,7 @@ class PortalService(pulumi.ComponentResource):
 
     url: pulumi.Output[str]
     service_account_email: pulumi.Output[str]
+    build_service_account_email: pulumi.Output[str]
     function_name: pulumi.Output[str]
     source_object: pulumi.Output[str]
 
@@ -131,6 +155,11 @@ class PortalService(pulumi.ComponentResource):
                 project=project,
                 role=FIRESTORE_USER,
                 member=member,
+                condition=gcp.projects.IAMMemberConditionArgs(
+                    title="stack database only",
+                    description=f"Only the Firestore database of billing-portal {settings.stack}",
+                    expression=firestore_condition(project, settings.firestore.database),
+                ),
                 opts=child,
             ),
         ]
@@ -145,6 +174,8 @@ class PortalService(pulumi.ComponentResource):
             labels=labels,
             opts=after_apis,
         )
+        builder, build_grants, images = self._build_identity(name, settings, bucket, after_apis)
+
         source = gcp.storage.BucketObject(
             f"{name}-source-archive",
             bucket=bucket.name,
@@ -164,6 +195,8 @@ class PortalService(pulumi.ComponentResource):
             build_config=gcp.cloudfunctionsv2.FunctionBuildConfigArgs(
                 runtime=RUNTIME,
                 entry_point=ENTRY_POINT,
+                service_account=builder.name,  # projects/<p>/serviceAccounts/<email>
+                docker_repository=images.id,
                 source=gcp.cloudfunctionsv2.FunctionBuildConfigSourceArgs(
                     storage_source=gcp.cloudfunctionsv2.FunctionBuildConfigSourceStorageSourceArgs(
                         bucket=bucket.name, object=source.name
@@ -173,7 +206,7 @@ class PortalService(pulumi.ComponentResource):
             service_config=self._service_config(args, account.email, secret, secret_version),
             opts=pulumi.ResourceOptions(
                 parent=self,
-                depends_on=[*apis, *grants, *([database] if database else [])],
+                depends_on=[*apis, *grants, *build_grants, *([database] if database else [])],
             ),
         )
 
@@ -190,16 +223,83 @@ class PortalService(pulumi.ComponentResource):
 
         self.url = function.url
         self.service_account_email = account.email
+        self.build_service_account_email = builder.email
         self.function_name = function.name
         self.source_object = source.name
         self.register_outputs(
             {
                 "url": self.url,
                 "serviceAccountEmail": self.service_account_email,
+                "buildServiceAccountEmail": self.build_service_account_email,
                 "functionName": self.function_name,
                 "sourceObject": self.source_object,
             }
         )
+
+    def _build_identity(
+        self,
+        name: str,
+        settings: Settings,
+        bucket: gcp.storage.Bucket,
+        opts: pulumi.ResourceOptions,
+    ) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource], gcp.artifactregistry.Repository]:
+        """The account Cloud Build runs the function's build as, and the only grants it needs.
+
+        Without it, builds run as the project's default Compute Engine account: often Editor, and
+        in projects created since 2024 missing the roles a build needs.
+        """
+        project, region = settings.gcp_project, settings.region
+        child = pulumi.ResourceOptions(parent=self)
+        builder = gcp.serviceaccount.Account(
+            f"{name}-build",
+            project=project,
+            account_id=settings.function.build_service_account_id,
+            display_name=f"billing-portal build ({settings.stack})",
+            description="Builds the portal session function: logs, staged source, its images.",
+            opts=opts,
+        )
+        images = gcp.artifactregistry.Repository(
+            f"{name}-images",
+            project=project,
+            location=region,
+            repository_id=f"{settings.function.name}-images",
+            format="DOCKER",
+            description=f"Images of the billing-portal function of stack {settings.stack}",
+            labels=dict(settings.labels),
+            opts=opts,
+        )
+        member = builder.email.apply(lambda email: f"serviceAccount:{email}")
+        grants: list[pulumi.Resource] = [
+            gcp.projects.IAMMember(
+                f"{name}-build-writes-logs",
+                project=project,
+                role=LOG_WRITER,
+                member=member,
+                opts=child,
+            ),
+            gcp.projects.IAMMember(
+                f"{name}-build-reads-source",
+                project=project,
+                role=OBJECT_VIEWER,
+                member=member,
+                condition=gcp.projects.IAMMemberConditionArgs(
+                    title="function source only",
+                    description="Cloud Functions' staging buckets and the stack's source bucket",
+                    expression=bucket.name.apply(build_source_condition),
+                ),
+                opts=child,
+            ),
+            gcp.artifactregistry.RepositoryIamMember(
+                f"{name}-build-pushes-images",
+                project=project,
+                location=region,
+                repository=images.repository_id,
+                role=IMAGE_WRITER,
+                member=member,
+                opts=child,
+            ),
+        ]
+        return builder, grants, images
 
     @staticmethod
     def _database(

@@ -205,6 +205,7 @@ class FirestoreSettings:
 class FunctionSettings:
     name: str
     service_account_id: str
+    build_service_account_id: str
     min_instances: int = 0
     max_instances: int = 10
     memory: str = "256Mi"
@@ -443,6 +444,8 @@ def _function(section: Section, stack: str) -> FunctionSettings:
     account = name[:30].rstrip("-")
     if len(account) < 6:
         account = f"{account}-runtime"[:30]
+    # Account ids are 6–30 characters; "-build" keeps the two accounts apart whatever the name.
+    build_account = f"{name[:24].rstrip('-')}-build"
     minimum = section.integer("minInstances", 0, minimum=0, maximum=1000)
     maximum = section.integer("maxInstances", 10, minimum=1, maximum=1000)
     if minimum > maximum:
@@ -469,6 +472,7 @@ def _function(section: Section, stack: str) -> FunctionSettings:
     return FunctionSettings(
         name=name,
         service_account_id=account,
+        build_service_account_id=build_account,
         min_instances=minimum,
         max_instances=maximum,
         memory=memory,

@@ -78,6 +78,12 @@ class RecordingMocks(pulumi.runtime.Mocks):
         resource_id = f"{args.name}-id"
         if args.typ == "gcp:serviceaccount/account:Account":
             outputs["email"] = f"{inputs['accountId']}@{inputs['project']}.iam.gserviceaccount.com"
+            outputs["name"] = f"projects/{inputs['project']}/serviceAccounts/{outputs['email']}"
+        elif args.typ == "gcp:artifactregistry/repository:Repository":
+            resource_id = (
+                f"projects/{inputs['project']}/locations/{inputs['location']}"
+                f"/repositories/{inputs['repositoryId']}"
+            )
         elif args.typ == "gcp:cloudfunctionsv2/function:Function":
             outputs["url"] = f"https://{inputs['name']}-mock-{inputs['location']}.a.run.app"
         elif args.typ == "gcp:secretmanager/secret:Secret":

@@ -142,46 +142,117 @@ def test_the_function_reads_the_key_only_as_a_secret_env_var_from_that_secret(st
 # ---------------------------------------------------------------------------- IAM
 
 
-def iam_grants(run: ProgramRun) -> list[tuple[str, str, str, str]]:
+def iam_grants(run: ProgramRun) -> list[tuple[str, str, str, str, str | None]]:
+    """Every IAM grant the program makes: (type, role, target, member, condition expression)."""
     grants = []
     for registration in run.registrations:
         if any(word in registration.type.lower() for word in ("iammember", "iambinding", "policy")):
             target = (
                 registration.inputs.get("secretId")
+                or registration.inputs.get("repository")
                 or registration.inputs.get("name")
                 or registration.inputs.get("project")
             )
+            condition = registration.inputs.get("condition") or {}
             grants.append(
                 (
                     registration.type,
                     registration.inputs["role"],
                     target,
                     registration.inputs["member"],
+                    condition.get("expression"),
                 )
             )
-    return sorted(grants)
+    return sorted(grants, key=lambda grant: tuple(str(part) for part in grant))
+
+
+def member_of(run: ProgramRun, account_name_suffix: str) -> str:
+    settings = settings_of(run)
+    accounts = [r for r in run.all(ACCOUNT) if r.name.endswith(account_name_suffix)]
+    assert len(accounts) == 1, f"expected one service account named *{account_name_suffix}"
+    email = f"{accounts[0].inputs['accountId']}@{settings.gcp_project}.iam.gserviceaccount.com"
+    return f"serviceAccount:{email}"
 
 
 def test_the_function_service_account_has_exactly_two_grants(stack_run):
     settings = settings_of(stack_run)
-    account = stack_run.one(ACCOUNT)
-    email = f"{account.inputs['accountId']}@{settings.gcp_project}.iam.gserviceaccount.com"
-    member = f"serviceAccount:{email}"
+    member = member_of(stack_run, "-runtime")
     mine = [grant for grant in iam_grants(stack_run) if grant[3] == member]
+    database = f"projects/{settings.gcp_project}/databases/{settings.firestore.database}"
     assert mine == [
         (
             "gcp:projects/iAMMember:IAMMember",
             "roles/datastore.user",
             settings.gcp_project,
             member,
+            f'resource.name == "{database}"',
         ),
         (
             "gcp:secretmanager/secretIamMember:SecretIamMember",
             "roles/secretmanager.secretAccessor",
             stack_run.one(SECRET).inputs["secretId"],
             member,
+            None,
         ),
     ]
+
+
+def test_firestore_access_is_limited_to_the_stacks_database_by_an_iam_condition(stack_run):
+    grant = next(
+        r
+        for r in stack_run.all("gcp:projects/iAMMember:IAMMember")
+        if r.inputs["role"] == "roles/datastore.user"
+    )
+    condition = grant.inputs.get("condition")
+    assert condition, f"{grant.name} grants roles/datastore.user on every database of the project"
+    assert condition["title"] and condition["description"]
+
+
+def test_the_function_is_built_by_its_own_build_service_account(stack_run):
+    build_member = member_of(stack_run, "-build")
+    build_config = stack_run.one(FUNCTION).plain("buildConfig")
+    assert "serviceAccount" in build_config, "the build would run as the default compute account"
+    assert build_config["serviceAccount"].endswith(
+        "/serviceAccounts/" + build_member.removeprefix("serviceAccount:")
+    )
+
+
+def test_the_build_service_account_has_exactly_the_roles_a_function_build_needs(stack_run):
+    settings = settings_of(stack_run)
+    member = member_of(stack_run, "-build")
+    repository = stack_run.one("gcp:artifactregistry/repository:Repository")
+    source_bucket = stack_run.one("gcp:storage/bucket:Bucket")
+    bucket_name = f"{source_bucket.name}-7d1e2f3"
+    grants = [grant[:3] + grant[4:] for grant in iam_grants(stack_run) if grant[3] == member]
+    assert grants == [
+        (
+            "gcp:artifactregistry/repositoryIamMember:RepositoryIamMember",
+            "roles/artifactregistry.writer",
+            repository.inputs["repositoryId"],
+            None,
+        ),
+        ("gcp:projects/iAMMember:IAMMember", "roles/logging.logWriter", settings.gcp_project, None),
+        (
+            "gcp:projects/iAMMember:IAMMember",
+            "roles/storage.objectViewer",
+            settings.gcp_project,
+            'resource.name.startsWith("projects/_/buckets/gcf-v2-sources-") || '
+            f'resource.name == "projects/_/buckets/{bucket_name}" || '
+            f'resource.name.startsWith("projects/_/buckets/{bucket_name}/")',
+        ),
+    ]
+
+
+def test_the_build_pushes_images_to_the_stacks_own_repository(stack_run):
+    settings = settings_of(stack_run)
+    repository = stack_run.one("gcp:artifactregistry/repository:Repository")
+    assert repository.inputs["format"] == "DOCKER"
+    assert repository.inputs["location"] == settings.region
+    docker_repository = stack_run.one(FUNCTION).plain("buildConfig", "dockerRepository")
+    assert docker_repository == (
+        f"projects/{settings.gcp_project}/locations/{settings.region}"
+        f"/repositories/{repository.inputs['repositoryId']}"
+    )
 
 
 def test_the_only_other_grant_lets_anyone_invoke_the_function_service(stack_run):
@@ -192,6 +263,7 @@ def test_the_only_other_grant_lets_anyone_invoke_the_function_service(stack_run)
             "roles/run.invoker",
             stack_run.one(FUNCTION).inputs["name"],
             "allUsers",
+            None,
         )
     ]
 
@@ -204,9 +276,9 @@ def test_public_invoker_false_leaves_the_function_private(tmp_path):
 
 def test_the_function_runs_as_its_own_service_account(stack_run):
     function = stack_run.one(FUNCTION)
-    account = stack_run.one(ACCOUNT)
-    assert function.plain("serviceConfig", "serviceAccountEmail").startswith(
-        account.inputs["accountId"] + "@"
+    member = member_of(stack_run, "-runtime")
+    assert function.plain("serviceConfig", "serviceAccountEmail") == member.removeprefix(
+        "serviceAccount:"
     )
 
 
@@ -405,6 +477,9 @@ def test_the_stack_outputs_what_the_readme_promises(stack_run):
     assert outputs["portalConfigurationId"] == PORTAL_CONFIGURATION_ID
     assert outputs["serviceAccountEmail"].endswith(
         f"@{settings.gcp_project}.iam.gserviceaccount.com"
+    )
+    assert outputs["buildServiceAccountEmail"] == (
+        f"{settings.function.build_service_account_id}@{settings.gcp_project}.iam.gserviceaccount.com"
     )
     assert outputs["customersCollection"] == settings.customers_collection
 

@@ -126,6 +126,14 @@ def test_defaults_give_a_small_function_named_after_the_stack():
     assert (function.timeout_seconds, function.concurrency, function.cpu) == (30, 1, None)
 
 
+@pytest.mark.parametrize("stack", ["dev", "a-very-long-stack-name-for-the-eu-region-staging"])
+def test_the_build_account_is_a_valid_account_id_distinct_from_the_runtime_account(stack):
+    function = parse_settings(stack, minimal_config()).function
+    build = function.build_service_account_id
+    assert 6 <= len(build) <= 30 and build.endswith("-build"), build
+    assert build != function.service_account_id
+
+
 def test_defaults_use_the_existing_default_firestore_database():
     settings = parse_settings("dev", minimal_config(region="europe-west1"))
     assert dataclasses.astuple(settings.firestore) == ("(default)", False, "europe-west1")
