@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -49,6 +50,14 @@ def build_client(settings: Settings) -> stripe.StripeClient:
     )
 
 
+@dataclass(frozen=True)
+class CustomerState:
+    """What Stripe says of a customer id: still there or not, and whose it is (metadata)."""
+
+    exists: bool  # False: deleted, or no such customer in this mode
+    user: str | None  # metadata.app_user_id, None when absent (or the customer is gone)
+
+
 class StripeGateway:
     """Customer and portal-session calls, with Stripe errors translated to `ApiError`s."""
 
@@ -69,6 +78,21 @@ class StripeGateway:
                 options={"idempotency_key": customer_idempotency_key(uid, self._mode, generation)},
             )
         return customer.id, bool(customer.livemode)
+
+    def customer_state(self, customer_id: str) -> CustomerState:
+        """Retrieve a customer to learn whether it still exists and which user it was made for."""
+        with _translated():
+            try:
+                customer = self._client.v1.customers.retrieve(customer_id)
+            except stripe.InvalidRequestError as error:
+                if error.code == "resource_missing":
+                    return CustomerState(exists=False, user=None)
+                raise
+        data = customer.to_dict()
+        if data.get("deleted"):
+            return CustomerState(exists=False, user=None)
+        user = (data.get("metadata") or {}).get(METADATA_USER_KEY)
+        return CustomerState(exists=True, user=user if isinstance(user, str) else None)
 
     def update_email(self, customer_id: str, email: str) -> None:
         """Set the customer's email (from a verified token claim)."""
