@@ -14,6 +14,7 @@ import dataclasses
 import datetime
 import enum
 import hashlib
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -39,6 +40,9 @@ HASH_PREFIX = "sha256-"
 _HASHED_DOC_ID = re.compile(r"^sha256-[0-9a-f]{64}$")
 _CUSTOMER_ID = re.compile(r"^cus_[A-Za-z0-9]{1,250}$")
 CACHE_SIZE = 10_000
+# At most one replacement customer per user per this interval, whichever instance heals: a
+# customer deleted again and again (a script, a confused operator) must not mint customers.
+HEAL_INTERVAL = datetime.timedelta(minutes=5)
 
 
 def document_id(uid: str) -> str:
@@ -155,8 +159,31 @@ class CustomerDirectory:
         current = self._read(caller)
         if current is not None and current.customer_id != missing_id:
             return current.customer_id, None  # another instance healed it already
-        generation = current.generation + 1 if current is not None else 0
-        return self._create(caller, generation=generation, replacing=current is not None)
+        # Stripe said `resource_missing` on `customer`; a retrieve decides, because replacing a
+        # customer that still exists would cut the user off from their subscriptions.
+        if self._stripe.customer_state(missing_id).exists:
+            raise UpstreamError(
+                "Stripe refused the customer although it exists; it was not replaced.",
+                code="stripe_invalid_request",
+            )
+        if current is None:
+            return self._create(caller, generation=0)
+        wait = heal_wait_seconds(current.healed_at, self._clock(), HEAL_INTERVAL)
+        if wait:
+            logs.emit(
+                {
+                    "severity": "ERROR",
+                    "message": "Customer deleted again within the healing cap; not replaced",
+                    "user": logs.user_ref(caller.uid),
+                }
+            )
+            raise Unavailable(
+                "This account's Stripe customer was deleted again right after being re-created; "
+                "it is not replaced again yet. Try again later.",
+                code="customer_replace_throttled",
+                headers={"Retry-After": str(wait)},
+            )
+        return self._create(caller, generation=current.generation + 1, replacing=True)
 
     def _read(self, caller: Caller) -> CustomerMapping | None:
         ref = self._doc(caller.uid)
@@ -192,21 +219,26 @@ class CustomerDirectory:
     def _create(
         self, caller: Caller, *, generation: int, replacing: bool = False
     ) -> tuple[str, Future[None] | None]:
+        now = self._clock()
         customer_id, livemode = self._stripe.create_customer(caller.uid, generation)
-        mapping = CustomerMapping(customer_id, livemode, generation, uid=caller.uid)
+        mapping = CustomerMapping(
+            customer_id, livemode, generation, uid=caller.uid, healed_at=now if replacing else None
+        )
         self._check_mode(mapping)
         email_update = (
             self._background.submit(self._stripe.update_email, customer_id, caller.email)
             if caller.email
             else None
         )
-        document = {
+        document: dict[str, Any] = {
             "stripe_customer_id": customer_id,
             "livemode": livemode,
             "generation": generation,
-            "created_at": self._clock(),
+            "created_at": now,
             "uid": caller.uid,
         }
+        if replacing:
+            document["healed_at"] = now  # the cap on healing is read from here, by any instance
         ref = self._doc(caller.uid)
         try:
             with self._firestore():
@@ -250,6 +282,16 @@ class CustomerDirectory:
             raise UpstreamError(
                 "The customer store refused the request.", code="datastore_error"
             ) from error
+
+
+def heal_wait_seconds(
+    healed_at: datetime.datetime | None, now: datetime.datetime, interval: datetime.timedelta
+) -> int:
+    """Seconds until the user's customer may be replaced again (0: now). Pure."""
+    if healed_at is None:
+        return 0
+    remaining = (healed_at + interval - now).total_seconds()
+    return max(0, math.ceil(remaining))
 
 
 def _conflict(caller: Caller) -> MappingConflict:

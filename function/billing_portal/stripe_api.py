@@ -148,10 +148,12 @@ def _translated(customer_id: str | None = None) -> Iterator[None]:
         ) from None
     except stripe.InvalidRequestError as error:
         message = error.user_message or ""
+        # Only Stripe's own word on the `customer` parameter means the customer is gone; a
+        # missing subscription, price or coupon in a deep link is the caller's 4xx.
         if (
             customer_id is not None
             and error.code == "resource_missing"
-            and (error.param == "customer" or customer_id in message)
+            and error.param == "customer"
         ):
             raise CustomerMissing(customer_id) from None
         if (error.param or "").startswith(("flow_data", "locale", "return_url")):

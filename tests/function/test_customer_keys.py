@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
-from billing_portal.customers import Ownership, document_id, ownership, parse_mapping
+from billing_portal.customers import (
+    Ownership,
+    document_id,
+    heal_wait_seconds,
+    ownership,
+    parse_mapping,
+)
 from billing_portal.errors import MappingMalformed
 from billing_portal.stripe_api import customer_idempotency_key
 
@@ -75,3 +83,11 @@ def test_parse_mapping_refuses_wrong_types(changes):
     data = {"stripe_customer_id": "cus_1", "livemode": False, "generation": 0, **changes}
     with pytest.raises(MappingMalformed):
         parse_mapping(data)
+
+
+def test_healing_waits_out_the_rest_of_the_interval_after_a_heal():
+    now = datetime.datetime(2030, 1, 1, tzinfo=datetime.UTC)
+    interval = datetime.timedelta(minutes=5)
+    assert heal_wait_seconds(None, now, interval) == 0
+    assert heal_wait_seconds(now - datetime.timedelta(seconds=10), now, interval) == 290
+    assert heal_wait_seconds(now - interval, now, interval) == 0
