@@ -120,6 +120,27 @@ class StripeGateway:
         return str(session.url)
 
 
+# What the caller reads when Stripe refuses a parameter the caller chose. Fixed texts: Stripe's
+# own message can name other objects (acct_…, cus_…) or echo input, and is never passed on.
+_REFUSALS = (
+    (
+        "flow_data",
+        "The portal refused this deep link; check flow (type, subscription, items, coupon) "
+        "against the subscription and the portal configuration.",
+    ),
+    ("locale", "The portal refused this locale; use one of Stripe's portal locales."),
+    ("return_url", "The portal refused this return_url; send an absolute https URL."),
+)
+
+
+def refusal_message(param: str | None) -> str | None:
+    """The fixed 400 message for a refused caller-chosen parameter; None if not the caller's."""
+    for prefix, message in _REFUSALS:
+        if (param or "").startswith(prefix):
+            return message
+    return None
+
+
 def _retry_after(error: stripe.StripeError, default: str) -> str:
     value = (error.headers or {}).get("Retry-After") or (error.headers or {}).get("retry-after")
     return value if value and value.isdigit() else default
@@ -147,7 +168,6 @@ def _translated(customer_id: str | None = None) -> Iterator[None]:
             code="stripe_misconfigured",
         ) from None
     except stripe.InvalidRequestError as error:
-        message = error.user_message or ""
         # Only Stripe's own word on the `customer` parameter means the customer is gone; a
         # missing subscription, price or coupon in a deep link is the caller's 4xx.
         if (
@@ -156,11 +176,9 @@ def _translated(customer_id: str | None = None) -> Iterator[None]:
             and error.param == "customer"
         ):
             raise CustomerMissing(customer_id) from None
-        if (error.param or "").startswith(("flow_data", "locale", "return_url")):
-            raise BadRequest(
-                f"Stripe refused the request: {message or 'invalid parameters'}",
-                code="stripe_invalid_request",
-            ) from None
+        caller_message = refusal_message(error.param)
+        if caller_message is not None:
+            raise BadRequest(caller_message, code="stripe_invalid_request") from None
         raise UpstreamError("Stripe refused the request.", code="stripe_invalid_request") from error
     except stripe.StripeError as error:
         if error.http_status == 429:
