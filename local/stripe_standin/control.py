@@ -153,6 +153,10 @@ class StandinControl:
         """Prices of a mode, oldest first."""
         return self._call("GET", "prices", params={"mode": mode})["data"]
 
+    def subscriptions(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Subscriptions of a mode, oldest first (canceled ones included)."""
+        return self._call("GET", "subscriptions", params={"mode": mode})["data"]
+
     def customers(self, mode: str = "test", include_deleted: bool = False) -> list[dict[str, Any]]:
         """Customers of a mode, oldest first; deleted ones (last state, ``deleted: true``) last."""
         params = {"mode": mode, "include_deleted": "true" if include_deleted else "false"}
