@@ -153,6 +153,14 @@ class CustomerDirectory:
             return existing.customer_id, None
         return self._create(caller, generation=0)
 
+    def existing_customer(self, caller: Caller) -> str | None:
+        """The caller's customer id if they have one (cache, then Firestore); never creates."""
+        cached = self._cache.get(caller.uid)
+        if cached is not None:
+            return cached.customer_id
+        existing = self._read(caller)
+        return existing.customer_id if existing is not None else None
+
     def replace_missing(self, caller: Caller, missing_id: str) -> tuple[str, Future[None] | None]:
         """Re-create a customer deleted in Stripe under the next generation and re-map the user."""
         self._cache.discard(caller.uid)

@@ -58,6 +58,14 @@ class CustomerState:
     user: str | None  # metadata.app_user_id, None when absent (or the customer is gone)
 
 
+@dataclass(frozen=True)
+class SubscriptionOwner:
+    """Whose a subscription is, and which items it has: all a deep link is checked against."""
+
+    customer_id: str
+    item_ids: frozenset[str]
+
+
 class StripeGateway:
     """Customer and portal-session calls, with Stripe errors translated to `ApiError`s."""
 
@@ -93,6 +101,25 @@ class StripeGateway:
             return CustomerState(exists=False, user=None)
         user = (data.get("metadata") or {}).get(METADATA_USER_KEY)
         return CustomerState(exists=True, user=user if isinstance(user, str) else None)
+
+    def subscription_owner(self, subscription_id: str) -> SubscriptionOwner | None:
+        """Retrieve a subscription's customer and item ids; None if Stripe has no such one."""
+        with _translated():
+            try:
+                subscription = self._client.v1.subscriptions.retrieve(subscription_id)
+            except stripe.InvalidRequestError as error:
+                if error.code == "resource_missing":
+                    return None
+                raise
+        data = subscription.to_dict()
+        customer = data.get("customer")
+        if isinstance(customer, dict):  # expanded by a future change: still its id
+            customer = customer.get("id")
+        items = (data.get("items") or {}).get("data") or []
+        return SubscriptionOwner(
+            customer_id=str(customer or ""),
+            item_ids=frozenset(str(item.get("id")) for item in items),
+        )
 
     def update_email(self, customer_id: str, email: str) -> None:
         """Set the customer's email (from a verified token claim)."""
