@@ -50,6 +50,7 @@ ENDPOINTS: dict[str, tuple[str, str | None]] = {
     "POST /v1/products": ("ProductCreateParams", None),
     "POST /v1/prices": ("PriceCreateParams", None),
     "POST /v1/files": ("FileCreateParams", None),
+    "POST /v1/subscriptions": ("SubscriptionCreateParams", None),
     "POST /v1/accounts/{account}": ("AccountUpdateParams", "settings.branding"),
 }
 

@@ -10,8 +10,11 @@ customer back (within Stripe's 24-hour idempotency window; see README, known lim
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+import enum
 import hashlib
+import math
 import re
 import threading
 from collections import OrderedDict
@@ -25,20 +28,52 @@ from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry
 from google.cloud import firestore
 
-from .errors import Conflict, Unavailable, UpstreamError
+from . import logs
+from .errors import Conflict, MappingConflict, MappingMalformed, Unavailable, UpstreamError
 from .stripe_api import StripeGateway
 from .tokens import Caller
 
 _SAFE_DOC_ID = re.compile(r"^[A-Za-z0-9_\-|@.:+]{1,256}$")
+HASH_PREFIX = "sha256-"
+# The shape of every hashed document id. A user id of this very shape is hashed too, so no user id
+# can ever be used as a document id that is (or could be) another user's hashed id.
+_HASHED_DOC_ID = re.compile(r"^sha256-[0-9a-f]{64}$")
+_CUSTOMER_ID = re.compile(r"^cus_[A-Za-z0-9]{1,250}$")
 CACHE_SIZE = 10_000
+# At most one replacement customer per user per this interval, whichever instance heals: a
+# customer deleted again and again (a script, a confused operator) must not mint customers.
+HEAL_INTERVAL = datetime.timedelta(minutes=5)
 
 
 def document_id(uid: str) -> str:
-    """The mapping document's id: the user id itself when Firestore allows it, else a hash."""
+    """The mapping document's id: the user id itself when Firestore allows it, else a hash.
+
+    Collision-free: a hashed id is `sha256-` + 64 hex digits, and a user id of exactly that shape
+    is itself hashed, so a user id never equals the hashed id of another user.
+    """
     reserved = uid in (".", "..") or (uid.startswith("__") and uid.endswith("__"))
-    if _SAFE_DOC_ID.match(uid) and not reserved:
+    if _SAFE_DOC_ID.match(uid) and not reserved and not _HASHED_DOC_ID.match(uid):
         return uid
-    return "sha256-" + hashlib.sha256(uid.encode()).hexdigest()
+    return HASH_PREFIX + hashlib.sha256(uid.encode()).hexdigest()
+
+
+class Ownership(enum.Enum):
+    """Whose a mapping document is, as far as the document itself can tell."""
+
+    OWNED = "owned"
+    FOREIGN = "foreign"
+    # A document from before `uid` was recorded, under a hashed id: the old scheme also gave that
+    # id to a user whose id was literally `sha256-<hex>`, so only Stripe's metadata can tell.
+    UNVERIFIED = "unverified"
+
+
+def ownership(recorded_uid: str | None, uid: str, doc_id: str) -> Ownership:
+    """Decide whether the document `doc_id`, recording `recorded_uid`, is the user `uid`'s."""
+    if recorded_uid is not None:
+        return Ownership.OWNED if recorded_uid == uid else Ownership.FOREIGN
+    # Old shape (no uid field). Under the id itself only that user was ever written, in any
+    # release; under a hashed id, possibly someone else.
+    return Ownership.OWNED if doc_id == uid else Ownership.UNVERIFIED
 
 
 @dataclass(frozen=True)
@@ -48,6 +83,8 @@ class CustomerMapping:
     customer_id: str
     livemode: bool
     generation: int
+    uid: str | None = None  # None only in documents written before issue 11
+    healed_at: datetime.datetime | None = None  # when this generation replaced a deleted one
 
 
 class _LruCache:
@@ -111,47 +148,105 @@ class CustomerDirectory:
         cached = self._cache.get(caller.uid)
         if cached is not None:
             return cached.customer_id, None
-        existing = self._read(caller.uid)
+        existing = self._read(caller)
         if existing is not None:
             return existing.customer_id, None
         return self._create(caller, generation=0)
 
+    def existing_customer(self, caller: Caller) -> str | None:
+        """The caller's customer id if they have one (cache, then Firestore); never creates."""
+        cached = self._cache.get(caller.uid)
+        if cached is not None:
+            return cached.customer_id
+        existing = self._read(caller)
+        return existing.customer_id if existing is not None else None
+
     def replace_missing(self, caller: Caller, missing_id: str) -> tuple[str, Future[None] | None]:
         """Re-create a customer deleted in Stripe under the next generation and re-map the user."""
         self._cache.discard(caller.uid)
-        current = self._read(caller.uid)
+        current = self._read(caller)
         if current is not None and current.customer_id != missing_id:
             return current.customer_id, None  # another instance healed it already
-        generation = current.generation + 1 if current is not None else 0
-        return self._create(caller, generation=generation, replacing=current is not None)
+        # Stripe said `resource_missing` on `customer`; a retrieve decides, because replacing a
+        # customer that still exists would cut the user off from their subscriptions.
+        if self._stripe.customer_state(missing_id).exists:
+            raise UpstreamError(
+                "Stripe refused the customer although it exists; it was not replaced.",
+                code="stripe_invalid_request",
+            )
+        if current is None:
+            return self._create(caller, generation=0)
+        wait = heal_wait_seconds(current.healed_at, self._clock(), HEAL_INTERVAL)
+        if wait:
+            logs.emit(
+                {
+                    "severity": "ERROR",
+                    "message": "Customer deleted again within the healing cap; not replaced",
+                    "user": logs.user_ref(caller.uid),
+                }
+            )
+            raise Unavailable(
+                "This account's Stripe customer was deleted again right after being re-created; "
+                "it is not replaced again yet. Try again later.",
+                code="customer_replace_throttled",
+                headers={"Retry-After": str(wait)},
+            )
+        return self._create(caller, generation=current.generation + 1, replacing=True)
 
-    def _read(self, uid: str) -> CustomerMapping | None:
+    def _read(self, caller: Caller) -> CustomerMapping | None:
+        ref = self._doc(caller.uid)
         with self._firestore():
-            snapshot = self._doc(uid).get(retry=self._retry, timeout=self._timeout)
+            snapshot = ref.get(retry=self._retry, timeout=self._timeout)
         if not snapshot.exists:
             return None
-        mapping = _mapping_from(snapshot.to_dict() or {})
+        mapping = parse_mapping(snapshot.to_dict() or {})
+        decision = ownership(mapping.uid, caller.uid, ref.id)
+        if decision is Ownership.UNVERIFIED:
+            mapping = self._verify_old_document(caller, ref, mapping)
+        elif decision is Ownership.FOREIGN:
+            raise _conflict(caller)
         self._check_mode(mapping)
-        self._cache.put(uid, mapping)
+        self._cache.put(caller.uid, mapping)
         return mapping
+
+    def _verify_old_document(
+        self, caller: Caller, ref: firestore.DocumentReference, mapping: CustomerMapping
+    ) -> CustomerMapping:
+        """Adopt an old hashed document only if Stripe's metadata says it is the caller's.
+
+        A deleted customer holds nothing to leak, so its document is adopted too (and healed).
+        Once adopted, the uid is recorded: the check costs one Stripe call, once.
+        """
+        state = self._stripe.customer_state(mapping.customer_id)
+        if state.exists and state.user != caller.uid:
+            raise _conflict(caller)
+        with self._firestore():
+            ref.update({"uid": caller.uid}, retry=self._retry, timeout=self._timeout)
+        return dataclasses.replace(mapping, uid=caller.uid)
 
     def _create(
         self, caller: Caller, *, generation: int, replacing: bool = False
     ) -> tuple[str, Future[None] | None]:
+        now = self._clock()
         customer_id, livemode = self._stripe.create_customer(caller.uid, generation)
-        mapping = CustomerMapping(customer_id, livemode, generation)
+        mapping = CustomerMapping(
+            customer_id, livemode, generation, uid=caller.uid, healed_at=now if replacing else None
+        )
         self._check_mode(mapping)
         email_update = (
             self._background.submit(self._stripe.update_email, customer_id, caller.email)
             if caller.email
             else None
         )
-        document = {
+        document: dict[str, Any] = {
             "stripe_customer_id": customer_id,
             "livemode": livemode,
             "generation": generation,
-            "created_at": self._clock(),
+            "created_at": now,
+            "uid": caller.uid,
         }
+        if replacing:
+            document["healed_at"] = now  # the cap on healing is read from here, by any instance
         ref = self._doc(caller.uid)
         try:
             with self._firestore():
@@ -160,7 +255,7 @@ class CustomerDirectory:
                 else:
                     ref.create(document, retry=self._retry, timeout=self._timeout)
         except gexc.AlreadyExists:
-            winner = self._read(caller.uid)  # lost the race: use what the winner wrote
+            winner = self._read(caller)  # lost the race: use what the winner wrote
             if winner is None:
                 raise UpstreamError("The customer mapping vanished while being created.") from None
             return winner.customer_id, email_update
@@ -197,12 +292,61 @@ class CustomerDirectory:
             ) from error
 
 
-def _mapping_from(data: dict[str, Any]) -> CustomerMapping:
+def heal_wait_seconds(
+    healed_at: datetime.datetime | None, now: datetime.datetime, interval: datetime.timedelta
+) -> int:
+    """Seconds until the user's customer may be replaced again (0: now). Pure."""
+    if healed_at is None:
+        return 0
+    remaining = (healed_at + interval - now).total_seconds()
+    return max(0, math.ceil(remaining))
+
+
+def _conflict(caller: Caller) -> MappingConflict:
+    """The incident of a document that is another user's: logged by hash, never a session."""
+    logs.emit(
+        {
+            "severity": "ERROR",
+            "message": "Mapping document belongs to another user; no session opened",
+            "user": logs.user_ref(caller.uid),
+        }
+    )
+    return MappingConflict(
+        "This account's billing record is inconsistent; no portal was opened. Contact support.",
+    )
+
+
+def parse_mapping(data: dict[str, Any]) -> CustomerMapping:
+    """A mapping document's fields, type-checked: anything else is `MappingMalformed` (502).
+
+    Pure. Checked strictly because a hand-edited document must never turn into a wrong answer
+    (`bool("false")` is True, `int("abc")` raises).
+    """
     customer_id = data.get("stripe_customer_id")
-    if not isinstance(customer_id, str) or not customer_id:
-        raise UpstreamError("The customer mapping is malformed.", code="mapping_malformed")
+    livemode = data.get("livemode")
+    generation = data.get("generation")
+    uid = data.get("uid")
+    problems = []
+    if not isinstance(customer_id, str) or not _CUSTOMER_ID.match(customer_id):
+        problems.append("stripe_customer_id")
+    if not isinstance(livemode, bool):
+        problems.append("livemode")
+    if isinstance(generation, bool) or not isinstance(generation, int) or generation < 0:
+        problems.append("generation")
+    if uid is not None and (not isinstance(uid, str) or not uid):
+        problems.append("uid")
+    for name in ("created_at", "healed_at"):
+        if data.get(name) is not None and not isinstance(data[name], datetime.datetime):
+            problems.append(name)
+    if problems:
+        # The field names only: the values may be anything, including a user's id.
+        raise MappingMalformed(
+            f"The customer mapping is malformed ({', '.join(problems)}); it was left untouched."
+        )
     return CustomerMapping(
-        customer_id=customer_id,
-        livemode=bool(data.get("livemode", False)),
-        generation=int(data.get("generation", 0)),
+        customer_id=customer_id,  # type: ignore[arg-type]  # checked above
+        livemode=livemode,  # type: ignore[arg-type]
+        generation=generation,  # type: ignore[arg-type]
+        uid=uid,
+        healed_at=data.get("healed_at"),
     )

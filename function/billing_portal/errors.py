@@ -40,6 +40,10 @@ class Forbidden(ApiError):
     status, code = 403, "forbidden"
 
 
+class NotFound(ApiError):
+    status, code = 404, "not_found"
+
+
 class MethodNotAllowed(ApiError):
     status, code = 405, "method_not_allowed"
 
@@ -64,6 +68,18 @@ class UpstreamError(ApiError):
     """A dependency answered, but with an error we cannot turn into a result."""
 
     status, code = 502, "upstream_error"
+
+
+class MappingMalformed(UpstreamError):
+    """The mapping document has a field of the wrong type or shape (a hand edit, a bad import)."""
+
+    code = "mapping_malformed"
+
+
+class MappingConflict(UpstreamError):
+    """The mapping document read for a user records another user: never open that portal."""
+
+    code = "mapping_conflict"
 
 
 class Unavailable(ApiError):

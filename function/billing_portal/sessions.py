@@ -1,22 +1,56 @@
 """Opening the portal: the caller's customer → a one-time portal session URL.
 
 The one place where the flow is decided: validate the return URL, find (or create) the customer,
-create the session, and heal once if Stripe says the customer was deleted.
+confirm a subscription deep link is into the caller's own subscription, create the session, and
+heal once if Stripe says the customer was deleted.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Future
+from typing import Any
 
 from . import logs
 from .customers import CustomerDirectory
-from .errors import CustomerMissing, UpstreamError
+from .errors import BadRequest, CustomerMissing, NotFound, UpstreamError
 from .inputs import PortalRequest, check_return_url
 from .settings import Settings
-from .stripe_api import StripeGateway
+from .stripe_api import StripeGateway, SubscriptionOwner
 from .tokens import Caller
 
 EMAIL_UPDATE_WAIT_SECONDS = 5.0
+SUBSCRIPTION_FLOWS = ("subscription_cancel", "subscription_update", "subscription_update_confirm")
+
+
+def flow_subscription(flow: Mapping[str, Any] | None) -> str | None:
+    """The subscription a deep link points into (Stripe's `flow_data`), or None. Pure."""
+    if not flow or flow.get("type") not in SUBSCRIPTION_FLOWS:
+        return None
+    return str(flow[flow["type"]]["subscription"])
+
+
+def check_deep_link(
+    flow: Mapping[str, Any], owner: SubscriptionOwner | None, customer_id: str | None
+) -> None:
+    """Refuse a deep link unless its subscription (and items) are the caller's. Pure.
+
+    Another user's subscription and a missing one get the same 404, so the answer tells nothing
+    about subscriptions that are not the caller's. An item not on the caller's own subscription
+    is a 400: the subscription was found and is theirs, the link itself is wrong.
+    """
+    if owner is None or customer_id is None or owner.customer_id != customer_id:
+        raise NotFound(
+            "No such subscription among yours; check flow.subscription.",
+            code="subscription_not_found",
+        )
+    items = flow[flow["type"]].get("items") or []
+    for index, item in enumerate(items):
+        if item.get("id") not in owner.item_ids:
+            raise BadRequest(
+                f"flow.items[{index}].id is not an item of that subscription.",
+                code="invalid_flow",
+            )
 
 
 def open_portal(
@@ -33,7 +67,16 @@ def open_portal(
         if request.return_url
         else settings.default_return_url
     )
-    customer_id, email_update = directory.customer_for(caller)
+    subscription_id = flow_subscription(request.flow)
+    email_update: Future[None] | None = None
+    if subscription_id is not None and request.flow is not None:
+        # A user without a customer owns no subscription: 404 without creating one.
+        existing = directory.existing_customer(caller)
+        owner = stripe.subscription_owner(subscription_id) if existing is not None else None
+        check_deep_link(request.flow, owner, existing)
+        customer_id = str(existing)
+    else:
+        customer_id, email_update = directory.customer_for(caller)
     try:
         url = stripe.create_session(
             customer_id, return_url=return_url, locale=request.locale, flow=request.flow
@@ -41,6 +84,13 @@ def open_portal(
     except CustomerMissing:
         _settle(email_update)
         customer_id, email_update = directory.replace_missing(caller, customer_id)
+        if subscription_id is not None:
+            # The subscription was the deleted customer's; the new customer has none.
+            _settle(email_update)
+            raise NotFound(
+                "No such subscription among yours; check flow.subscription.",
+                code="subscription_not_found",
+            ) from None
         try:
             url = stripe.create_session(
                 customer_id, return_url=return_url, locale=request.locale, flow=request.flow

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import requests
@@ -49,6 +50,22 @@ def build_client(settings: Settings) -> stripe.StripeClient:
     )
 
 
+@dataclass(frozen=True)
+class CustomerState:
+    """What Stripe says of a customer id: still there or not, and whose it is (metadata)."""
+
+    exists: bool  # False: deleted, or no such customer in this mode
+    user: str | None  # metadata.app_user_id, None when absent (or the customer is gone)
+
+
+@dataclass(frozen=True)
+class SubscriptionOwner:
+    """Whose a subscription is, and which items it has: all a deep link is checked against."""
+
+    customer_id: str
+    item_ids: frozenset[str]
+
+
 class StripeGateway:
     """Customer and portal-session calls, with Stripe errors translated to `ApiError`s."""
 
@@ -69,6 +86,40 @@ class StripeGateway:
                 options={"idempotency_key": customer_idempotency_key(uid, self._mode, generation)},
             )
         return customer.id, bool(customer.livemode)
+
+    def customer_state(self, customer_id: str) -> CustomerState:
+        """Retrieve a customer to learn whether it still exists and which user it was made for."""
+        with _translated():
+            try:
+                customer = self._client.v1.customers.retrieve(customer_id)
+            except stripe.InvalidRequestError as error:
+                if error.code == "resource_missing":
+                    return CustomerState(exists=False, user=None)
+                raise
+        data = customer.to_dict()
+        if data.get("deleted"):
+            return CustomerState(exists=False, user=None)
+        user = (data.get("metadata") or {}).get(METADATA_USER_KEY)
+        return CustomerState(exists=True, user=user if isinstance(user, str) else None)
+
+    def subscription_owner(self, subscription_id: str) -> SubscriptionOwner | None:
+        """Retrieve a subscription's customer and item ids; None if Stripe has no such one."""
+        with _translated():
+            try:
+                subscription = self._client.v1.subscriptions.retrieve(subscription_id)
+            except stripe.InvalidRequestError as error:
+                if error.code == "resource_missing":
+                    return None
+                raise
+        data = subscription.to_dict()
+        customer = data.get("customer")
+        if isinstance(customer, dict):  # expanded by a future change: still its id
+            customer = customer.get("id")
+        items = (data.get("items") or {}).get("data") or []
+        return SubscriptionOwner(
+            customer_id=str(customer or ""),
+            item_ids=frozenset(str(item.get("id")) for item in items),
+        )
 
     def update_email(self, customer_id: str, email: str) -> None:
         """Set the customer's email (from a verified token claim)."""
@@ -94,6 +145,27 @@ class StripeGateway:
         with _translated(customer_id):
             session = self._client.v1.billing_portal.sessions.create(params=params)
         return str(session.url)
+
+
+# What the caller reads when Stripe refuses a parameter the caller chose. Fixed texts: Stripe's
+# own message can name other objects (acct_…, cus_…) or echo input, and is never passed on.
+_REFUSALS = (
+    (
+        "flow_data",
+        "The portal refused this deep link; check flow (type, subscription, items, coupon) "
+        "against the subscription and the portal configuration.",
+    ),
+    ("locale", "The portal refused this locale; use one of Stripe's portal locales."),
+    ("return_url", "The portal refused this return_url; send an absolute https URL."),
+)
+
+
+def refusal_message(param: str | None) -> str | None:
+    """The fixed 400 message for a refused caller-chosen parameter; None if not the caller's."""
+    for prefix, message in _REFUSALS:
+        if (param or "").startswith(prefix):
+            return message
+    return None
 
 
 def _retry_after(error: stripe.StripeError, default: str) -> str:
@@ -123,18 +195,17 @@ def _translated(customer_id: str | None = None) -> Iterator[None]:
             code="stripe_misconfigured",
         ) from None
     except stripe.InvalidRequestError as error:
-        message = error.user_message or ""
+        # Only Stripe's own word on the `customer` parameter means the customer is gone; a
+        # missing subscription, price or coupon in a deep link is the caller's 4xx.
         if (
             customer_id is not None
             and error.code == "resource_missing"
-            and (error.param == "customer" or customer_id in message)
+            and error.param == "customer"
         ):
             raise CustomerMissing(customer_id) from None
-        if (error.param or "").startswith(("flow_data", "locale", "return_url")):
-            raise BadRequest(
-                f"Stripe refused the request: {message or 'invalid parameters'}",
-                code="stripe_invalid_request",
-            ) from None
+        caller_message = refusal_message(error.param)
+        if caller_message is not None:
+            raise BadRequest(caller_message, code="stripe_invalid_request") from None
         raise UpstreamError("Stripe refused the request.", code="stripe_invalid_request") from error
     except stripe.StripeError as error:
         if error.http_status == 429:

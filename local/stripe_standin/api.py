@@ -2,8 +2,8 @@
 
 Transport concerns (auth header, idempotency, faults, logging) live in ``server.py``; this
 module turns (method, path, decoded params, key) into (status, JSON payload) or a StripeError.
-Branding (files, accounts) and catalog (products, prices) endpoints live in ``api_branding``
-and ``api_catalog``.
+Branding (files, accounts), catalog (products, prices) and subscription endpoints live in
+``api_branding``, ``api_catalog`` and ``api_subscriptions``.
 """
 
 from __future__ import annotations
@@ -19,6 +19,11 @@ from urllib.parse import urlsplit
 from local.stripe_standin import resources
 from local.stripe_standin.api_branding import BrandingEndpoints, RawContent
 from local.stripe_standin.api_catalog import CatalogEndpoints
+from local.stripe_standin.api_subscriptions import (
+    SubscriptionEndpoints,
+    cancel_subscriptions_of,
+    check_flow_subscription,
+)
 from local.stripe_standin.errors import StripeError
 from local.stripe_standin.keys import ApiKey
 from local.stripe_standin.listing import LIST_PARAMS, list_limit, list_page, parse_boolean
@@ -104,6 +109,14 @@ ROUTES = (
         allow_unset=True,
     ),
     _route("DELETE", "/v1/customers/{id}", "delete_customer", query=frozenset()),
+    _route("POST", "/v1/subscriptions", "create_subscription", schema="POST /v1/subscriptions"),
+    _route(
+        "GET",
+        "/v1/subscriptions",
+        "list_subscriptions",
+        query=frozenset(LIST_PARAMS | {"customer", "price", "status"}),
+    ),
+    _route("GET", "/v1/subscriptions/{id}", "retrieve_subscription"),
     _route(
         "POST",
         "/v1/billing_portal/configurations",
@@ -142,7 +155,7 @@ def unrecognized(method: str, path: str) -> StripeError:
     )
 
 
-class StripeApi(BrandingEndpoints, CatalogEndpoints):
+class StripeApi(BrandingEndpoints, CatalogEndpoints, SubscriptionEndpoints):
     """The endpoints, over a ``Store``; ``base_url`` makes portal, login and file URLs point
     here."""
 
@@ -225,6 +238,7 @@ class StripeApi(BrandingEndpoints, CatalogEndpoints):
         """``DELETE /v1/customers/{id}``."""
         self.store.require(state, "customers", id, param="id", status=404)
         state.deleted_customers[id] = state.customers.pop(id)
+        cancel_subscriptions_of(state, id, int(time.time()))
         return 200, resources.deleted_customer(id)
 
     def list_customers(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
@@ -329,6 +343,7 @@ class StripeApi(BrandingEndpoints, CatalogEndpoints):
         else:
             configuration = state.default_configuration
         _check_flow(params.get("flow_data"))
+        check_flow_subscription(state, params.get("flow_data"), customer["id"])
         return_url = params.get("return_url") or configuration["default_return_url"]
         if not return_url:
             raise StripeError(

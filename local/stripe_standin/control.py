@@ -72,6 +72,7 @@ class StandinControl:
         error_type: str | None = None,
         code: str | None = None,
         message: str | None = None,
+        param: str | None = None,
         headers: dict[str, str] | None = None,
         body: str | None = None,
         delay_ms: int = 0,
@@ -80,9 +81,9 @@ class StandinControl:
     ) -> dict[str, Any]:
         """Make the next ``count`` matching API requests fail; returns the fault as stored.
 
-        ``status`` answers with a Stripe error body (``error_type``/``code``/``message`` override
-        the defaults; ``body`` sends raw text instead); ``drop`` closes the connection without a
-        response; ``delay_ms`` waits first (alone, it only slows the request down).
+        ``status`` answers with a Stripe error body (``error_type``/``code``/``message``/``param``
+        override the defaults; ``body`` sends raw text instead); ``drop`` closes the connection
+        without a response; ``delay_ms`` waits first (alone, it only slows the request down).
         ``when="after"`` lets the request take effect and then fails its response.
         """
         spec: dict[str, Any] = {
@@ -93,6 +94,7 @@ class StandinControl:
             "error_type": error_type,
             "code": code,
             "message": message,
+            "param": param,
             "headers": headers or {},
             "body": body,
             "delay_ms": delay_ms,
@@ -150,6 +152,10 @@ class StandinControl:
     def prices(self, mode: str = "test") -> list[dict[str, Any]]:
         """Prices of a mode, oldest first."""
         return self._call("GET", "prices", params={"mode": mode})["data"]
+
+    def subscriptions(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Subscriptions of a mode, oldest first (canceled ones included)."""
+        return self._call("GET", "subscriptions", params={"mode": mode})["data"]
 
     def customers(self, mode: str = "test", include_deleted: bool = False) -> list[dict[str, Any]]:
         """Customers of a mode, oldest first; deleted ones (last state, ``deleted: true``) last."""

@@ -13,6 +13,7 @@ _FIELDS = {
     "error_type",
     "code",
     "message",
+    "param",
     "headers",
     "body",
     "delay_ms",
@@ -56,6 +57,7 @@ class Fault:
     error_type: str | None = None
     code: str | None = None
     message: str | None = None
+    param: str | None = None
     headers: dict[str, str] = field(default_factory=dict)
     body: str | None = None
     delay_ms: int = 0
@@ -111,6 +113,8 @@ class Fault:
         }
         if self.code or default_code:
             error["code"] = self.code or default_code
+        if self.param:
+            error["param"] = self.param
         return {"error": error}
 
     def describe(self) -> dict[str, Any]:

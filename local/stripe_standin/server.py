@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 from local.http_util import KeepAliveHandler, LocalHTTPServer, ServerThread
 from local.stripe_standin import portal_page, resources
 from local.stripe_standin.api import RawContent, StripeApi
+from local.stripe_standin.api_subscriptions import cancel_subscriptions_of
 from local.stripe_standin.control import StandinControl
 from local.stripe_standin.errors import StripeError
 from local.stripe_standin.faults import Fault, FaultPlan, FaultSpecError
@@ -204,6 +205,7 @@ class _Handler(KeepAliveHandler):
             "configurations",
             "products",
             "prices",
+            "subscriptions",
             "connected_accounts",
         }:
             return 200, {"data": self._objects(path.removeprefix("/_standin/"), query)}
@@ -246,6 +248,7 @@ class _Handler(KeepAliveHandler):
             for state in store.modes.values():
                 if customer_id in state.customers:
                     state.deleted_customers[customer_id] = state.customers.pop(customer_id)
+                    cancel_subscriptions_of(state, customer_id, int(time.time()))
                     return 200, resources.deleted_customer(customer_id)
         return 404, {"error": f"no such customer: {customer_id}"}
 

@@ -16,6 +16,7 @@ _KINDS = {
     "configurations": "configuration",
     "products": "product",
     "prices": "price",
+    "subscriptions": "subscription",
 }
 
 MODES = ("test", "live")
@@ -42,6 +43,7 @@ class ModeState:
     sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
     products: dict[str, dict[str, Any]] = field(default_factory=dict)
     prices: dict[str, dict[str, Any]] = field(default_factory=dict)
+    subscriptions: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Uploaded files: the file object, its content, and the account that uploaded it (None:
     # the platform itself; acct_…: a connected account, through the Stripe-Account header).
     files: dict[str, StoredFile] = field(default_factory=dict)

@@ -74,7 +74,8 @@ def parse_type(type_text: str) -> tuple[str, str | None, bool]:
         return "map", None, empty_ok
     if kinds and all(kind in _HASH_KINDS for kind in kinds):
         return "hash", None, empty_ok
-    if kinds == ["enum", "int"]:
+    # Open enums are checked like closed ones everywhere in the stand-in (Stripe lists the values).
+    if kinds in (["enum", "int"], ["enum(open)", "int"]):
         return "enum|int", None, empty_ok
     if len(kinds) != 1:
         raise ValueError(f"unsupported schema type {type_text!r}")

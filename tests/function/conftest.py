@@ -158,3 +158,39 @@ def function_server(function_factory) -> FunctionServer:
 def new_uid() -> str:
     """A user id no test has used."""
     return f"user-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+def firestore_db(firestore_emulator) -> Any:
+    """A Firestore client on the emulator the functions use, to seed and inspect mappings."""
+    import os
+
+    from google.cloud import firestore
+
+    previous = os.environ.get("FIRESTORE_EMULATOR_HOST")
+    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_emulator.host
+    try:
+        return firestore.Client(project=PROJECT)
+    finally:
+        if previous is None:
+            os.environ.pop("FIRESTORE_EMULATOR_HOST")
+        else:
+            os.environ["FIRESTORE_EMULATOR_HOST"] = previous
+
+
+def customers_of(standin: Any, uid: str) -> list[dict[str, Any]]:
+    """Every customer (deleted ones included) the stand-in holds for a user id."""
+    return [
+        c
+        for c in standin.customers(include_deleted=True)
+        if (c.get("metadata") or {}).get("app_user_id") == uid
+    ]
+
+
+def session_customers(standin: Any) -> list[str]:
+    """The customer of every portal session created so far, oldest first."""
+    return [
+        r["params"]["customer"]
+        for r in standin.requests(path_prefix="/v1/billing_portal/sessions", method="POST")
+        if r["status"] == 200
+    ]

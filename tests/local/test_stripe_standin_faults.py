@@ -118,3 +118,14 @@ def test_request_delayed_past_a_reset_leaves_no_trace_in_the_new_state(fresh_str
     time.sleep(0.4)
     assert fresh_stripe_standin.customers() == []
     assert fresh_stripe_standin.requests() == []
+
+
+def test_injected_error_can_name_the_parameter_and_carry_any_message(fresh_stripe_standin, sdk):
+    fresh_stripe_standin.inject_fault(
+        status=400, code="resource_missing", param="customer", message="No such customer: 'x'"
+    )
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.v1.customers.create()
+    assert caught.value.param == "customer"
+    assert caught.value.code == "resource_missing"
+    assert caught.value.user_message == "No such customer: 'x'"

@@ -156,13 +156,24 @@ def test_session_without_any_return_url_is_400_naming_default_return_url(sdk):
 
 def test_session_echoes_flow_data_into_flow(sdk):
     customer = sdk.v1.customers.create()
+    price = sdk.v1.prices.create(
+        params={
+            "currency": "eur",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Pro"},
+        }
+    )
+    subscription = sdk.v1.subscriptions.create(
+        params={"customer": customer.id, "items": [{"price": price.id}]}
+    )
     session = sdk.v1.billing_portal.sessions.create(
         params={
             "customer": customer.id,
             "return_url": "https://app.example.test/",
             "flow_data": {
                 "type": "subscription_cancel",
-                "subscription_cancel": {"subscription": "sub_123"},
+                "subscription_cancel": {"subscription": subscription.id},
                 "after_completion": {
                     "type": "redirect",
                     "redirect": {"return_url": "https://app.example.test/done"},
@@ -171,7 +182,7 @@ def test_session_echoes_flow_data_into_flow(sdk):
         }
     )
     assert session.flow.type == "subscription_cancel"
-    assert session.flow.subscription_cancel.subscription == "sub_123"
+    assert session.flow.subscription_cancel.subscription == subscription.id
     assert session.flow.after_completion.redirect.return_url == "https://app.example.test/done"
 
 

@@ -29,6 +29,7 @@ def test_schema_loads_every_endpoint_the_stand_in_serves():
         "POST /v1/products",
         "POST /v1/prices",
         "POST /v1/files",
+        "POST /v1/subscriptions",
         "POST /v1/accounts/{account}",
     }
 
@@ -38,6 +39,7 @@ def test_schema_loads_every_endpoint_the_stand_in_serves():
     [
         ("str", ("str", None, False)),
         ("''|str", ("str", None, True)),
+        ("enum(open)|int", ("enum|int", None, False)),
         ("''|list<enum(open)>", ("list", "enum", True)),
         ("list<object>", ("list", "object", False)),
         ("''|map|UntypedStripeObject", ("map", None, True)),

@@ -1,0 +1,109 @@
+"""Subscriptions in the stand-in, through the real SDK: what deep links into them need."""
+
+from __future__ import annotations
+
+import pytest
+import stripe
+
+BACK = {"return_url": "https://app.example.test/billing"}
+
+
+def recurring_price(sdk: stripe.StripeClient) -> str:
+    return sdk.v1.prices.create(
+        params={
+            "currency": "eur",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+            "product_data": {"name": "Pro"},
+        }
+    ).id
+
+
+def subscribe(sdk: stripe.StripeClient, customer: str, price: str, quantity: int = 1):
+    return sdk.v1.subscriptions.create(
+        params={"customer": customer, "items": [{"price": price, "quantity": quantity}]}
+    )
+
+
+def test_a_subscription_has_what_the_app_reads(sdk):
+    customer = sdk.v1.customers.create().id
+    price = recurring_price(sdk)
+    created = subscribe(sdk, customer, price, quantity=3)
+    fetched = sdk.v1.subscriptions.retrieve(created.id)
+    assert fetched.id.startswith("sub_") and fetched.customer == customer
+    assert fetched.status == "active" and fetched.cancel_at_period_end is False
+    (item,) = fetched["items"].data
+    assert item.id.startswith("si_") and item.price.id == price and item.quantity == 3
+    assert item.current_period_end > fetched.created
+
+
+def test_subscriptions_list_by_customer(sdk):
+    price = recurring_price(sdk)
+    ann, bob = (sdk.v1.customers.create().id for _ in range(2))
+    mine = subscribe(sdk, ann, price).id
+    subscribe(sdk, bob, price)
+    listed = sdk.v1.subscriptions.list(params={"customer": ann})
+    assert [s.id for s in listed.data] == [mine]
+
+
+@pytest.mark.parametrize(
+    ("change", "param"),
+    [
+        ({"customer": "cus_Missing0000001"}, "customer"),
+        ({"items": [{"price": "price_Missing00001"}]}, "items[0][price]"),
+    ],
+)
+def test_a_subscription_needs_an_existing_customer_and_price(sdk, change, param):
+    params = {"customer": sdk.v1.customers.create().id, "items": [{"price": recurring_price(sdk)}]}
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.v1.subscriptions.create(params={**params, **change})
+    assert caught.value.code == "resource_missing" and caught.value.param == param
+
+
+def test_a_missing_subscription_is_resource_missing(sdk):
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.v1.subscriptions.retrieve("sub_Missing0000001")
+    assert caught.value.http_status == 404 and caught.value.code == "resource_missing"
+
+
+def test_a_deleted_customers_subscriptions_are_canceled(sdk, fresh_stripe_standin):
+    customer = sdk.v1.customers.create().id
+    subscription = subscribe(sdk, customer, recurring_price(sdk)).id
+    fresh_stripe_standin.delete_customer(customer)
+    assert sdk.v1.subscriptions.retrieve(subscription).status == "canceled"
+
+
+def test_a_portal_deep_link_into_another_customers_subscription_is_refused(sdk):
+    price = recurring_price(sdk)
+    ann, bob = (sdk.v1.customers.create().id for _ in range(2))
+    bobs = subscribe(sdk, bob, price).id
+    flow = {"type": "subscription_cancel", "subscription_cancel": {"subscription": bobs}}
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.v1.billing_portal.sessions.create(params={"customer": ann, "flow_data": flow, **BACK})
+    assert caught.value.code == "resource_missing"
+    assert caught.value.param == "flow_data[subscription_cancel][subscription]"
+    session = sdk.v1.billing_portal.sessions.create(
+        params={"customer": bob, "flow_data": flow, **BACK}
+    )
+    assert session.flow.type == "subscription_cancel"
+
+
+def test_confirming_an_update_needs_items_of_that_subscription(sdk):
+    price = recurring_price(sdk)
+    customer = sdk.v1.customers.create().id
+    subscription = subscribe(sdk, customer, price)
+    item = subscription["items"].data[0].id
+    flow = {
+        "type": "subscription_update_confirm",
+        "subscription_update_confirm": {
+            "subscription": subscription.id,
+            "items": [{"id": "si_NotThisOne00001", "price": price}],
+        },
+    }
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.v1.billing_portal.sessions.create(
+            params={"customer": customer, "flow_data": flow, **BACK}
+        )
+    assert caught.value.param == "flow_data[subscription_update_confirm][items][0][id]"
+    flow["subscription_update_confirm"]["items"][0]["id"] = item
+    sdk.v1.billing_portal.sessions.create(params={"customer": customer, "flow_data": flow, **BACK})
