@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from .settings import is_local_host, origin_of
+from .settings import is_secure_web_url, web_origin
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -75,12 +75,14 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
 
 
 def check_return_url(url: str, allowed_origins: frozenset[str]) -> str:
-    """Accept `url` only if absolute, https (http for localhost) and on an allowed origin."""
-    origin = origin_of(url)
-    secure = url.startswith("https://") or (url.startswith("http://") and is_local_host(url))
-    if origin is None or not secure or origin not in allowed_origins:
+    """Accept `url` only if plain, https (http for localhost) and on an allowed origin.
+
+    "Plain" (`settings.parse_web_url`) means a browser reads the same origin from it as this
+    function does: no backslash, whitespace, control or non-ASCII character, no userinfo.
+    """
+    if not is_secure_web_url(url) or web_origin(url) not in allowed_origins:
         raise BadRequest(
-            "return_url must be an absolute https URL on an allowed origin "
+            "return_url must be a plain absolute https URL on an allowed origin "
             f"({', '.join(sorted(allowed_origins))}).",
             code="return_url_not_allowed",
         )

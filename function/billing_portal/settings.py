@@ -9,7 +9,6 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 FIREBASE_JWKS_URL = (
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
@@ -17,11 +16,18 @@ FIREBASE_JWKS_URL = (
 _KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[0-9A-Za-z_]{8,}$")
 _CONFIGURATION_PATTERN = re.compile(r"^bpc_[0-9A-Za-z]+$")
 _COLLECTION_PATTERN = re.compile(r"^[^/]{1,1500}$")
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
 
 
 class SettingsError(ValueError):
-    """A missing or malformed environment variable; the message names it and the fix."""
+    """A missing or malformed environment variable; the message names it and the fix.
+
+    `variable` is the environment variable at fault, so that a deployment tool can point at the
+    setting of its own that produced it.
+    """
+
+    def __init__(self, message: str, *, variable: str | None = None) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 @dataclass(frozen=True)
@@ -59,37 +65,101 @@ class Settings:
         return f"Settings(mode={self.mode!r}, project={self.google_cloud_project!r}, …)"
 
 
-def origin_of(url: str) -> str | None:
-    """The `scheme://host[:port]` origin of an absolute http(s) URL, lower-cased, or None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    default_port = 443 if parts.scheme == "https" else 80
-    suffix = f":{port}" if port is not None and port != default_port else ""
-    return f"{parts.scheme}://{host}{suffix}"
+# A "plain" web URL: the one shape the function's parser and a browser's WHATWG parser read the
+# same way. Printable ASCII only (no space, no control character, no backslash, no non-ASCII: a
+# browser strips tab/newline, turns `\\` into `/` and re-encodes the rest, Python does not), and no
+# userinfo: any `@` before the path is refused. See README.md, "Return URLs".
+_PLAIN_URL = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]{1,253})(?::(?P<port>[1-9][0-9]{0,4}))?"
+    r"(?P<rest>[/?#][\x21-\x5b\x5d-\x7e]*)?",
+    re.IGNORECASE | re.ASCII,
+)
+_LABEL = re.compile(r"[a-z0-9-]{1,63}", re.ASCII)
+_OCTET = re.compile(r"0|[1-9][0-9]{0,2}", re.ASCII)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def is_local_host(url: str) -> bool:
-    """True for URLs on this machine (where plain http is acceptable)."""
-    try:
-        return (urlsplit(url).hostname or "").lower() in _LOCAL_HOSTS
-    except ValueError:
-        return False
+@dataclass(frozen=True)
+class WebUrl:
+    """A plain http(s) URL, split: lower-case scheme and host, port (None when the default)."""
+
+    scheme: str
+    host: str
+    port: int | None
+    rest: str
+
+    @property
+    def origin(self) -> str:
+        """`scheme://host[:port]`, as a browser writes the URL's origin."""
+        return f"{self.scheme}://{self.host}" + (f":{self.port}" if self.port else "")
+
+
+def _plain_host(host: str) -> bool:
+    labels = host.split(".")
+    if not all(_LABEL.fullmatch(label) for label in labels):
+        return False  # empty labels: leading, trailing ("example.com.") or doubled dots
+    if any(label[2:4] == "--" for label in labels):
+        return False  # punycode (xn--) and other reserved labels: browsers re-map or refuse them
+    if labels[-1][0].isdigit():
+        # A browser reads a host ending in a number as IPv4 (127.1, 0x7f.1, 2130706433): only
+        # the dotted-quad form means the same thing to both parsers.
+        return (
+            len(labels) == 4
+            and all(_OCTET.fullmatch(label) for label in labels)
+            and all(int(label) <= 255 for label in labels)
+        )
+    return True
+
+
+def parse_web_url(url: str) -> WebUrl | None:
+    """`url` split if it is a plain `http(s)://host[:port][/?#…]` URL, else None (see README)."""
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host = match["scheme"].lower(), match["host"].lower()
+    if not _plain_host(host):
+        return None
+    port = int(match["port"]) if match["port"] else None
+    if port is not None and port > 65535:
+        return None
+    if port == _DEFAULT_PORTS[scheme]:
+        port = None
+    return WebUrl(scheme, host, port, match["rest"] or "")
+
+
+def web_origin(url: str) -> str | None:
+    """The origin of a plain http(s) URL (see `parse_web_url`), or None."""
+    parsed = parse_web_url(url)
+    return parsed.origin if parsed else None
+
+
+def is_local_host(host: str) -> bool:
+    """True for loopback hosts, where browsers accept plain http as a secure context.
+
+    `localhost`, any `*.localhost` name and 127.0.0.0/8 (written as a dotted quad).
+    """
+    host = host.lower()
+    return host == "localhost" or host.endswith(".localhost") or host.startswith("127.")
+
+
+def is_secure_web_url(url: str) -> bool:
+    """A plain URL that is https, or http on a loopback host."""
+    parsed = parse_web_url(url)
+    return parsed is not None and (parsed.scheme == "https" or is_local_host(parsed.host))
 
 
 def _secure_url(name: str, value: str) -> str:
-    origin = origin_of(value)
-    if origin is None:
-        raise SettingsError(f"{name}={value!r} is not an absolute http(s) URL; set a full URL.")
-    if not value.startswith("https://") and not is_local_host(value):
-        raise SettingsError(f"{name}={value!r} must use https (http is allowed for localhost).")
+    parsed = parse_web_url(value)
+    if parsed is None:
+        raise SettingsError(
+            f"{name}={value!r} is not a plain absolute http(s) URL; write "
+            "https://host[:port]/path with no user@, spaces or backslashes.",
+            variable=name,
+        )
+    if parsed.scheme != "https" and not is_local_host(parsed.host):
+        raise SettingsError(
+            f"{name}={value!r} must use https (http is allowed for localhost).", variable=name
+        )
     return value
 
 
@@ -98,14 +168,15 @@ def _origins(name: str, raw: str) -> frozenset[str]:
     for item in (part.strip() for part in raw.split(",")):
         if not item:
             continue
-        origin = origin_of(item)
-        if origin is None or origin != item.rstrip("/").lower():
+        parsed = parse_web_url(item)
+        if parsed is None or parsed.rest:
             raise SettingsError(
-                f"{name} contains {item!r}, which is not an origin; "
-                "write scheme://host[:port] with no path, e.g. https://app.example.com."
+                f"{name} contains {item!r}, which is not an origin; write scheme://host[:port] "
+                "with no path or trailing slash, e.g. https://app.example.com.",
+                variable=name,
             )
         _secure_url(name, item)
-        origins.add(origin)
+        origins.add(parsed.origin)
     return frozenset(origins)
 
 
@@ -162,7 +233,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
 
     return_origins = _origins("ALLOWED_RETURN_ORIGINS", get("ALLOWED_RETURN_ORIGINS"))
     if not return_origins:
-        return_origins = frozenset({origin_of(default_return_url) or ""})
+        return_origins = frozenset({web_origin(default_return_url) or ""})
 
     project = get("GOOGLE_CLOUD_PROJECT") or get("GCP_PROJECT") or None
     issuer = get("AUTH_ISSUER") or (f"https://securetoken.google.com/{project}" if project else "")
