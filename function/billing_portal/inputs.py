@@ -35,6 +35,11 @@ FLOW_TYPES = (
 _ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 _BODY_KEYS = frozenset({"return_url", "locale", "flow"})
 _MAX_ITEMS = 20
+# The deepest valid body is {"flow": {"items": [{...}]}}: 4 levels. Anything much deeper is refused
+# before `json.loads`, whose recursion a 16 KiB body of "[" would otherwise exhaust (a 500).
+MAX_JSON_DEPTH = 8
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json (or send no body).")
+    if json_too_deep(body, MAX_JSON_DEPTH):
+        raise BadRequest(
+            f"The body nests JSON deeper than {MAX_JSON_DEPTH} levels.", code="invalid_json"
+        )
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -72,6 +81,23 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
         locale=_locale(data.get("locale")),
         flow=_flow(data.get("flow")),
     )
+
+
+def json_too_deep(body: bytes, limit: int) -> bool:
+    """True if the brackets of `body`, outside JSON strings, nest deeper than `limit`.
+
+    A linear scan without recursion, so it is safe on any input; an unterminated string's
+    brackets count too (such a body is invalid JSON anyway).
+    """
+    depth = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth = max(0, depth - 1)
+    return False
 
 
 def check_return_url(url: str, allowed_origins: frozenset[str]) -> str:
