@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from local.contract import build_environment
 from local.dev_issuer import DevIssuer
 from local.firestore import FirestoreEmulator
 from local.net import free_port
@@ -97,16 +98,18 @@ def function_env(
     return {
         "PATH": "/usr/bin:/bin",
         "PYTHONUNBUFFERED": "1",
-        "STRIPE_SECRET_KEY": STRIPE_KEY,
-        "STRIPE_API_BASE": parts.standin.url,
-        "DEFAULT_RETURN_URL": DEFAULT_RETURN_URL,
-        "ALLOWED_ORIGINS": APP_ORIGIN,
-        "AUTH_ISSUER": parts.issuer.issuer,
-        "AUTH_AUDIENCE": parts.issuer.audience,
-        "AUTH_JWKS_URL": parts.issuer.jwks_url,
-        "CUSTOMERS_COLLECTION": collection or f"bench_{uuid.uuid4().hex[:10]}",
-        "GOOGLE_CLOUD_PROJECT": PROJECT,
-        "FIRESTORE_EMULATOR_HOST": parts.firestore.host,
+        **build_environment(
+            stripe_secret_key=STRIPE_KEY,
+            stripe_api_base=parts.standin.url,
+            default_return_url=DEFAULT_RETURN_URL,
+            allowed_origins=[APP_ORIGIN],
+            auth_issuer=parts.issuer.issuer,
+            auth_audience=parts.issuer.audience,
+            auth_jwks_url=parts.issuer.jwks_url,
+            customers_collection=collection or f"bench_{uuid.uuid4().hex[:10]}",
+            google_cloud_project=PROJECT,
+            firestore_emulator_host=parts.firestore.host,
+        ),
         # functions-framework's gunicorn application reads these two.
         "WORKERS": "1",
         "THREADS": str(threads),

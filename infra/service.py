@@ -18,6 +18,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.archive import FunctionSource
+from infra.function_contract import function_environment as contract_environment
 from infra.settings import Settings
 
 RUNTIME = "python312"
@@ -60,19 +61,8 @@ def build_source_condition(source_bucket: str) -> str:
 
 
 def function_environment(settings: Settings, configuration_id: Any) -> dict[str, Any]:
-    """The function's plain env vars (DESIGN.md's contract); the Stripe key is not among them."""
-    return {
-        "PORTAL_CONFIGURATION_ID": configuration_id,
-        "DEFAULT_RETURN_URL": settings.default_return_url,
-        "ALLOWED_RETURN_ORIGINS": ",".join(settings.allowed_return_origins),
-        "ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
-        "AUTH_ISSUER": settings.auth.issuer,
-        "AUTH_AUDIENCE": settings.auth.audience,
-        "AUTH_JWKS_URL": settings.auth.jwks_url,
-        "CUSTOMERS_COLLECTION": settings.customers_collection,
-        "FIRESTORE_DATABASE": settings.firestore.database,
-        "GOOGLE_CLOUD_PROJECT": settings.gcp_project,
-    }
+    """The function's plain env vars, built by the function's own contract (no Stripe key)."""
+    return contract_environment(settings, configuration_id)
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from infra.branding_settings import BrandingSettings, read_branding
+from infra.function_contract import function_settings, preview_problem
 from infra.portal_settings import (
     PROJECT,
     DeclaredProduct,
@@ -301,7 +302,7 @@ def parse_settings(
     top.finish()
     problems.raise_if_any(stack)
 
-    return Settings(
+    settings = Settings(
         stack=stack,
         gcp_project=gcp_project,
         region=region,
@@ -321,6 +322,25 @@ def parse_settings(
         products=products,
         branding=branding,
     )
+    _check_function_environment(settings)
+    return settings
+
+
+def _check_function_environment(settings: Settings) -> None:
+    """Refuse a stack whose function would not start: run the function's own settings check on
+    the environment this stack deploys, and name the stack key that produced the bad variable."""
+    found = preview_problem(settings)
+    if found is None:
+        return
+    key, message = found
+    full_key = key if ":" in key else f"{PROJECT}:{key}"
+    problems = Problems()
+    problems.add(
+        full_key,
+        f"gives the function an environment it refuses: {message}",
+        f"change {full_key} to a value the function accepts (README.md, Function contract)",
+    )
+    problems.raise_if_any(settings.stack)
 
 
 def _split_namespaces(config: Mapping[str, Any]) -> tuple[dict[str, Any], Any]:
@@ -373,12 +393,13 @@ def _secret(top: Section, name: str, production: bool, *, required: bool) -> Sec
             f"`pulumi config rm {name}`, then {fix}",
         )
         return None
-    if not re.fullmatch(r"(sk|rk)_(test|live)_[A-Za-z0-9_]+", value.value or ""):
+    if not function_settings.is_stripe_secret_key(value.value or ""):
         hint = " (that is a publishable key)" if (value.value or "").startswith("pk_") else ""
         top.add(
             name,
             f"is not a Stripe secret or restricted key{hint}",
-            f"{fix} with a key starting sk_test_/rk_test_ (or sk_live_/rk_live_ in production)",
+            f"{fix} with a key starting sk_test_/rk_test_ (or sk_live_/rk_live_ in production) "
+            "and at least 8 characters after it",
         )
         return None
     if value.live and not production:

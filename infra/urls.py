@@ -1,13 +1,15 @@
 """URL and origin rules for stack settings: https only, localhost only outside production.
 
-A token issuer or key set on a local address is refused in every stack: a deployed function
-cannot reach it and must never trust tokens a local issuer signs.
+What a URL or an origin *is* (plain, https or loopback http, the origin's canonical form) is the
+function's rule (`billing_portal.settings.parse_web_url`), so a URL infra accepts is one the
+function accepts. On top, stack policy: localhost only outside production, and a token issuer or
+key set on a local address is refused in every stack: a deployed function cannot reach it and
+must never trust tokens a local issuer signs.
 """
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
+from infra.function_contract import function_settings
 from infra.reader import Section, config_set
 
 EXAMPLE_URL = "https://app.example.com/account"
@@ -17,31 +19,35 @@ LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})  # noqa: S
 
 
 def is_local_host(host: str | None) -> bool:
+    """A local address for stack policy: the function's loopback hosts, and the other ones here."""
     host = (host or "").lower()
-    return host in LOCAL_HOSTS or host.endswith(".localhost") or host.startswith("127.")
+    return host in LOCAL_HOSTS or function_settings.is_local_host(host)
 
 
 def origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme.lower()}://{parts.netloc.lower()}"
+    """The canonical origin of a URL the function accepts (lower case, no default port)."""
+    return function_settings.web_origin(url) or url
 
 
 def url_problem(value: str, production: bool, *, local_ok: bool = True) -> str | None:
     """Why a URL is not acceptable for a stack, or None. Localhost only outside production."""
-    parts = urlsplit(value)
-    if not parts.scheme or not parts.hostname or " " in value:
+    parsed = function_settings.parse_web_url(value)
+    if parsed is None and "://" not in value:
         return f"{value!r} is not an absolute URL"
-    if is_local_host(parts.hostname):
+    if parsed is None:
+        return (
+            f"{value!r} is not a plain absolute http(s) URL (no user@, spaces, backslashes or "
+            "non-ASCII characters; see README.md, Return URLs)"
+        )
+    if is_local_host(parsed.host):
         if not local_ok:
             return (
                 f"{value!r} points at a local address; a deployed function cannot reach it "
                 "and must never trust it"
             )
         if production:
-            return f"{value!r} points at {parts.hostname}, allowed only in non-production stacks"
-        if parts.scheme in ("http", "https"):
-            return None
-    if parts.scheme != "https":
+            return f"{value!r} points at {parsed.host}, allowed only in non-production stacks"
+    if not function_settings.is_secure_web_url(value):
         return f"{value!r} does not use https"
     return None
 
@@ -61,18 +67,11 @@ def read_url(
 
 
 def origin_problem(value: str, production: bool) -> str | None:
+    """Why a value is not a browser origin for a stack, or None (the function's origin rule)."""
     if value == "*":
         return "'*' would let any web site call the function"
-    parts = urlsplit(value)
-    if (
-        not parts.scheme
-        or not parts.hostname
-        or parts.path
-        or parts.query
-        or parts.fragment
-        or parts.username
-        or value.endswith("/")
-    ):
+    parsed = function_settings.parse_web_url(value)
+    if parsed is None or parsed.rest:
         return f"{value!r} is not an origin (scheme://host[:port], no path or trailing slash)"
     return url_problem(value, production)
 

@@ -99,9 +99,13 @@ class DevIssuer:
         audience: str = DEFAULT_AUDIENCE,
         issuer: str | None = None,
         jwks_max_age: int = 300,
+        jwks_cache_control: str | None = None,
     ) -> None:
         self.audience = audience
         self.jwks_max_age = jwks_max_age
+        # The whole Cache-Control header of /jwks when set (e.g. "no-store"), to play an issuer
+        # that asks verifiers not to cache; otherwise `public, max-age=<jwks_max_age>`.
+        self.jwks_cache_control = jwks_cache_control
         self._lock = threading.Lock()
         self._keys: list[SigningKey] = [SigningKey.generate()]
         self._foreign_key: SigningKey | None = None
@@ -346,7 +350,8 @@ class _Handler(KeepAliveHandler):
         issuer = self.issuer
         if path == "/jwks":
             issuer.count("jwks_fetches")
-            cache = {"Cache-Control": f"public, max-age={issuer.jwks_max_age}"}
+            header = issuer.jwks_cache_control or f"public, max-age={issuer.jwks_max_age}"
+            cache = {"Cache-Control": header}
             self.send_json(200, issuer.jwks(), cache)
         elif path == "/.well-known/openid-configuration":
             issuer.count("discovery_fetches")
@@ -395,10 +400,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=9099, help="0 picks a free port")
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
     parser.add_argument("--jwks-max-age", type=int, default=300)
+    parser.add_argument(
+        "--jwks-cache-control", default=None, help="the whole Cache-Control header of /jwks"
+    )
     args = parser.parse_args(argv)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    issuer = DevIssuer(args.host, args.port, audience=args.audience, jwks_max_age=args.jwks_max_age)
+    issuer = DevIssuer(
+        args.host,
+        args.port,
+        audience=args.audience,
+        jwks_max_age=args.jwks_max_age,
+        jwks_cache_control=args.jwks_cache_control,
+    )
     with issuer:
         print(
             f"Development token issuer listening on {issuer.url} "

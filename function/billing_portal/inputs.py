@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
-from .settings import is_local_host, origin_of
+from .settings import is_secure_web_url, web_origin
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -35,6 +35,11 @@ FLOW_TYPES = (
 _ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
 _BODY_KEYS = frozenset({"return_url", "locale", "flow"})
 _MAX_ITEMS = 20
+# The deepest valid body is {"flow": {"items": [{...}]}}: 4 levels. Anything much deeper is refused
+# before `json.loads`, whose recursion a 16 KiB body of "[" would otherwise exhaust (a 500).
+MAX_JSON_DEPTH = 8
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(rb"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -55,6 +60,10 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json (or send no body).")
+    if json_too_deep(body, MAX_JSON_DEPTH):
+        raise BadRequest(
+            f"The body nests JSON deeper than {MAX_JSON_DEPTH} levels.", code="invalid_json"
+        )
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError):
@@ -74,13 +83,32 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
     )
 
 
+def json_too_deep(body: bytes, limit: int) -> bool:
+    """True if the brackets of `body`, outside JSON strings, nest deeper than `limit`.
+
+    A linear scan without recursion, so it is safe on any input; an unterminated string's
+    brackets count too (such a body is invalid JSON anyway).
+    """
+    depth = 0
+    for match in _BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
+        if match.group() in (b"[", b"{"):
+            depth += 1
+            if depth > limit:
+                return True
+        else:
+            depth = max(0, depth - 1)
+    return False
+
+
 def check_return_url(url: str, allowed_origins: frozenset[str]) -> str:
-    """Accept `url` only if absolute, https (http for localhost) and on an allowed origin."""
-    origin = origin_of(url)
-    secure = url.startswith("https://") or (url.startswith("http://") and is_local_host(url))
-    if origin is None or not secure or origin not in allowed_origins:
+    """Accept `url` only if plain, https (http for localhost) and on an allowed origin.
+
+    "Plain" (`settings.parse_web_url`) means a browser reads the same origin from it as this
+    function does: no backslash, whitespace, control or non-ASCII character, no userinfo.
+    """
+    if not is_secure_web_url(url) or web_origin(url) not in allowed_origins:
         raise BadRequest(
-            "return_url must be an absolute https URL on an allowed origin "
+            "return_url must be a plain absolute https URL on an allowed origin "
             f"({', '.join(sorted(allowed_origins))}).",
             code="return_url_not_allowed",
         )

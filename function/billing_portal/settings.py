@@ -2,14 +2,20 @@
 
 `load_settings` is pure (a mapping in, a frozen object out) so every rule is unit-tested; a
 mistake raises `SettingsError` naming the variable and the fix, and the instance does not start.
+
+This module owns the function's environment contract (`CONTRACT`): which variables exist, what
+they mean, their defaults, and (through `load_settings`) what a valid value is. Everything that
+starts the function — the Pulumi program, the local run, the benchmark, the tests — builds the
+environment with `build_environment` and, in the Pulumi program's case, checks it with
+`load_settings` at preview. It imports only the standard library, so infra can load it.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from typing import Any
 
 FIREBASE_JWKS_URL = (
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
@@ -17,11 +23,129 @@ FIREBASE_JWKS_URL = (
 _KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[0-9A-Za-z_]{8,}$")
 _CONFIGURATION_PATTERN = re.compile(r"^bpc_[0-9A-Za-z]+$")
 _COLLECTION_PATTERN = re.compile(r"^[^/]{1,1500}$")
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1"})
+
+
+@dataclass(frozen=True)
+class Variable:
+    """One environment variable of the contract: its name, meaning and default (as prose)."""
+
+    name: str
+    meaning: str
+    default: str = "—"  # "—": required, or unset means "not used"; see `meaning`
+    is_list: bool = False  # comma-separated; `build_environment` joins a list of values
+
+    @property
+    def keyword(self) -> str:
+        """The `build_environment` keyword for this variable: its name in lower case."""
+        return self.name.lower()
+
+
+CONTRACT: tuple[Variable, ...] = (
+    Variable(
+        "STRIPE_SECRET_KEY",
+        "Stripe secret (`sk_…`) or restricted (`rk_…`) key, test or live, at least 8 characters "
+        "after the mode; deployed stacks mount it from Secret Manager",
+        "required",
+    ),
+    Variable(
+        "STRIPE_API_BASE", "a Stripe stand-in's base URL, for tests and the local run", "Stripe"
+    ),
+    Variable(
+        "PORTAL_CONFIGURATION_ID",
+        "`bpc_…` portal configuration of the stack",
+        "Stripe's default configuration",
+    ),
+    Variable(
+        "DEFAULT_RETURN_URL",
+        "where the portal returns when the caller names no `return_url`; a plain https URL "
+        "(http for localhost)",
+        "required",
+    ),
+    Variable(
+        "ALLOWED_RETURN_ORIGINS",
+        "comma-separated origins a caller's `return_url` may point to",
+        "origin of `DEFAULT_RETURN_URL`",
+        is_list=True,
+    ),
+    Variable(
+        "ALLOWED_ORIGINS",
+        "comma-separated browser origins allowed by CORS",
+        "none (no browser origin allowed)",
+        is_list=True,
+    ),
+    Variable("AUTH_ISSUER", "the ID tokens' `iss`", "Firebase Auth of `GOOGLE_CLOUD_PROJECT`"),
+    Variable("AUTH_AUDIENCE", "the ID tokens' `aud`", "`GOOGLE_CLOUD_PROJECT`"),
+    Variable(
+        "AUTH_JWKS_URL",
+        "the issuer's signing keys (a plain https URL)",
+        "Firebase Auth's key set",
+    ),
+    Variable(
+        "CUSTOMERS_COLLECTION",
+        "Firestore collection of the user → customer mapping (no `/`)",
+        "`stripe_customers`",
+    ),
+    Variable("FIRESTORE_DATABASE", "Firestore database id", "`(default)`"),
+    Variable(
+        "GOOGLE_CLOUD_PROJECT",
+        "Google Cloud project (also read as `GCP_PROJECT`)",
+        "none; then all three `AUTH_*` are required",
+    ),
+    Variable("FIRESTORE_EMULATOR_HOST", "`host:port` of a Firestore emulator", "real Firestore"),
+    Variable("STRIPE_TIMEOUT_SECONDS", "Stripe read timeout, 0.1–60", "`10`"),
+    Variable("STRIPE_MAX_RETRIES", "Stripe network retries, 0–5", "`2`"),
+    Variable("FIRESTORE_TIMEOUT_SECONDS", "Firestore deadline, 0.1–60", "`5`"),
+    Variable("HTTPS_PROXY", "proxy for outgoing HTTPS (also `https_proxy`)", "none"),
+)
+_BY_KEYWORD = {variable.keyword: variable for variable in CONTRACT}
+
+
+def build_environment(**values: Any) -> dict[str, Any]:
+    """The contract's environment from keyword values (`default_return_url=...`, ...).
+
+    Keywords are the variable names in lower case; an unknown one is a `TypeError`, so a caller
+    cannot invent a variable the function never reads. `None` leaves a variable unset (its
+    default applies); lists are joined with commas; numbers become text; any other value (a
+    string, or a value resolved later such as a Pulumi `Output`) is passed through as is.
+    """
+    unknown = sorted(set(values) - set(_BY_KEYWORD))
+    if unknown:
+        raise TypeError(f"not a function environment variable: {', '.join(unknown)}")
+    env: dict[str, Any] = {}
+    for keyword, value in values.items():
+        variable = _BY_KEYWORD[keyword]
+        if value is None:
+            continue
+        if variable.is_list and isinstance(value, Iterable) and not isinstance(value, str):
+            value = ",".join(value)
+        elif isinstance(value, int | float) and not isinstance(value, bool):
+            value = f"{value:g}" if isinstance(value, float) else str(value)
+        env[variable.name] = value
+    return env
+
+
+def contract_table() -> str:
+    """The contract as a Markdown table (README.md holds a copy that a test compares)."""
+    lines = ["| env var | meaning | default |", "|---|---|---|"]
+    lines += [f"| `{v.name}` | {v.meaning} | {v.default} |" for v in CONTRACT]
+    return "\n".join(lines) + "\n"
+
+
+def is_stripe_secret_key(value: str) -> bool:
+    """A Stripe secret or restricted key, test or live (publishable keys cannot open sessions)."""
+    return bool(_KEY_PATTERN.match(value))
 
 
 class SettingsError(ValueError):
-    """A missing or malformed environment variable; the message names it and the fix."""
+    """A missing or malformed environment variable; the message names it and the fix.
+
+    `variable` is the environment variable at fault, so that a deployment tool can point at the
+    setting of its own that produced it.
+    """
+
+    def __init__(self, message: str, *, variable: str | None = None) -> None:
+        super().__init__(message)
+        self.variable = variable
 
 
 @dataclass(frozen=True)
@@ -59,37 +183,101 @@ class Settings:
         return f"Settings(mode={self.mode!r}, project={self.google_cloud_project!r}, …)"
 
 
-def origin_of(url: str) -> str | None:
-    """The `scheme://host[:port]` origin of an absolute http(s) URL, lower-cased, or None."""
-    try:
-        parts = urlsplit(url)
-        port = parts.port
-    except ValueError:
-        return None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return None
-    host = parts.hostname.lower()
-    if ":" in host:
-        host = f"[{host}]"
-    default_port = 443 if parts.scheme == "https" else 80
-    suffix = f":{port}" if port is not None and port != default_port else ""
-    return f"{parts.scheme}://{host}{suffix}"
+# A "plain" web URL: the one shape the function's parser and a browser's WHATWG parser read the
+# same way. Printable ASCII only (no space, no control character, no backslash, no non-ASCII: a
+# browser strips tab/newline, turns `\\` into `/` and re-encodes the rest, Python does not), and no
+# userinfo: any `@` before the path is refused. See README.md, "Return URLs".
+_PLAIN_URL = re.compile(
+    r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]{1,253})(?::(?P<port>[1-9][0-9]{0,4}))?"
+    r"(?P<rest>[/?#][\x21-\x5b\x5d-\x7e]*)?",
+    re.IGNORECASE | re.ASCII,
+)
+_LABEL = re.compile(r"[a-z0-9-]{1,63}", re.ASCII)
+_OCTET = re.compile(r"0|[1-9][0-9]{0,2}", re.ASCII)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
-def is_local_host(url: str) -> bool:
-    """True for URLs on this machine (where plain http is acceptable)."""
-    try:
-        return (urlsplit(url).hostname or "").lower() in _LOCAL_HOSTS
-    except ValueError:
-        return False
+@dataclass(frozen=True)
+class WebUrl:
+    """A plain http(s) URL, split: lower-case scheme and host, port (None when the default)."""
+
+    scheme: str
+    host: str
+    port: int | None
+    rest: str
+
+    @property
+    def origin(self) -> str:
+        """`scheme://host[:port]`, as a browser writes the URL's origin."""
+        return f"{self.scheme}://{self.host}" + (f":{self.port}" if self.port else "")
+
+
+def _plain_host(host: str) -> bool:
+    labels = host.split(".")
+    if not all(_LABEL.fullmatch(label) for label in labels):
+        return False  # empty labels: leading, trailing ("example.com.") or doubled dots
+    if any(label[2:4] == "--" for label in labels):
+        return False  # punycode (xn--) and other reserved labels: browsers re-map or refuse them
+    if labels[-1][0].isdigit():
+        # A browser reads a host ending in a number as IPv4 (127.1, 0x7f.1, 2130706433): only
+        # the dotted-quad form means the same thing to both parsers.
+        return (
+            len(labels) == 4
+            and all(_OCTET.fullmatch(label) for label in labels)
+            and all(int(label) <= 255 for label in labels)
+        )
+    return True
+
+
+def parse_web_url(url: str) -> WebUrl | None:
+    """`url` split if it is a plain `http(s)://host[:port][/?#…]` URL, else None (see README)."""
+    match = _PLAIN_URL.fullmatch(url)
+    if match is None:
+        return None
+    scheme, host = match["scheme"].lower(), match["host"].lower()
+    if not _plain_host(host):
+        return None
+    port = int(match["port"]) if match["port"] else None
+    if port is not None and port > 65535:
+        return None
+    if port == _DEFAULT_PORTS[scheme]:
+        port = None
+    return WebUrl(scheme, host, port, match["rest"] or "")
+
+
+def web_origin(url: str) -> str | None:
+    """The origin of a plain http(s) URL (see `parse_web_url`), or None."""
+    parsed = parse_web_url(url)
+    return parsed.origin if parsed else None
+
+
+def is_local_host(host: str) -> bool:
+    """True for loopback hosts, where browsers accept plain http as a secure context.
+
+    `localhost`, any `*.localhost` name and 127.0.0.0/8 (written as a dotted quad).
+    """
+    host = host.lower()
+    return host == "localhost" or host.endswith(".localhost") or host.startswith("127.")
+
+
+def is_secure_web_url(url: str) -> bool:
+    """A plain URL that is https, or http on a loopback host."""
+    parsed = parse_web_url(url)
+    return parsed is not None and (parsed.scheme == "https" or is_local_host(parsed.host))
 
 
 def _secure_url(name: str, value: str) -> str:
-    origin = origin_of(value)
-    if origin is None:
-        raise SettingsError(f"{name}={value!r} is not an absolute http(s) URL; set a full URL.")
-    if not value.startswith("https://") and not is_local_host(value):
-        raise SettingsError(f"{name}={value!r} must use https (http is allowed for localhost).")
+    parsed = parse_web_url(value)
+    if parsed is None:
+        raise SettingsError(
+            f"{name}={value!r} is not a plain absolute http(s) URL; write "
+            "https://host[:port]/path with no user@, spaces or backslashes.",
+            variable=name,
+        )
+    if parsed.scheme != "https" and not is_local_host(parsed.host):
+        raise SettingsError(
+            f"{name}={value!r} must use https (http is allowed for localhost).", variable=name
+        )
     return value
 
 
@@ -98,14 +286,15 @@ def _origins(name: str, raw: str) -> frozenset[str]:
     for item in (part.strip() for part in raw.split(",")):
         if not item:
             continue
-        origin = origin_of(item)
-        if origin is None or origin != item.rstrip("/").lower():
+        parsed = parse_web_url(item)
+        if parsed is None or parsed.rest:
             raise SettingsError(
-                f"{name} contains {item!r}, which is not an origin; "
-                "write scheme://host[:port] with no path, e.g. https://app.example.com."
+                f"{name} contains {item!r}, which is not an origin; write scheme://host[:port] "
+                "with no path or trailing slash, e.g. https://app.example.com.",
+                variable=name,
             )
         _secure_url(name, item)
-        origins.add(origin)
+        origins.add(parsed.origin)
     return frozenset(origins)
 
 
@@ -116,9 +305,13 @@ def _number(env: Mapping[str, str], name: str, default: float, low: float, high:
     try:
         value = float(raw)
     except ValueError:
-        raise SettingsError(f"{name}={raw!r} is not a number; set e.g. {default:g}.") from None
+        raise SettingsError(
+            f"{name}={raw!r} is not a number; set e.g. {default:g}.", variable=name
+        ) from None
     if not low <= value <= high:
-        raise SettingsError(f"{name}={raw!r} is out of range; set a value in [{low:g}, {high:g}].")
+        raise SettingsError(
+            f"{name}={raw!r} is out of range; set a value in [{low:g}, {high:g}].", variable=name
+        )
     return value
 
 
@@ -132,12 +325,15 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if not key:
         raise SettingsError(
             "STRIPE_SECRET_KEY is not set; give the function a Stripe secret or restricted key "
-            "(deployed stacks mount it from Secret Manager)."
+            "(deployed stacks mount it from Secret Manager).",
+            variable="STRIPE_SECRET_KEY",
         )
-    if not _KEY_PATTERN.match(key):
+    if not is_stripe_secret_key(key):
         raise SettingsError(
             "STRIPE_SECRET_KEY is not a Stripe secret key (sk_test_…, sk_live_…) or restricted key "
-            "(rk_test_…, rk_live_…); publishable keys (pk_…) cannot create portal sessions."
+            "(rk_test_…, rk_live_…) with at least 8 characters after the mode; publishable keys "
+            "(pk_…) cannot create portal sessions.",
+            variable="STRIPE_SECRET_KEY",
         )
 
     api_base = get("STRIPE_API_BASE") or None
@@ -149,20 +345,22 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if configuration_id is not None and not _CONFIGURATION_PATTERN.match(configuration_id):
         raise SettingsError(
             f"PORTAL_CONFIGURATION_ID={configuration_id!r} is not a portal configuration id "
-            "(bpc_…); unset it to use the account's default configuration."
+            "(bpc_…); unset it to use the account's default configuration.",
+            variable="PORTAL_CONFIGURATION_ID",
         )
 
     default_return_url = get("DEFAULT_RETURN_URL")
     if not default_return_url:
         raise SettingsError(
             "DEFAULT_RETURN_URL is not set; set the page the portal returns to, "
-            "e.g. https://app.example.com/settings/billing."
+            "e.g. https://app.example.com/settings/billing.",
+            variable="DEFAULT_RETURN_URL",
         )
     _secure_url("DEFAULT_RETURN_URL", default_return_url)
 
     return_origins = _origins("ALLOWED_RETURN_ORIGINS", get("ALLOWED_RETURN_ORIGINS"))
     if not return_origins:
-        return_origins = frozenset({origin_of(default_return_url) or ""})
+        return_origins = frozenset({web_origin(default_return_url) or ""})
 
     project = get("GOOGLE_CLOUD_PROJECT") or get("GCP_PROJECT") or None
     issuer = get("AUTH_ISSUER") or (f"https://securetoken.google.com/{project}" if project else "")
@@ -177,7 +375,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             raise SettingsError(
                 f"{name} is not set and there is no GOOGLE_CLOUD_PROJECT to derive the Firebase "
                 "Auth default from; set GOOGLE_CLOUD_PROJECT, or all of AUTH_ISSUER, "
-                "AUTH_AUDIENCE and AUTH_JWKS_URL for another OIDC issuer."
+                "AUTH_AUDIENCE and AUTH_JWKS_URL for another OIDC issuer.",
+                variable=name,
             )
     _secure_url("AUTH_JWKS_URL", jwks_url)
 
@@ -185,7 +384,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     if not _COLLECTION_PATTERN.match(collection) or collection in (".", ".."):
         raise SettingsError(
             f"CUSTOMERS_COLLECTION={collection!r} is not a top-level collection id; "
-            "use a name without '/', e.g. stripe_customers."
+            "use a name without '/', e.g. stripe_customers.",
+            variable="CUSTOMERS_COLLECTION",
         )
 
     return Settings(

@@ -1,9 +1,10 @@
 """ID-token verification: RS256 signature, issuer, audience, expiry, issue time and subject.
 
 Signing keys come from the issuer's JWKS URL and are cached as long as its Cache-Control allows,
-so a warm request makes no network call for keys. An unknown `kid` (the issuer rotated keys)
-triggers one early refresh, at most once per `min_refresh_seconds`, so a flood of forged `kid`s
-cannot turn into a flood of key fetches.
+but never less than `MIN_KEY_LIFETIME` (an issuer answering `max-age=0` or `no-store` would
+otherwise cost a key fetch per request), so a warm request makes no network call for keys. An
+unknown `kid` (the issuer rotated keys) triggers one early refresh, at most once per
+`min_refresh_seconds`, so a flood of forged `kid`s cannot turn into a flood of key fetches.
 """
 
 from __future__ import annotations
@@ -23,6 +24,10 @@ from .errors import Unauthorized, Unavailable
 
 ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 8192
+# Keys are public and rotate rarely (a new kid is fetched early anyway), so keeping them a minute
+# against the issuer's wish costs nothing and bounds fetches to one a minute per instance.
+MIN_KEY_LIFETIME = 60.0
+MAX_KEY_LIFETIME = 24 * 3600.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _NO_CACHE = re.compile(r"(?:^|,)\s*(no-store|no-cache)\b", re.IGNORECASE)
 
@@ -36,14 +41,17 @@ class Caller:
 
 
 def cache_lifetime(cache_control: str | None, age: str | None, default: float) -> float:
-    """Seconds a JWKS response may be reused, from its Cache-Control and Age headers."""
+    """Seconds to reuse a JWKS response: its Cache-Control max-age less its Age, clamped.
+
+    `no-store`/`no-cache`, `max-age=0` or a stale `Age` give `MIN_KEY_LIFETIME`, never 0.
+    """
     if cache_control and _NO_CACHE.search(cache_control):
-        return 0.0
+        return MIN_KEY_LIFETIME
     match = _MAX_AGE.search(cache_control or "")
     lifetime = float(match.group(1)) if match else default
     if age and age.isdigit():
         lifetime -= float(age)
-    return max(0.0, min(lifetime, 24 * 3600.0))
+    return max(MIN_KEY_LIFETIME, min(lifetime, MAX_KEY_LIFETIME))
 
 
 class SigningKeys:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from local.contract import build_environment
 from local.run.options import Options
 from local.stripe_standin.keys import TEST_KEY as STANDIN_KEY
 
@@ -14,33 +15,38 @@ DEV_AUDIENCE = PROJECT
 
 
 def function_env(options: Options, base: Mapping[str, str], firestore_host: str) -> dict[str, str]:
-    """The function's contract variables, pointing at the local parts."""
+    """The function's contract variables (built by the function's own contract), pointing at
+    the local parts; the rest of `base` (PATH, a PORTAL_CONFIGURATION_ID for real Stripe) kept."""
     env = {
         name: value
         for name, value in base.items()
         if name not in ("STRIPE_API_BASE", "FIRESTORE_EMULATOR_HOST", "PORT", "DEBUG")
     }
-    example = options.url("web", EXAMPLE_PATH)
-    env.update(
-        {
-            "GOOGLE_CLOUD_PROJECT": PROJECT,
-            "FIRESTORE_EMULATOR_HOST": firestore_host,
-            "AUTH_ISSUER": issuer_url(options),
-            "AUTH_AUDIENCE": DEV_AUDIENCE,
-            "AUTH_JWKS_URL": options.url("issuer", "/jwks"),
-            "ALLOWED_ORIGINS": ",".join(options.web_origins()),
-            "ALLOWED_RETURN_ORIGINS": ",".join(options.web_origins()),
-            "DEFAULT_RETURN_URL": example,
-            "PYTHONUNBUFFERED": "1",
-        }
-    )
+    env["PYTHONUNBUFFERED"] = "1"
     if options.real_stripe:
         assert options.stripe_key is not None
-        env["STRIPE_SECRET_KEY"] = options.stripe_key
+        stripe = {"stripe_secret_key": options.stripe_key}
     else:
-        env["STRIPE_SECRET_KEY"] = STANDIN_KEY
-        env["STRIPE_API_BASE"] = options.url("stripe", "").rstrip("/")
-        env.pop("PORTAL_CONFIGURATION_ID", None)
+        env.pop(
+            "PORTAL_CONFIGURATION_ID", None
+        )  # a real account's id means nothing to the stand-in
+        stripe = {
+            "stripe_secret_key": STANDIN_KEY,
+            "stripe_api_base": options.url("stripe", "").rstrip("/"),
+        }
+    env.update(
+        build_environment(
+            google_cloud_project=PROJECT,
+            firestore_emulator_host=firestore_host,
+            auth_issuer=issuer_url(options),
+            auth_audience=DEV_AUDIENCE,
+            auth_jwks_url=options.url("issuer", "/jwks"),
+            allowed_origins=options.web_origins(),
+            allowed_return_origins=options.web_origins(),
+            default_return_url=options.url("web", EXAMPLE_PATH),
+            **stripe,
+        )
+    )
     return env
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import requests
 
+from billing_portal.settings import CONTRACT, build_environment
 from local.net import free_port
 from local.process import REPO_ROOT, ServerProcess
 
@@ -25,6 +26,7 @@ APP_ORIGIN = "https://app.example.test"
 DEFAULT_RETURN_URL = f"{APP_ORIGIN}/settings/billing"
 PROJECT = "billing-portal-tests"
 OUTPUT = REPO_ROOT / "test-output" / "function"
+CONTRACT_KEYWORDS = frozenset(variable.keyword for variable in CONTRACT)
 
 
 @dataclass
@@ -71,26 +73,36 @@ class FunctionServer:
         return lines
 
 
-def function_env(standin: Any, firestore: Any, issuer: Any, **overrides: str) -> dict[str, str]:
-    """The contract's environment for a test server, pointed at the local parts."""
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONUNBUFFERED": "1",
-        "STRIPE_SECRET_KEY": STRIPE_KEY,
-        "STRIPE_API_BASE": standin.url,
-        "DEFAULT_RETURN_URL": DEFAULT_RETURN_URL,
-        "ALLOWED_ORIGINS": f"{APP_ORIGIN},http://localhost:5173",
-        "AUTH_ISSUER": issuer.issuer,
-        "AUTH_AUDIENCE": issuer.audience,
-        "AUTH_JWKS_URL": issuer.jwks_url,
-        "CUSTOMERS_COLLECTION": f"customers_{uuid.uuid4().hex[:10]}",
-        "GOOGLE_CLOUD_PROJECT": PROJECT,
-        "FIRESTORE_EMULATOR_HOST": firestore.host,
-        "STRIPE_TIMEOUT_SECONDS": "2",
-        "STRIPE_MAX_RETRIES": "1",
-        "FIRESTORE_TIMEOUT_SECONDS": "2",
+def function_env(
+    standin: Any, firestore: Any, issuer: Any, **overrides: str | None
+) -> dict[str, str]:
+    """The contract's environment for a test server, pointed at the local parts.
+
+    Built with the function's own `build_environment`; `overrides` are by variable name, None
+    unsets one. Names outside the contract (the process's own, like PATH) pass through.
+    """
+    values: dict[str, Any] = {
+        "stripe_secret_key": STRIPE_KEY,
+        "stripe_api_base": standin.url,
+        "default_return_url": DEFAULT_RETURN_URL,
+        "allowed_origins": [APP_ORIGIN, "http://localhost:5173"],
+        "auth_issuer": issuer.issuer,
+        "auth_audience": issuer.audience,
+        "auth_jwks_url": issuer.jwks_url,
+        "customers_collection": f"customers_{uuid.uuid4().hex[:10]}",
+        "google_cloud_project": PROJECT,
+        "firestore_emulator_host": firestore.host,
+        "stripe_timeout_seconds": 2,
+        "stripe_max_retries": 1,
+        "firestore_timeout_seconds": 2,
     }
-    env.update(overrides)
+    process = {"PATH": "/usr/bin:/bin", "PYTHONUNBUFFERED": "1"}
+    for name, value in overrides.items():
+        if name.lower() in CONTRACT_KEYWORDS:
+            values[name.lower()] = value
+        else:
+            process[name] = value
+    env = {**process, **build_environment(**values)}
     return {k: v for k, v in env.items() if v is not None}
 
 

@@ -83,3 +83,27 @@ def test_a_new_instance_fetches_signing_keys_before_its_first_request(function_f
     while dev_issuer.stats()["jwks_fetches"] == before and time.monotonic() < deadline:
         time.sleep(0.05)
     assert dev_issuer.stats()["jwks_fetches"] == before + 1, "no key fetch at cold start"
+
+
+@pytest.mark.parametrize(
+    "cache_control", ["public, max-age=0", "no-store", "no-cache", "private, no-cache, max-age=0"]
+)
+def test_an_issuer_that_forbids_caching_still_gets_at_most_one_key_fetch_a_minute(
+    stripe_standin, firestore_emulator, cache_control
+):
+    # An issuer's Cache-Control must not turn every request into a key fetch: the keys are kept
+    # at least MIN_KEY_LIFETIME seconds whatever it says.
+    from local.dev_issuer import DevIssuer
+    from tests.function.conftest import assert_no_secrets_logged, function_env, start_function
+
+    with DevIssuer(jwks_cache_control=cache_control) as issuer:
+        env = function_env(stripe_standin, firestore_emulator, issuer)
+        server = start_function(env, "no-cache-issuer")
+        try:
+            for index in range(12):
+                response = server.post(issuer.mint(f"nocache-{index}"))
+                assert response.status_code == 200, response.text
+            assert issuer.stats()["jwks_fetches"] <= 1, issuer.stats()
+        finally:
+            server.process.stop()
+        assert_no_secrets_logged(server, issuer.minted_tokens())

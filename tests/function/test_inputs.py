@@ -135,3 +135,13 @@ def test_return_url_off_the_allowlist_is_refused(url):
 
 def test_plain_http_return_url_is_allowed_for_localhost():
     assert check_return_url("http://localhost:3000/back", ALLOWED)
+
+
+def test_json_depth_counts_brackets_outside_strings_only():
+    from billing_portal.inputs import MAX_JSON_DEPTH, json_too_deep
+
+    deepest_valid = b'{"flow": {"type": "subscription_update_confirm", "items": [{"id": "si_1"}]}}'
+    assert not json_too_deep(deepest_valid, MAX_JSON_DEPTH)
+    assert not json_too_deep(b'{"return_url": "https://a.example/[[[[[[[[[[\\"{{{{{{{{{"}', 1)
+    assert json_too_deep(b"[" * (MAX_JSON_DEPTH + 1), MAX_JSON_DEPTH)
+    assert not json_too_deep(b"[]" * 5000, 1)

@@ -169,7 +169,12 @@ def test_unreachable_key_server_without_keys_is_503():
     [
         ("public, max-age=19302, must-revalidate, no-transform", None, 19302),
         ("max-age=600", "100", 500),
-        ("no-store", None, 0),
+        ("no-store", None, 60),
+        ("no-cache, max-age=3600", None, 60),
+        ("max-age=0", None, 60),
+        ("max-age=30", None, 60),
+        ("max-age=600", "590", 60),
+        ("max-age=9999999", None, 24 * 3600),
         (None, None, 300),
     ],
 )

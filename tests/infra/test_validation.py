@@ -282,7 +282,7 @@ def test_a_declared_price_interval_must_be_a_billing_interval():
 # ---------------------------------------------------------------------------- keys and secrets
 
 
-@pytest.mark.parametrize("key", ["sk_live_abc123", "rk_live_abc123"])
+@pytest.mark.parametrize("key", ["sk_live_abc12345", "rk_live_abc12345"])
 @pytest.mark.parametrize("name", ["stripeSecretKey", "stripeAdminKey"])
 def test_a_live_key_is_refused_in_a_stack_not_marked_production(name, key):
     problem = the_problem(minimal_config(**{name: SecretValue(key)}))

@@ -1,0 +1,101 @@
+"""The function's environment contract, as the function itself defines it, seen from infra.
+
+The function's settings module (`function/billing_portal/settings.py`) owns the contract: which
+variables exist and what a valid value is. Infra does not restate it: it loads that module (the
+function package imports nothing outside `function/`, and that module only the standard
+library), builds the deployed environment with its `build_environment`, and runs its
+`load_settings` on that environment while reading the stack, so a stack that previews is a stack
+whose function starts. A refusal is reported against the stack key that produced the variable.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
+if str(FUNCTION_DIR) not in sys.path:
+    # The Pulumi program and the review tools run with the repository root on the path, the
+    # tests with function/ too; the function's package is importable in all three this way.
+    sys.path.append(str(FUNCTION_DIR))
+
+from billing_portal import settings as function_settings  # noqa: E402
+
+if TYPE_CHECKING:
+    from infra.settings import Settings
+
+__all__ = [
+    "ENV_TO_STACK_KEY",
+    "PLACEHOLDER_CONFIGURATION_ID",
+    "check_environment",
+    "function_environment",
+    "function_settings",
+    "placeholder_key",
+    "preview_problem",
+]
+
+# Which stack key each deployed variable comes from (keys relative to the project namespace,
+# except gcp:project), so a refusal names what to change.
+ENV_TO_STACK_KEY = {
+    "STRIPE_SECRET_KEY": "stripeSecretKey",
+    "PORTAL_CONFIGURATION_ID": "portal",
+    "DEFAULT_RETURN_URL": "defaultReturnUrl",
+    "ALLOWED_RETURN_ORIGINS": "allowedReturnOrigins",
+    "ALLOWED_ORIGINS": "allowedOrigins",
+    "AUTH_ISSUER": "auth.issuer",
+    "AUTH_AUDIENCE": "auth.audience",
+    "AUTH_JWKS_URL": "auth.jwksUrl",
+    "CUSTOMERS_COLLECTION": "customersCollection",
+    "FIRESTORE_DATABASE": "firestore.database",
+    "GOOGLE_CLOUD_PROJECT": "gcp:project",
+}
+# Valid stand-ins for what preview cannot know: the portal configuration id is an Output, and
+# the key itself never goes into a check's message.
+PLACEHOLDER_CONFIGURATION_ID = "bpc_PreviewPlaceholder"
+
+
+def placeholder_key(live: bool) -> str:
+    """A well-formed Stripe key of the stack's mode, for checking the environment at preview."""
+    return ("rk_live_" if live else "rk_test_") + "PreviewPlaceholder0"
+
+
+def check_environment(env: dict[str, Any]) -> tuple[str, str] | None:
+    """Run the function's `load_settings` on `env`: None, or (stack key, the function's message)."""
+    try:
+        function_settings.load_settings(env)
+    except function_settings.SettingsError as error:
+        return ENV_TO_STACK_KEY.get(error.variable or "", "(function environment)"), str(error)
+    return None
+
+
+def function_environment(settings: Settings, configuration_id: Any) -> dict[str, Any]:
+    """The function's plain env vars for a stack, built by the contract; the key is not among them.
+
+    `configuration_id` is the portal configuration's id (a Pulumi Output when deploying).
+    """
+    return function_settings.build_environment(
+        portal_configuration_id=configuration_id,
+        default_return_url=settings.default_return_url,
+        allowed_return_origins=settings.allowed_return_origins,
+        allowed_origins=settings.allowed_origins,
+        auth_issuer=settings.auth.issuer,
+        auth_audience=settings.auth.audience,
+        auth_jwks_url=settings.auth.jwks_url,
+        customers_collection=settings.customers_collection,
+        firestore_database=settings.firestore.database,
+        google_cloud_project=settings.gcp_project,
+    )
+
+
+def preview_problem(settings: Settings) -> tuple[str, str] | None:
+    """What the function would refuse in the environment this stack deploys, if anything.
+
+    Exactly that environment, with valid placeholders for the two values preview cannot know:
+    the secret key (of the stack's mode) and the portal configuration id.
+    """
+    key = settings.stripe_secret_key
+    live = key.live if key is not None and key.value else settings.production
+    env = function_environment(settings, PLACEHOLDER_CONFIGURATION_ID)
+    env["STRIPE_SECRET_KEY"] = placeholder_key(live)
+    return check_environment(env)
