@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 HOST = "127.0.0.1"
-STANDIN_SUBSCRIPTION = "sub_example"
 EXIT_USAGE = 2
 
 
@@ -94,8 +93,9 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
     parser.add_argument(
         "--subscription-id",
         default=env.get("LOCAL_SUBSCRIPTION_ID") or None,
-        help="subscription the example's 'Cancel subscription' names "
-        f"(env LOCAL_SUBSCRIPTION_ID; default {STANDIN_SUBSCRIPTION} with the stand-in)",
+        help="a subscription of the signed-in user that the example's 'Cancel subscription' "
+        "names (env LOCAL_SUBSCRIPTION_ID; default none: the button is disabled, because the "
+        "function opens deep links only into the caller's own subscriptions)",
     )
     parser.add_argument(
         "--log-dir",
@@ -106,8 +106,7 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
     args = parser.parse_args(argv)
     ports = {port.name: getattr(args, f"{port.name}_port") for port in PORTS}
     stripe_key = stripe_test_key(env)
-    subscription = args.subscription_id or (None if stripe_key else STANDIN_SUBSCRIPTION)
-    return Options(ports, stripe_key, subscription, args.log_dir)
+    return Options(ports, stripe_key, args.subscription_id, args.log_dir)
 
 
 def _port_number(text: str) -> int:

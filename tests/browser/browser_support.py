@@ -140,7 +140,7 @@ def local_config(run: LocalRun, **changes: Any) -> dict[str, Any]:
         "functionUrl": run.url("function"),
         "issuerTokenUrl": run.url("issuer", "/_issuer/token"),
         "returnUrl": None,
-        "subscriptionId": "sub_example",
+        "subscriptionId": None,
         "environment": "browser test",
     }
     config.update(changes)

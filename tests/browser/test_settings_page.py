@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
+import requests
 from playwright.sync_api import expect
 
 from local.net import free_port
+from local.stripe_standin.keys import TEST_KEY as STANDIN_KEY
 from tests.browser.browser_support import (
     LocalRun,
     local_config,
@@ -141,15 +143,72 @@ def test_update_payment_method_opens_the_portal_on_that_deep_link(
     assert portal_row(page, "Flow") == "payment_method_update"
 
 
-def test_cancel_subscription_opens_the_portal_on_the_cancel_deep_link(
+def subscribe_in_standin(run: LocalRun, customer: str) -> str:
+    """A subscription of `customer` in the stand-in, made through its Stripe API; its id."""
+    key = {"Authorization": f"Bearer {STANDIN_KEY}"}
+    api = run.url("stripe", "/v1")
+    product = requests.post(f"{api}/products", data={"name": "Team"}, headers=key, timeout=10)
+    price = requests.post(
+        f"{api}/prices",
+        data={
+            "product": product.json()["id"],
+            "currency": "eur",
+            "unit_amount": "900",
+            "recurring[interval]": "month",
+        },
+        headers=key,
+        timeout=10,
+    )
+    created = requests.post(
+        f"{api}/subscriptions",
+        data={"customer": customer, "items[0][price]": price.json()["id"]},
+        headers=key,
+        timeout=10,
+    )
+    assert created.status_code == 200, created.text
+    return created.json()["id"]
+
+
+def test_cancel_subscription_is_disabled_without_a_subscription_of_the_user(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "no-subscription@example.com")
+    expect(page.locator("#cancel-subscription")).to_be_disabled()
+
+
+def test_cancel_subscription_opens_the_portal_on_the_users_own_subscription(
     page: Page, local_run: LocalRun
 ) -> None:
     open_settings(page, local_run)
     sign_in(page, "cancel@example.com")
+    page.click(MANAGE)
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    subscription = subscribe_in_standin(local_run, portal_row(page, "Customer"))
+
+    open_settings(page, local_run, local_config(local_run, subscriptionId=subscription))
+    expect(page.locator("#signed-in-as")).to_have_text("cancel@example.com")  # same tab session
     page.click("#cancel-subscription")
     page.wait_for_url(local_run.url("stripe", "/p/session/**"))
     screenshot(page, "07-portal-subscription-cancel")
     assert portal_row(page, "Flow") == "subscription_cancel"
+
+
+def test_cancel_subscription_of_another_user_shows_not_found_and_opens_nothing(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "owner@example.com")
+    page.click(MANAGE)
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    subscription = subscribe_in_standin(local_run, portal_row(page, "Customer"))
+
+    open_settings(page, local_run, local_config(local_run, subscriptionId=subscription))
+    page.click("#sign-out")
+    sign_in(page, "intruder@example.com")
+    page.click("#cancel-subscription")
+    expect(page.locator("#billing-error-code")).to_contain_text("subscription_not_found")
+    assert page.url.startswith(local_run.url("web"))
 
 
 def test_function_down_shows_a_readable_error_and_re_enables_the_button(

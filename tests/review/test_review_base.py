@@ -160,7 +160,7 @@ def test_a_base_outside_a_git_repository_is_a_one_line_error(tmp_path):
     assert result.err.count("\n") == 1
 
 
-CODE = ("infra", "review", "schema")
+CODE = ("infra", "function", "review", "schema")
 
 
 @pytest.fixture
