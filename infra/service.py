@@ -18,7 +18,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.archive import FunctionSource
-from infra.settings import Settings
+from stackspec.settings import Settings
 
 RUNTIME = "python312"
 ENTRY_POINT = "create_portal_session"

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from billing_portal.inputs import FLOW_TYPES, LOCALES, parse_body
+from stackspec import schema
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "schema" / "billing-portal-api.json").read_text())
-SESSION_ROWS = {row["p"]: row for row in SCHEMA["requests"]["POST /v1/billing_portal/sessions"]}
+SESSION_ROWS = schema.request_rows("POST /v1/billing_portal/sessions")
 
 
 def test_locales_are_exactly_stripes():

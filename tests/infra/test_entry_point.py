@@ -8,7 +8,10 @@ import subprocess
 import sys
 import textwrap
 
+from infra.stack_config import engine_config as adapter_config
+from stackspec.settings import SecretValue
 from tests.infra.infra_harness import REPO, default_secrets, engine_config, load_stack
+from tests.stackspec.stack_configs import FUNCTION_KEY
 
 # What pulumi-language-python-exec does, with Pulumi's mocks instead of an engine. The repo root is
 # deliberately not importable here: the program has to find its own package.
@@ -79,3 +82,17 @@ def test_the_entry_point_exports_the_stack_outputs_when_run_from_infra(tmp_path)
     assert outputs["portalConfigurationId"] == "portal-configuration-id"
     assert outputs["serviceAccountEmail"].startswith("billing-portal-dev@")
     assert outputs["customersCollection"] == "stripe_customers"
+
+
+def test_the_adapter_wraps_the_engine_secret_keys_and_only_those(monkeypatch):
+    import pulumi
+
+    monkeypatch.setenv("PULUMI_CONFIG", "{}")
+    pulumi.runtime.set_all_config(
+        {"billing-portal:stripeSecretKey": FUNCTION_KEY, "billing-portal:region": "us-east1"},
+        ["billing-portal:stripeSecretKey"],
+    )
+    assert adapter_config() == {
+        "billing-portal:stripeSecretKey": SecretValue(FUNCTION_KEY),
+        "billing-portal:region": "us-east1",
+    }

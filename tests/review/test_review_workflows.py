@@ -17,8 +17,9 @@ from typing import Any
 import pytest
 import yaml
 
-from infra.portal_spec import portal_spec, substitute
-from review.stacks import read_settings, stack_names
+from stackspec.declared import substitute
+from stackspec.portal_spec import portal_spec
+from stackspec.stackfiles import read_settings, stack_names
 from tests.review.review_support import (
     DEV_PRODUCT_IDS,
     REPO,
@@ -70,7 +71,12 @@ def outputs(path: Path) -> dict[str, str]:
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A checkout-like directory: the stack files, plus links to the code and the virtualenv."""
-    for name in ("review", "infra", "schema", ".venv"):
+    for name in (
+        "review",
+        "stackspec",
+        "schema",
+        ".venv",
+    ):  # no infra/: review needs only the model
         (tmp_path / name).symlink_to(REPO / name)
     copy_stacks(tmp_path)
     for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from infra.reader import Section, config_set
+from stackspec.reader import Section, config_set
 
 EXAMPLE_URL = "https://app.example.com/account"
 
