@@ -16,12 +16,12 @@ from stackspec.stackfiles import load_stack_file
 from tests.infra.infra_harness import (
     ADMIN_KEY,
     FUNCTION_KEY,
-    PORTAL_CONFIGURATION_ID,
     ProgramRun,
     load_stack,
     run_program,
     walk_strings,
 )
+from tests.infra.mocks import PORTAL_CONFIGURATION_ID
 
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
 PORTAL_CONFIGURATION = "stripe:index/portalConfiguration:PortalConfiguration"
