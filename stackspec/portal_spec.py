@@ -12,11 +12,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from stackspec.declared import MANAGED_BY
 from stackspec.portal_settings import Features, PlanProduct
+from stackspec.schema import parameter_paths
 from stackspec.settings import Settings
 
 # Parameters pulumi-stripe 0.0.28 (a bridge of an archived Terraform provider) cannot set.
@@ -129,24 +130,9 @@ def _plan_product(product: PlanProduct) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- spec utilities
 
 
-def spec_paths(value: Any, prefix: str = "") -> Iterator[str]:
-    """Every parameter path in a spec, list items of objects written `[]` as in Stripe's schema."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            path = f"{prefix}.{key}" if prefix else key
-            yield path
-            if prefix == "" and key == "metadata":
-                continue  # metadata keys are free-form, not parameters
-            yield from spec_paths(item, path)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, Mapping):
-                yield from spec_paths(item, f"{prefix}[]")
-
-
 def unmanaged_fields(spec: Mapping[str, Any]) -> tuple[str, ...]:
     """The parameters this spec declares that pulumi-stripe cannot set (paths as in the schema)."""
-    present = set(spec_paths(spec))
+    present = set(parameter_paths(spec))
     return tuple(path for path in UNMANAGED_PATHS if path in present)
 
 

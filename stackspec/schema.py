@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,3 +67,19 @@ def response_fields(object_name: str = CONFIGURATION_OBJECT) -> dict[str, dict[s
     except KeyError:
         raise KeyError(f"object {object_name!r} is not in {SCHEMA_PATH.name}") from None
     return {row["p"]: row for row in rows}
+
+
+def parameter_paths(value: Any, prefix: str = "") -> Iterator[str]:
+    """Every parameter path in request parameters, list items of objects written `[]` as in the
+    schema's rows (`features.subscription_update.products[].prices`)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            yield path
+            if prefix == "" and key == "metadata":
+                continue  # metadata keys are free-form, not parameters
+            yield from parameter_paths(item, path)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping):
+                yield from parameter_paths(item, f"{prefix}[]")

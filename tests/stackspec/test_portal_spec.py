@@ -12,10 +12,10 @@ from stackspec.portal_spec import (
     form_encode,
     portal_spec,
     spec_hash,
-    spec_paths,
     unmanaged_fields,
     unmanaged_params,
 )
+from stackspec.schema import parameter_paths
 from stackspec.settings import parse_settings
 from stackspec.stackfiles import load_stack_file
 from tests.stackspec.stack_configs import REPO, minimal_config, portal
@@ -76,7 +76,7 @@ def stack_spec(stack):
 def test_every_parameter_the_spec_produces_is_in_stripes_schema(spec):
     spec = portal_spec(everything()) if spec == "everything" else stack_spec(spec)
     known = stripe_schema.request_paths(stripe_schema.CREATE_CONFIGURATION)
-    unknown = sorted(set(spec_paths(spec)) - known)
+    unknown = sorted(set(parameter_paths(spec)) - known)
     assert unknown == [], f"not parameters of {stripe_schema.CREATE_CONFIGURATION}: {unknown}"
 
 
