@@ -4,7 +4,7 @@ They are uploaded through the stack's Stripe provider (its key: stripeAdminKey, 
 stripeSecretKey) with Stripe's branding purposes, under the name `BrandImage.upload_name`
 (`icon-<sha256 prefix>.png`): changing an image's content replaces the file. Stripe cannot set
 the account's own branding through the API, so these uploads are as far as Pulumi goes for it;
-`infra.branding_spec.dashboard_step` says what to choose in the Dashboard.
+`stackspec.branding_spec.dashboard_step` says what to choose in the Dashboard.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import base64
 import pulumi
 import pulumi_stripe as stripe
 
-from infra.branding_settings import BrandingSettings
+from stackspec.branding_settings import BrandingSettings
 
 
 def upload_images(

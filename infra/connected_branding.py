@@ -21,7 +21,7 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import ResourceProvider
 
-from infra.branding_settings import BrandingSettings
+from stackspec.branding_settings import BrandingSettings
 
 # Inputs (and outputs) that decide what the account's branding is.
 BRANDING_KEYS = ("account", "icon_sha256", "logo_sha256", "primary_color", "secondary_color")

@@ -20,19 +20,22 @@ import pulumi
 import pulumi_stripe as stripe
 
 from infra.branding import upload_images
-from infra.branding_spec import dashboard_step
 from infra.connected_branding import ConnectedAccountBranding
-from infra.portal_settings import declared_price_ref, declared_product_ref
-from infra.portal_spec import (
+from stackspec.branding_spec import dashboard_step
+from stackspec.declared import (
     declared_metadata,
+    declared_price_ref,
+    declared_product_ref,
+    substitute,
+)
+from stackspec.portal_spec import (
     form_encode,
     portal_spec,
     spec_hash,
-    substitute,
     unmanaged_fields,
     unmanaged_params,
 )
-from infra.settings import Settings
+from stackspec.settings import Settings
 
 STRIPE_API = "https://api.stripe.com/v1"
 

@@ -9,7 +9,7 @@ import pulumi
 from infra.archive import build_archive
 from infra.portal import PortalArgs, StripePortal
 from infra.service import PortalService, ServiceArgs
-from infra.settings import Settings
+from stackspec.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 FUNCTION_DIR = REPO_ROOT / "function"

@@ -18,8 +18,8 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.archive import FunctionSource
-from infra.function_contract import function_environment as contract_environment
-from infra.settings import Settings
+from stackspec.function_contract import function_environment as contract_environment
+from stackspec.settings import Settings
 
 RUNTIME = "python312"
 ENTRY_POINT = "create_portal_session"

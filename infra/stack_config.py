@@ -13,7 +13,7 @@ from typing import Any
 import pulumi
 from pulumi.runtime import config as runtime_config
 
-from infra.settings import SecretValue, Settings, SettingsError, parse_settings
+from stackspec.settings import SecretValue, Settings, SettingsError, parse_settings
 
 
 class StackSettingsError(SettingsError, pulumi.RunError):

@@ -21,8 +21,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.branding_settings import BrandImage, BrandingSettings
-from infra.branding_spec import (
+from stackspec.branding_settings import BrandImage, BrandingSettings
+from stackspec.branding_spec import (
     DASHBOARD_PAGE,
     FILE_FIELDS,
     dashboard_value,

@@ -15,12 +15,14 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from infra.portal_spec import portal_spec, substitute
-from infra.settings import Settings, SettingsError
-from review import branding_drift, declared, json_report, markdown, stacks
+from review import branding_drift, json_report, markdown
 from review.drift import NotFound, compare_live, expected_rows, find_configuration
 from review.git_base import GitError, file_at, plan_rows_at
 from review.plan import compare, identical, plan_of
+from stackspec import declared, stackfiles
+from stackspec.declared import substitute
+from stackspec.portal_spec import portal_spec
+from stackspec.settings import Settings, SettingsError
 
 OK, DRIFT, ERROR = 0, 1, 2
 
@@ -107,7 +109,7 @@ def main(
     except SettingsError as error:
         err.write(f"{error}\n")  # verbatim: the lines `pulumi preview` prints
         return ERROR
-    except (CommandError, stacks.StackNotFound, GitError, NotFound) as error:
+    except (CommandError, stackfiles.StackNotFound, GitError, NotFound) as error:
         err.write(f"error: {error}\n")
         return ERROR
     out.write(text)
@@ -116,8 +118,8 @@ def main(
 
 def run_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int, str]:
     """`plan --stack S [--base REF]`."""
-    path = stacks.stack_file(args.cwd, args.stack)
-    head = plan_of(stacks.read_settings(path))
+    path = stackfiles.stack_file(args.cwd, args.stack)
+    head = plan_of(stackfiles.read_settings(path))
     render = json_report if args.format == "json" else markdown
     if args.base is None:
         return OK, render.plan(head, path.name)
@@ -134,7 +136,9 @@ def run_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int,
     else:
         note = "Read with this change's code: the base commit's own could not compute its plan."
         try:
-            old_rows = plan_of(stacks.settings_from_text(path.name, base.text, path.parent)).rows
+            old_rows = plan_of(
+                stackfiles.settings_from_text(path.name, base.text, path.parent)
+            ).rows
         except SettingsError as error:
             note = (
                 f"`{base.path}` at `{base.ref}` has settings errors, so every setting is shown "
@@ -145,8 +149,8 @@ def run_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int,
 
 def run_diff(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int, str]:
     """`diff FIRST SECOND`."""
-    first = plan_of(stacks.read_settings(stacks.stack_file(args.cwd, args.first)))
-    second = plan_of(stacks.read_settings(stacks.stack_file(args.cwd, args.second)))
+    first = plan_of(stackfiles.read_settings(stackfiles.stack_file(args.cwd, args.first)))
+    second = plan_of(stackfiles.read_settings(stackfiles.stack_file(args.cwd, args.second)))
     render = json_report if args.format == "json" else markdown
     changes = compare(first.rows, second.rows)
     return OK, render.environment_diff(
@@ -164,7 +168,7 @@ def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int
         api_key,
     )
 
-    settings = stacks.read_settings(stacks.stack_file(args.cwd, args.stack))
+    settings = stackfiles.read_settings(stackfiles.stack_file(args.cwd, args.stack))
     spec = portal_spec(settings)
     refs = declared.declared_refs(spec)
     ids = _product_ids(args.product_ids, refs)

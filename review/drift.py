@@ -23,10 +23,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra import stripe_schema
 from review.branding_drift import BrandingCheck
 from review.plan import configuration_rows
 from review.rows import ABSENT, flatten, item_of, same, schema_path
+from stackspec import schema as stripe_schema
 
 
 @dataclass(frozen=True)

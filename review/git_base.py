@@ -59,7 +59,7 @@ def _git(directory: Path, *args: str) -> str:
 def plan_rows_at(commit: str, stack: str, path: Path) -> dict[str, Any] | None:
     """The stack's setting rows as the commit's own code computes them, or None if it cannot.
 
-    A change to `infra/` (how settings become Stripe parameters) then shows in `plan --base` as
+    A change to `stackspec/` (how settings become Stripe parameters) then shows in `plan --base` as
     well as a change to the stack file. The commit's tree is exported to a temporary folder and
     its `python -m review plan --format json` run there; a commit without that tool, or whose
     stack file has settings errors, gives None and the caller falls back to reading the old stack

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from infra.branding_spec import DASHBOARD_PAGE, ROWS
 from review.branding_drift import BrandingCheck
 from review.drift import Drift
 from review.git_base import BaseFile
 from review.plan import CATALOG, Change, Plan
 from review.rows import ABSENT, canonical, is_unmanaged
+from stackspec.branding_spec import DASHBOARD_PAGE, ROWS
 
 UNMANAGED_MARK = "✱"
 UNMANAGED_NOTE = (

@@ -1,8 +1,9 @@
 """What a stack declares for its portal, as setting rows, and how two such plans differ.
 
-`plan_of(settings)` runs the Pulumi program's own spec code (`infra.portal_spec.portal_spec`) and
-flattens the result; nothing here knows a config key or a default. `compare` is the pure
-rows × rows → changes step behind `plan --base` (old → new) and `diff` (one stack ↔ another).
+`plan_of(settings)` runs the stack model's spec code (`stackspec.portal_spec.portal_spec`), the
+same the Pulumi program deploys, and flattens the result; nothing here knows a config key or a
+default. `compare` is the pure rows × rows → changes step behind `plan --base` (old → new) and
+`diff` (one stack ↔ another).
 """
 
 from __future__ import annotations
@@ -12,11 +13,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.branding_spec import branding_rows
-from infra.portal_settings import DeclaredProduct
-from infra.portal_spec import portal_spec, spec_hash, unmanaged_fields
-from infra.settings import Settings
 from review.rows import ABSENT, flatten, is_unmanaged, same
+from stackspec.branding_spec import branding_rows
+from stackspec.portal_settings import DeclaredProduct
+from stackspec.portal_spec import portal_spec, spec_hash, unmanaged_fields
+from stackspec.settings import Settings
 
 CATALOG = "catalog."  # prefix of the rows of products and prices the stack creates in Stripe
 

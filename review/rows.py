@@ -11,7 +11,7 @@ changed:
   `schedule_at_period_end.conditions[].type`;
 - any other list stays one row.
 
-Which lists have one-field items is read from Stripe's response schema (`infra.stripe_schema`).
+Which lists have one-field items is read from Stripe's response schema (`stackspec.schema`).
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from infra import stripe_schema
-from infra.portal_spec import UNMANAGED_PATHS
+from stackspec import schema as stripe_schema
+from stackspec.portal_spec import UNMANAGED_PATHS
 
 # Lists whose items are identified by one of their fields (the row path shows that field's value).
 KEYED_LISTS = {"features.subscription_update.products": "product"}
@@ -54,7 +54,7 @@ def item_of(setting: str) -> str | None:
 
 
 def is_unmanaged(setting: str) -> bool:
-    """Whether pulumi-stripe cannot set this row (`infra.portal_spec.UNMANAGED_PATHS`)."""
+    """Whether pulumi-stripe cannot set this row (`stackspec.portal_spec.UNMANAGED_PATHS`)."""
     general = schema_path(setting)
     return any(general == path or general.startswith(path + ".") for path in UNMANAGED_PATHS)
 

@@ -34,8 +34,9 @@ from stripe._stripe_context import StripeContext
 from stripe._stripe_object import UntypedStripeObject
 from typing_extensions import is_typeddict
 
+from stackspec.schema import SCHEMA_PATH
+
 _OPTION_KEYS = frozenset(RequestOptions.__annotations__)  # api_key, stripe_account, …
-SCHEMA_PATH = Path(__file__).resolve().parent.parent / "schema" / "billing-portal-api.json"
 
 # Every endpoint in the schema's `requests`: the SDK class its rows come from, and the subtree
 # of it the project uses (None: all of it).

@@ -56,7 +56,27 @@ def test_writes_json_with_every_section(smoke_run: tuple[str, Path, float]) -> N
     assert set(JSON_KEYS) <= set(doc)
     assert doc["mode"] == "smoke"
     assert [row["label"] for row in doc["rows"]] == list(ROW_LABELS)
-    assert {target["pass"] for target in doc["targets"].values()} <= {True, False}
+
+
+def test_every_targeted_row_has_a_verdict_that_follows_from_its_numbers(
+    smoke_run: tuple[str, Path, float],
+) -> None:
+    _, out, _ = smoke_run
+    doc = json.loads((out / "smoke-latest.json").read_text(encoding="utf-8"))
+    targeted = [row for row in doc["rows"] if row["verdict"] != "info"]
+    targets = doc["targets"]
+    # cold start, 2 users × 2 Stripe latencies, one per load level, key fetches
+    assert len(targets) == 1 + 4 + len(doc["load"]["levels"]) + 1, sorted(targets)
+    assert len(targeted) == len(targets), "a target without a table row, or a row without one"
+    for name, target in targets.items():
+        assert isinstance(target["pass"], bool), name
+        if name.startswith("throughput_"):
+            expected = target["measured"] >= target["limit"] and target["errors"] == 0
+        else:
+            expected = target["measured"] <= target["limit"]
+        assert target["pass"] == expected, f"{name}: {target}"
+    table_passes = sorted(row["verdict"] == "pass" for row in targeted)
+    assert table_passes == sorted(target["pass"] for target in targets.values())
 
 
 def test_measurements_are_plausible(smoke_run: tuple[str, Path, float]) -> None:

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
 from billing_portal.inputs import FLOW_TYPES, LOCALES, parse_body
+from stackspec import schema
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "schema" / "billing-portal-api.json").read_text())
-SESSION_ROWS = {row["p"]: row for row in SCHEMA["requests"]["POST /v1/billing_portal/sessions"]}
+SESSION_ROWS = schema.request_rows("POST /v1/billing_portal/sessions")
 
 
 def test_locales_are_exactly_stripes():
@@ -32,15 +31,6 @@ FULL_FLOWS = [
 ]
 
 
-def dotted_paths(value: object, prefix: str) -> set[str]:
-    """Every leaf path of a params dict in the schema's notation (`a.b`, `list[].c`)."""
-    if isinstance(value, dict):
-        return set().union(*(dotted_paths(v, f"{prefix}.{k}") for k, v in value.items()))
-    if isinstance(value, list):
-        return set().union(*(dotted_paths(v, f"{prefix}[]") for v in value))
-    return {prefix}
-
-
 def test_every_flow_type_the_function_accepts_covers_a_flow():
     assert {flow["type"] for flow in FULL_FLOWS} == set(FLOW_TYPES)
 
@@ -48,5 +38,5 @@ def test_every_flow_type_the_function_accepts_covers_a_flow():
 def test_every_flow_parameter_the_function_sends_exists_in_the_schema():
     for flow in FULL_FLOWS:
         flow_data = parse_body("application/json", json.dumps({"flow": flow}).encode()).flow
-        for path in dotted_paths(dict(flow_data), "flow_data"):
+        for path in schema.parameter_paths({"flow_data": dict(flow_data)}):
             assert path in SESSION_ROWS, f"{flow['type']} sends {path}, unknown to Stripe"

@@ -8,7 +8,6 @@ monitor and records every resource registration: type, name, parent, provider an
 
 from __future__ import annotations
 
-import json
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -22,14 +21,15 @@ from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
 
 from infra.program import build
-from infra.settings import SecretValue
 from infra.stack_config import load_settings
+from tests.infra.mocks import RecordingMocks
+from tests.stackspec.stack_configs import (
+    FUNCTION_KEY,
+    REPO,
+    engine_config,
+)
 
-REPO = Path(__file__).resolve().parents[2]
-PROJECT_FILE = REPO / "Pulumi.yaml"
-FUNCTION_KEY = "rk_test_FunctionKey0000000000000000001"
 ADMIN_KEY = "sk_test_AdminKey00000000000000000000002"
-PORTAL_CONFIGURATION_ID = "bpc_1MockPortalConfiguration"
 
 
 @dataclass
@@ -69,43 +69,6 @@ class ProgramRun:
         return found[0]
 
 
-class RecordingMocks(pulumi.runtime.Mocks):
-    """Returns what a provider would compute: ids, emails, URLs, versions."""
-
-    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
-        inputs = dict(args.inputs)
-        outputs = dict(inputs)
-        resource_id = f"{args.name}-id"
-        if args.typ == "gcp:serviceaccount/account:Account":
-            outputs["email"] = f"{inputs['accountId']}@{inputs['project']}.iam.gserviceaccount.com"
-            outputs["name"] = f"projects/{inputs['project']}/serviceAccounts/{outputs['email']}"
-        elif args.typ == "gcp:artifactregistry/repository:Repository":
-            resource_id = (
-                f"projects/{inputs['project']}/locations/{inputs['location']}"
-                f"/repositories/{inputs['repositoryId']}"
-            )
-        elif args.typ == "gcp:cloudfunctionsv2/function:Function":
-            outputs["url"] = f"https://{inputs['name']}-mock-{inputs['location']}.a.run.app"
-        elif args.typ == "gcp:secretmanager/secret:Secret":
-            resource_id = f"projects/{inputs['project']}/secrets/{inputs['secretId']}"
-        elif args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
-            outputs["version"] = "1"
-        elif args.typ == "gcp:storage/bucket:Bucket":
-            outputs["name"] = f"{args.name}-7d1e2f3"
-        elif args.typ == "stripe:index/portalConfiguration:PortalConfiguration":
-            resource_id = PORTAL_CONFIGURATION_ID
-        elif args.typ == "stripe:index/product:Product":
-            resource_id = f"prod_mock_{args.name.rsplit('-', 1)[-1]}"
-        elif args.typ == "stripe:index/price:Price":
-            resource_id = f"price_mock_{args.name.split('price-', 1)[-1]}"
-        elif args.typ == "stripe:index/file:File":
-            resource_id = f"file_mock_{args.name.rsplit('-', 1)[-1]}"
-        return resource_id, outputs
-
-    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
-        return {}, None
-
-
 class RecordingMonitor(pulumi_mocks.MockMonitor):
     def __init__(self, mocks: pulumi.runtime.Mocks) -> None:
         super().__init__(mocks)
@@ -123,30 +86,6 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 )
             )
         return super().RegisterResource(request)
-
-
-def _as_engine_text(value: Any) -> str:
-    # How the Pulumi CLI hands config to a program: strings; objects and lists as JSON text.
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (dict, list)):
-        return json.dumps(value)
-    return str(value)
-
-
-def engine_config(
-    stack_config: Mapping[str, Any], secrets: Mapping[str, str]
-) -> tuple[dict[str, str], list[str]]:
-    """A stack's config as the engine passes it: Pulumi.yaml defaults applied, all text."""
-    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"]
-    values: dict[str, Any] = {
-        f"billing-portal:{name}": spec["default"]
-        for name, spec in declared.items()
-        if "default" in spec
-    }
-    values.update(stack_config)
-    values.update(secrets)
-    return {key: _as_engine_text(value) for key, value in values.items()}, sorted(secrets)
 
 
 def load_stack(stack: str) -> dict[str, Any]:
@@ -186,22 +125,6 @@ def run_program(
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi_gcp\.")
         program()
     return ProgramRun(stack, monitor.registrations, outputs, build_dir, config)
-
-
-def minimal_config(**project_values: Any) -> dict[str, Any]:
-    """The smallest valid dev config as a stack file holds it, plus `project_values`."""
-    config: dict[str, Any] = {
-        "gcp:project": "acme-billing-dev",
-        "billing-portal:stripeSecretKey": SecretValue(FUNCTION_KEY),
-        "billing-portal:defaultReturnUrl": "https://app.example.com/account",
-    }
-    config.update({f"billing-portal:{key}": value for key, value in project_values.items()})
-    return config
-
-
-def portal(**features: Any) -> dict[str, Any]:
-    """A `portal` config value with the given features."""
-    return {"features": features}
 
 
 def walk_strings(value: Any) -> Iterator[str]:

@@ -8,8 +8,9 @@ import json
 import pytest
 from pulumi.runtime import rpc
 
-from infra.branding_spec import DASHBOARD_PAGE
-from infra.settings import BrandingSettings, load_stack_file, parse_settings
+from stackspec.branding_spec import DASHBOARD_PAGE
+from stackspec.settings import BrandingSettings, parse_settings
+from stackspec.stackfiles import load_stack_file
 from tests.infra.infra_harness import ADMIN_KEY, REPO, ProgramRun, load_stack, run_program
 
 FILE = "stripe:index/file:File"

@@ -18,7 +18,8 @@ import stripe
 from pulumi.dynamic.dynamic import serialize_provider
 
 from infra.connected_branding import make_provider, provider_inputs
-from infra.settings import BrandingSettings, load_stack_file, parse_settings
+from stackspec.settings import BrandingSettings, parse_settings
+from stackspec.stackfiles import load_stack_file
 from tests.infra.infra_harness import REPO
 from tests.support.images import png
 

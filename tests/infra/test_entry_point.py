@@ -8,7 +8,11 @@ import subprocess
 import sys
 import textwrap
 
+from infra.stack_config import engine_config as adapter_config
+from stackspec.settings import SecretValue
 from tests.infra.infra_harness import REPO, default_secrets, engine_config, load_stack
+from tests.infra.mocks import PORTAL_CONFIGURATION_ID
+from tests.stackspec.stack_configs import FUNCTION_KEY
 
 # What pulumi-language-python-exec does, with Pulumi's mocks instead of an engine. The repo root is
 # deliberately not importable here: the program has to find its own package.
@@ -18,21 +22,14 @@ BOOTSTRAP = textwrap.dedent(
     import pulumi
     from pulumi.runtime.settings import get_root_resource
 
-    class Mocks(pulumi.runtime.Mocks):
-        def new_resource(self, args):
-            outputs = dict(args.inputs)
-            if args.typ == "gcp:serviceaccount/account:Account":
-                outputs["email"] = "billing-portal-dev@acme-billing-dev.iam.gserviceaccount.com"
-            if args.typ == "gcp:cloudfunctionsv2/function:Function":
-                outputs["url"] = "https://billing-portal-dev.example.run.app"
-            if args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
-                outputs["version"] = "1"
-            return args.name + "-id", outputs
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("mocks", os.environ["TEST_MOCKS"])
+    mocks = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mocks)
 
-        def call(self, args):
-            return {}, None
-
-    pulumi.runtime.set_mocks(Mocks(), project="billing-portal", stack="dev", preview=False)
+    pulumi.runtime.set_mocks(
+        mocks.RecordingMocks(), project="billing-portal", stack="dev", preview=False
+    )
     pulumi.runtime.set_all_config(
         json.loads(os.environ["TEST_CONFIG"]), json.loads(os.environ["TEST_SECRET_KEYS"])
     )
@@ -62,6 +59,7 @@ def test_the_entry_point_exports_the_stack_outputs_when_run_from_infra(tmp_path)
         "TEST_CONFIG": json.dumps(config),
         "TEST_SECRET_KEYS": json.dumps(secret_keys),
         "TEST_REPO": str(REPO),
+        "TEST_MOCKS": str(REPO / "tests" / "infra" / "mocks.py"),
         "PYTHONWARNINGS": "ignore::DeprecationWarning",
     }
     result = subprocess.run(
@@ -75,7 +73,21 @@ def test_the_entry_point_exports_the_stack_outputs_when_run_from_infra(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     outputs = json.loads(result.stdout.strip().splitlines()[-1])
-    assert outputs["functionUrl"] == "https://billing-portal-dev.example.run.app"
-    assert outputs["portalConfigurationId"] == "portal-configuration-id"
+    assert outputs["functionUrl"] == "https://billing-portal-dev-mock-europe-west1.a.run.app"
+    assert outputs["portalConfigurationId"] == PORTAL_CONFIGURATION_ID
     assert outputs["serviceAccountEmail"].startswith("billing-portal-dev@")
     assert outputs["customersCollection"] == "stripe_customers"
+
+
+def test_the_adapter_wraps_the_engine_secret_keys_and_only_those(monkeypatch):
+    import pulumi
+
+    monkeypatch.setenv("PULUMI_CONFIG", "{}")
+    pulumi.runtime.set_all_config(
+        {"billing-portal:stripeSecretKey": FUNCTION_KEY, "billing-portal:region": "us-east1"},
+        ["billing-portal:stripeSecretKey"],
+    )
+    assert adapter_config() == {
+        "billing-portal:stripeSecretKey": SecretValue(FUNCTION_KEY),
+        "billing-portal:region": "us-east1",
+    }

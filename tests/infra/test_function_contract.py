@@ -17,8 +17,9 @@ from hypothesis import strategies as st
 
 from billing_portal import settings as function_settings
 from infra.service import function_environment
-from infra.settings import SecretValue, SettingsError, parse_settings
-from tests.infra.infra_harness import PORTAL_CONFIGURATION_ID, minimal_config
+from stackspec.settings import SecretValue, SettingsError, parse_settings
+from tests.infra.mocks import PORTAL_CONFIGURATION_ID
+from tests.stackspec.stack_configs import minimal_config
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -7,19 +7,21 @@ import json
 import pytest
 from pulumi.runtime import rpc
 
-from infra.portal_spec import MANAGED_BY, portal_spec
 from infra.service import REQUIRED_APIS
-from infra.settings import SettingsError, load_stack_file, parse_settings
 from infra.stack_config import StackSettingsError
+from stackspec.declared import MANAGED_BY
+from stackspec.portal_spec import portal_spec
+from stackspec.settings import SettingsError, parse_settings
+from stackspec.stackfiles import load_stack_file
 from tests.infra.infra_harness import (
     ADMIN_KEY,
     FUNCTION_KEY,
-    PORTAL_CONFIGURATION_ID,
     ProgramRun,
     load_stack,
     run_program,
     walk_strings,
 )
+from tests.infra.mocks import PORTAL_CONFIGURATION_ID
 
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
 PORTAL_CONFIGURATION = "stripe:index/portalConfiguration:PortalConfiguration"

@@ -12,8 +12,8 @@ from typing import Any
 
 import yaml
 
-from infra.settings import Settings
 from review.cli import main
+from stackspec.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_FILES = sorted(REPO.glob("Pulumi.*.yaml"))
@@ -46,8 +46,9 @@ def run(*argv: str, environ: Mapping[str, str] | None = None) -> Result:
 
 def copy_stacks(directory: Path, *stacks: str) -> Path:
     """Copies of the repository's stack files (all by default) in `directory`, with the
-    branding images they name."""
+    project file beside them (as in any Pulumi project) and the branding images they name."""
     names = stacks or tuple(path.name.split(".")[1] for path in STACK_FILES)
+    shutil.copy(REPO / "Pulumi.yaml", directory / "Pulumi.yaml")
     for stack in names:
         shutil.copy(REPO / f"Pulumi.{stack}.yaml", directory / f"Pulumi.{stack}.yaml")
     shutil.copytree(REPO / "branding", directory / "branding", dirs_exist_ok=True)

@@ -10,7 +10,7 @@ import pytest
 
 from review.markdown import UNMANAGED_MARK
 from review.plan import plan_of
-from review.stacks import read_settings
+from stackspec.stackfiles import read_settings
 from tests.review.review_support import (
     copy_stacks,
     edit_stack,
@@ -160,7 +160,7 @@ def test_a_base_outside_a_git_repository_is_a_one_line_error(tmp_path):
     assert result.err.count("\n") == 1
 
 
-CODE = ("infra", "function", "review", "schema")
+CODE = ("stackspec", "function", "review", "schema")
 
 
 @pytest.fixture
@@ -176,7 +176,7 @@ def repo_with_code(repo: Path) -> Path:
 
 
 def test_a_change_to_the_code_alone_shows_as_a_setting_change(repo_with_code):
-    spec_module = repo_with_code / "infra" / "portal_spec.py"
+    spec_module = repo_with_code / "stackspec" / "portal_spec.py"
     text = spec_module.read_text()
     declared = 'spec["login_page"] = {"enabled": portal.login_page}'
     assert declared in text, "the test's anchor moved; update it"

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
-from infra.branding_spec import DASHBOARD_PAGE
 from review.branding_drift import check_branding, files_to_inspect, parse_file_ids
-from review.stacks import read_settings
+from stackspec.branding_spec import DASHBOARD_PAGE
+from stackspec.stackfiles import read_settings
 from tests.review.review_support import REPO, copy_stacks, edit_stack, run, table_row
 
 DEV = read_settings(REPO / "Pulumi.dev.yaml").branding

@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
-from infra.branding_spec import DASHBOARD_PAGE
-from infra.portal_spec import portal_spec, substitute
-from review.stacks import read_settings
+from stackspec.branding_spec import DASHBOARD_PAGE
+from stackspec.declared import substitute
+from stackspec.portal_spec import portal_spec
+from stackspec.stackfiles import read_settings
 from tests.review.review_support import (
     DEV_PRODUCT_IDS,
     REPO,

@@ -6,7 +6,7 @@ import json
 import shutil
 
 from review.plan import plan_of
-from review.stacks import read_settings
+from stackspec.stackfiles import read_settings
 from tests.review.review_support import (
     REPO,
     copy_stacks,

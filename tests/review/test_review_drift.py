@@ -7,14 +7,6 @@ import copy
 
 import pytest
 
-from infra.portal_spec import MANAGED_BY, declared_metadata, portal_spec, substitute
-from review.declared import (
-    declared_refs,
-    ids_from_metadata,
-    missing_ids,
-    parse_product_ids,
-    referenced_objects,
-)
 from review.drift import (
     NotFound,
     compare_live,
@@ -23,7 +15,18 @@ from review.drift import (
     server_set_fields,
 )
 from review.rows import ABSENT
-from review.stacks import read_settings
+from stackspec.declared import (
+    MANAGED_BY,
+    declared_metadata,
+    declared_refs,
+    ids_from_metadata,
+    missing_ids,
+    parse_product_ids,
+    referenced_objects,
+    substitute,
+)
+from stackspec.portal_spec import portal_spec
+from stackspec.stackfiles import read_settings
 from tests.review.review_support import DEV_PRODUCT_IDS, REPO
 
 PRODUCTS = "features.subscription_update.products"

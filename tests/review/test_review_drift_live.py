@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
-from infra.portal_spec import portal_spec, substitute
 from local.net import free_port
-from review.stacks import read_settings
+from stackspec.declared import substitute
+from stackspec.portal_spec import portal_spec
+from stackspec.stackfiles import read_settings
 from tests.review.review_support import (
     DEV_PRODUCT_IDS,
     REPO,

@@ -9,12 +9,13 @@ import sys
 import pytest
 import yaml
 
-from infra.portal_spec import portal_spec, spec_hash, unmanaged_fields
-from infra.settings import load_stack_file, parse_settings
 from infra.stack_config import StackSettingsError
 from review.markdown import UNMANAGED_MARK
 from review.plan import plan_of
 from review.rows import flatten
+from stackspec.portal_spec import portal_spec, spec_hash, unmanaged_fields
+from stackspec.settings import parse_settings
+from stackspec.stackfiles import load_stack_file
 from tests.review.review_support import REPO, STACK_FILES, copy_stacks, edit_stack, run, table_row
 
 STACKS = [path.name.split(".")[1] for path in STACK_FILES]

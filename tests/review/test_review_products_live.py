@@ -2,7 +2,7 @@
 
 Without `--product-ids`, the drift check reads the products and prices the live configuration
 names and recognises the ones this stack's Pulumi created by their metadata
-(`review.declared`). Here the catalog is created in the stand-in exactly as the Pulumi program
+(`stackspec.declared`). Here the catalog is created in the stand-in exactly as the Pulumi program
 declares it (`infra.portal.StripePortal._declare_products`).
 """
 
@@ -12,10 +12,15 @@ import json
 
 import pytest
 
-from infra.portal_settings import declared_price_ref, declared_product_ref
-from infra.portal_spec import declared_metadata, portal_spec, substitute
-from infra.settings import Settings
-from review.stacks import read_settings
+from stackspec.declared import (
+    declared_metadata,
+    declared_price_ref,
+    declared_product_ref,
+    substitute,
+)
+from stackspec.portal_spec import portal_spec
+from stackspec.settings import Settings
+from stackspec.stackfiles import read_settings
 from tests.review.review_support import REPO, brand_as_declared, run
 
 pytestmark = pytest.mark.integration

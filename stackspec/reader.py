@@ -14,6 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+PROJECT = "billing-portal"  # the config namespace: keys are `billing-portal:<name>`
+
 
 @dataclass(frozen=True)
 class SettingsProblem:

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from infra.settings import SettingsError, SettingsProblem, load_stack_file, parse_settings
-from tests.infra.infra_harness import minimal_config
+from stackspec.settings import SettingsError, SettingsProblem, parse_settings
+from stackspec.stackfiles import load_stack_file
+from tests.stackspec.stack_configs import minimal_config
 from tests.support.images import gif, jpeg, png, write
 
 ICON = "billing-portal:branding.icon"

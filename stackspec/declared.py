@@ -3,7 +3,7 @@
 A stack may declare its products and prices in config; the spec then names them by reference
 and the Pulumi program substitutes the ids it created. The drift check gets those ids either
 from the stack output `stripeProductIds` (`--product-ids`), or from Stripe itself: Pulumi tags
-every product and price it creates with metadata (`infra.portal_spec.declared_metadata`), so
+every product and price it creates with metadata (`stackspec.portal_spec.declared_metadata`), so
 the products and prices the live configuration names can be recognised by it.
 """
 
@@ -13,8 +13,44 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from infra.portal_settings import DECLARED
-from infra.portal_spec import declared_ref
+from stackspec.reader import PROJECT
+
+DECLARED = "declared:"  # prefix of a reference to a product or price declared in config
+MANAGED_BY = f"pulumi/{PROJECT}"
+
+
+def declared_product_ref(product: str) -> str:
+    """The reference to the product declared as `products.<product>`."""
+    return f"{DECLARED}{product}"
+
+
+def declared_price_ref(product: str, price: str) -> str:
+    """The reference to the price declared as `products.<product>.prices.<price>`."""
+    return f"{DECLARED}{product}/{price}"
+
+
+def substitute(value: Any, ids: Mapping[str, Any]) -> Any:
+    """A copy of a spec with every `declared:` reference replaced by its id from `ids`."""
+    if isinstance(value, Mapping):
+        return {key: substitute(item, ids) for key, item in value.items()}
+    if isinstance(value, list):
+        return [substitute(item, ids) for item in value]
+    if isinstance(value, str) and value in ids:
+        return ids[value]
+    return value
+
+
+def declared_metadata(stack: str, ref: str) -> dict[str, str]:
+    """The metadata Pulumi puts on the Stripe product or price it creates for a `declared:` ref."""
+    return {"managed-by": MANAGED_BY, "stack": stack, "key": ref.removeprefix(DECLARED)}
+
+
+def declared_ref(metadata: Mapping[str, Any], stack: str) -> str | None:
+    """The `declared:` ref a Stripe product or price stands for, if this stack's Pulumi made it."""
+    if metadata.get("managed-by") != MANAGED_BY or metadata.get("stack") != stack:
+        return None
+    key = metadata.get("key")
+    return f"{DECLARED}{key}" if key else None
 
 
 def declared_refs(value: Any) -> list[str]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import json
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -21,22 +22,28 @@ CONFIGURATION_OBJECT = "billing_portal.configuration"
 
 
 @functools.cache
-def _schema() -> dict[str, Any]:
+def document() -> dict[str, Any]:
+    """The whole schema file, read once per process (everyone reads it through here)."""
     with SCHEMA_PATH.open(encoding="utf-8") as handle:
         return json.load(handle)
 
 
 def api_version() -> str:
     """The Stripe API version the schema copy describes."""
-    return _schema()["api_version"]
+    return document()["api_version"]
 
 
 def _rows(endpoint: str) -> dict[str, dict[str, Any]]:
     try:
-        rows = _schema()["requests"][endpoint]
+        rows = document()["requests"][endpoint]
     except KeyError:
         raise KeyError(f"endpoint {endpoint!r} is not in {SCHEMA_PATH.name}") from None
     return {row["p"]: row for row in rows}
+
+
+def request_rows(endpoint: str) -> dict[str, dict[str, Any]]:
+    """An endpoint's parameter rows by path (`p`), each with its type, enum and required flag."""
+    return _rows(endpoint)
 
 
 def request_paths(endpoint: str = CREATE_CONFIGURATION) -> frozenset[str]:
@@ -56,7 +63,23 @@ def response_fields(object_name: str = CONFIGURATION_OBJECT) -> dict[str, dict[s
     """Every field path of an object the API returns (`features.customer_update.enabled`), with
     its schema row (`t` type, `null` when it may be null, `enum`), in the schema's order."""
     try:
-        rows = _schema()["responses"][object_name]
+        rows = document()["responses"][object_name]
     except KeyError:
         raise KeyError(f"object {object_name!r} is not in {SCHEMA_PATH.name}") from None
     return {row["p"]: row for row in rows}
+
+
+def parameter_paths(value: Any, prefix: str = "") -> Iterator[str]:
+    """Every parameter path in request parameters, list items of objects written `[]` as in the
+    schema's rows (`features.subscription_update.products[].prices`)."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            path = f"{prefix}.{key}" if prefix else key
+            yield path
+            if prefix == "" and key == "metadata":
+                continue  # metadata keys are free-form, not parameters
+            yield from parameter_paths(item, path)
+    elif isinstance(value, list):
+        for item in value:
+            if isinstance(item, Mapping):
+                yield from parameter_paths(item, f"{prefix}[]")

@@ -2,16 +2,16 @@
 
 `parse_settings(stack, config)` is a pure function over plain config values, keyed as in a
 `Pulumi.<stack>.yaml` file (`billing-portal:region`, `gcp:project`, ...). The Pulumi program feeds
-it the engine's config (`infra.stack_config`); the review tools feed it a stack file read with
-`load_stack_file` (or, for a file's text at a git commit, `load_stack_text`), with no Pulumi
-engine. Every mistake is reported at once, as a `SettingsError` whose lines each name the full
-config key and the fix.
+it the engine's config (`infra.stack_config`); the review tools feed it a stack file read by
+`stackspec.stackfiles`, with no Pulumi engine. Every mistake is reported at once, as a
+`SettingsError` whose lines each name the full config key and the fix.
 
-Config keys are declared in `CONFIG_KEYS` (and, identically, in Pulumi.yaml's `config:` schema).
+Config keys, their types and defaults are declared once, in Pulumi.yaml's `config:` block.
 """
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,27 +21,31 @@ from typing import Any
 
 import yaml
 
-from infra.branding_settings import BrandingSettings, read_branding
-from infra.function_contract import function_settings, preview_problem
-from infra.portal_settings import (
-    PROJECT,
+from stackspec.branding_settings import BrandingSettings, read_branding
+from stackspec.function_contract import function_settings, preview_problem
+from stackspec.portal_settings import (
     DeclaredProduct,
     PortalSettings,
     read_portal,
     read_products,
 )
-from infra.reader import Problems, Section, SettingsError, SettingsProblem, config_set
-from infra.urls import origin_of, read_origins, read_url
+from stackspec.reader import (
+    PROJECT,
+    Problems,
+    Section,
+    SettingsError,
+    SettingsProblem,
+    config_set,
+)
+from stackspec.urls import origin_of, read_origins, read_url
 
 __all__ = [
-    "CONFIG_KEYS",
     "PROJECT",
     "BrandingSettings",
     "Settings",
     "SettingsError",
     "SettingsProblem",
-    "load_stack_file",
-    "load_stack_text",
+    "declared_defaults",
     "parse_settings",
 ]
 
@@ -49,124 +53,21 @@ FIREBASE_ISSUER_PREFIX = "https://securetoken.google.com/"
 FIREBASE_JWKS_URL = (
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
 )
-_REQUIRED = object()
 # Where Pulumi.yaml is: image paths in stack settings are relative to it.
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
-@dataclass(frozen=True)
-class ConfigKey:
-    """A project config key as declared in Pulumi.yaml (type "object" = structured, untyped)."""
-
-    name: str
-    type: str
-    description: str
-    default: Any = _REQUIRED
-    secret: bool = False
-
-    @property
-    def required(self) -> bool:
-        return self.default is _REQUIRED
+PROJECT_FILE = PROJECT_DIR / "Pulumi.yaml"
 
 
-CONFIG_KEYS: tuple[ConfigKey, ...] = (
-    ConfigKey(
-        "production",
-        "boolean",
-        "Marks a production stack: live Stripe keys allowed, localhost refused, terms-of-service "
-        "and privacy URLs required.",
-        False,
-    ),
-    ConfigKey("region", "string", "Google Cloud region of the function and bucket.", "us-central1"),
-    ConfigKey(
-        "stripeSecretKey",
-        "string",
-        "Stripe key the function uses (a restricted key rk_… is recommended). Set with "
-        "`pulumi config set --secret stripeSecretKey <key>`; it reaches the function only "
-        "through Secret Manager.",
-        secret=True,
-    ),
-    ConfigKey(
-        "stripeAdminKey",
-        "string",
-        "Optional Stripe key Pulumi uses to manage the portal configuration and declared "
-        "products (needs write access to them). Empty: stripeSecretKey. Set with --secret.",
-        "",
-    ),
-    ConfigKey(
-        "defaultReturnUrl",
-        "string",
-        "Where the portal returns to when a caller names no return URL (https).",
-    ),
-    ConfigKey(
-        "allowedReturnOrigins",
-        "array",
-        "Origins a caller's return_url may point to. Empty: the origin of defaultReturnUrl.",
-        [],
-    ),
-    ConfigKey(
-        "allowedOrigins",
-        "array",
-        "Browser origins allowed by CORS. Empty: the origin of defaultReturnUrl.",
-        [],
-    ),
-    ConfigKey(
-        "auth",
-        "object",
-        "Token verification {issuer, audience, jwksUrl}. Empty: Firebase Auth of gcp:project.",
-        {},
-    ),
-    ConfigKey(
-        "firestore",
-        "object",
-        "Firestore database {database: '(default)', create: false, location: <region>}.",
-        {},
-    ),
-    ConfigKey(
-        "customersCollection",
-        "string",
-        "Firestore collection of the user id → Stripe customer mapping.",
-        "stripe_customers",
-    ),
-    ConfigKey(
-        "function",
-        "object",
-        "Function sizing {name, minInstances: 0, maxInstances: 10, memory: 256Mi, cpu, "
-        "timeoutSeconds: 30, concurrency: 1}.",
-        {},
-    ),
-    ConfigKey(
-        "publicInvoker",
-        "boolean",
-        "Let anyone invoke the function URL (browsers call it; the function verifies the "
-        "caller's ID token itself). false: only principals you grant roles/run.invoker.",
-        True,
-    ),
-    ConfigKey("labels", "object", "Extra labels on the Google Cloud resources.", {}),
-    ConfigKey(
-        "portal",
-        "object",
-        "The Stripe Customer Portal configuration: name, active, loginPage, businessProfile, "
-        "features (see README.md).",
-        {},
-    ),
-    ConfigKey(
-        "products",
-        "object",
-        "Products and prices to create in Stripe, by name, for plan switching (see "
-        "README.md). Empty: reference existing ones by id.",
-        {},
-    ),
-    ConfigKey(
-        "branding",
-        "object",
-        "Account branding {icon, logo (PNG/JPEG files in the repository), primaryColor, "
-        "secondaryColor (#RRGGBB), connectedAccount (acct_…)}: Pulumi uploads the images; "
-        "see README.md, Branding.",
-        {},
-    ),
-)
-_DEFAULTS = {key.name: key.default for key in CONFIG_KEYS if not key.required}
+@functools.cache
+def declared_defaults() -> Mapping[str, Any]:
+    """The project's config defaults, from Pulumi.yaml's `config:` block: the one declaration of
+    the project's keys, which the engine also applies before the program runs."""
+    declared = yaml.safe_load(PROJECT_FILE.read_text(encoding="utf-8"))["config"]
+    return MappingProxyType(
+        {name: spec["default"] for name, spec in declared.items() if "default" in spec}
+    )
 
 
 # ---------------------------------------------------------------------------- the settings object
@@ -247,21 +148,6 @@ class Settings:
 # ---------------------------------------------------------------------------- reading
 
 
-def load_stack_file(path: str | Path) -> tuple[str, dict[str, Any]]:
-    """(stack name, config values) of a `Pulumi.<stack>.yaml` file; secrets stay encrypted."""
-    path = Path(path)
-    return load_stack_text(path.name, path.read_text(encoding="utf-8"))
-
-
-def load_stack_text(file_name: str, text: str) -> tuple[str, dict[str, Any]]:
-    """`load_stack_file` for a stack file's text (e.g. as of a git commit), named by `file_name`."""
-    match = re.fullmatch(r"Pulumi\.(.+)\.ya?ml", file_name)
-    if not match:
-        raise ValueError(f"{file_name} is not named like a stack file (Pulumi.<stack>.yaml)")
-    document = yaml.safe_load(text) or {}
-    return match.group(1), dict(document.get("config") or {})
-
-
 def parse_settings(
     stack: str,
     config: Mapping[str, Any],
@@ -281,7 +167,7 @@ def parse_settings(
     own, gcp_project_value = _split_namespaces(config)
     top = Section(problems, f"{PROJECT}:", own, label=PROJECT, top=True)
 
-    production = top.boolean("production", _DEFAULTS["production"])
+    production = top.boolean("production", declared_defaults()["production"])
     gcp_project = _gcp_project(problems, gcp_project_value)
     region = _region(top)
     secret_key = _secret(top, "stripeSecretKey", production, required=secrets_required)
@@ -294,7 +180,7 @@ def parse_settings(
     firestore = _firestore(top.section("firestore"), region)
     collection = _collection(top)
     function = _function(top.section("function"), stack)
-    public_invoker = top.boolean("publicInvoker", _DEFAULTS["publicInvoker"])
+    public_invoker = top.boolean("publicInvoker", declared_defaults()["publicInvoker"])
     labels = _labels(top.section("labels"), stack)
     products = read_products(top.section("products"))
     portal = read_portal(top.section("portal"), production, {p.key: p for p in products})
@@ -367,7 +253,7 @@ def _gcp_project(problems: Problems, value: Any) -> str:
 
 
 def _region(top: Section) -> str:
-    region = top.string("region", _DEFAULTS["region"]) or ""
+    region = top.string("region", declared_defaults()["region"]) or ""
     if not re.fullmatch(r"[a-z]+-[a-z]+[0-9]+", region):
         top.add(
             "region",
@@ -440,7 +326,7 @@ def _firestore(section: Section, region: str) -> FirestoreSettings:
 
 
 def _collection(top: Section) -> str:
-    name = top.string("customersCollection", _DEFAULTS["customersCollection"]) or ""
+    name = top.string("customersCollection", declared_defaults()["customersCollection"]) or ""
     if not name or "/" in name or name in (".", "..") or re.fullmatch(r"__.*__", name):
         top.add(
             "customersCollection",

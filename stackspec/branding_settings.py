@@ -19,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
-from infra.images import ImageError, image_info
-from infra.reader import Section, config_set
+from stackspec.images import ImageError, image_info
+from stackspec.reader import Section, config_set
 
 MAX_IMAGE_BYTES = 512 * 1024
 MIN_IMAGE_SIDE = 128

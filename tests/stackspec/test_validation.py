@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.settings import SecretValue, SettingsError, SettingsProblem, parse_settings
-from tests.infra.infra_harness import FUNCTION_KEY, minimal_config, portal
+from stackspec.settings import SecretValue, SettingsError, SettingsProblem, parse_settings
+from tests.stackspec.stack_configs import FUNCTION_KEY, minimal_config, portal
 
 # A fake live key, its prefix assembled so that secret scanners do not flag it.
 LIVE_KEY = SecretValue("rk_" + "live_LiveFunctionKey000000000001")

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from infra import stripe_schema
 from infra.portal import configuration_args, update_command
-from infra.portal_spec import (
+from stackspec import schema as stripe_schema
+from stackspec.declared import substitute
+from stackspec.portal_spec import (
     UNMANAGED_PATHS,
     form_encode,
     portal_spec,
     spec_hash,
-    spec_paths,
-    substitute,
     unmanaged_fields,
     unmanaged_params,
 )
-from infra.settings import load_stack_file, parse_settings
-from tests.infra.infra_harness import REPO, minimal_config, portal
+from stackspec.schema import parameter_paths
+from stackspec.settings import parse_settings
+from stackspec.stackfiles import load_stack_file
+from tests.stackspec.stack_configs import REPO, minimal_config, portal
 
 EVERYTHING = {
     "name": "Everything portal",
@@ -75,7 +76,7 @@ def stack_spec(stack):
 def test_every_parameter_the_spec_produces_is_in_stripes_schema(spec):
     spec = portal_spec(everything()) if spec == "everything" else stack_spec(spec)
     known = stripe_schema.request_paths(stripe_schema.CREATE_CONFIGURATION)
-    unknown = sorted(set(spec_paths(spec)) - known)
+    unknown = sorted(set(parameter_paths(spec)) - known)
     assert unknown == [], f"not parameters of {stripe_schema.CREATE_CONFIGURATION}: {unknown}"
 
 

@@ -1,7 +1,7 @@
 """The portal part of stack settings: features, business profile, and declared products.
 
 `read_portal` and `read_products` read `billing-portal:portal` and `billing-portal:products` into
-frozen objects, checking every enum against Stripe's schema (`infra.stripe_schema`) and every
+frozen objects, checking every enum against Stripe's schema (`stackspec.schema`) and every
 plan-switching product against the ids and declared products it may name.
 """
 
@@ -12,13 +12,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra import stripe_schema
-from infra.reader import Section, config_set
-from infra.urls import read_url
+from stackspec import schema as stripe_schema
+from stackspec.declared import declared_price_ref, declared_product_ref
+from stackspec.reader import PROJECT, Section, config_set
+from stackspec.urls import read_url
 
-PROJECT = "billing-portal"
 MAX_PLAN_PRODUCTS = 10  # Stripe's limit on features.subscription_update.products
-DECLARED = "declared:"  # prefix of a reference to a product or price declared in config
 PRICE_INTERVALS = ("day", "week", "month", "year")  # Stripe's recurring.interval values
 STRIPE = "one of the values Stripe's API accepts here"
 
@@ -118,14 +117,6 @@ class DeclaredProduct:
     name: str
     description: str | None = None
     prices: tuple[DeclaredPrice, ...] = ()
-
-
-def declared_product_ref(product: str) -> str:
-    return f"{DECLARED}{product}"
-
-
-def declared_price_ref(product: str, price: str) -> str:
-    return f"{DECLARED}{product}/{price}"
 
 
 def read_products(section: Section) -> tuple[DeclaredProduct, ...]:

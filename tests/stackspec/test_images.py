@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from infra.images import ImageError, ImageInfo, image_info
-from infra.settings import PROJECT_DIR
+from stackspec.images import ImageError, ImageInfo, image_info
+from stackspec.settings import PROJECT_DIR
 from tests.support.images import gif, jpeg, png
 
 

@@ -10,11 +10,29 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import Any
 
-from infra.settings import Settings, load_stack_file, load_stack_text, parse_settings
+import yaml
+
+from stackspec.settings import Settings, parse_settings
 
 _STACK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _STACK_FILE = re.compile(r"Pulumi\.(.+)\.ya?ml")
+
+
+def load_stack_file(path: str | Path) -> tuple[str, dict[str, Any]]:
+    """(stack name, config values) of a `Pulumi.<stack>.yaml` file; secrets stay encrypted."""
+    path = Path(path)
+    return load_stack_text(path.name, path.read_text(encoding="utf-8"))
+
+
+def load_stack_text(file_name: str, text: str) -> tuple[str, dict[str, Any]]:
+    """`load_stack_file` for a stack file's text (e.g. as of a git commit), named by `file_name`."""
+    match = _STACK_FILE.fullmatch(file_name)
+    if not match:
+        raise ValueError(f"{file_name} is not named like a stack file (Pulumi.<stack>.yaml)")
+    document = yaml.safe_load(text) or {}
+    return match.group(1), dict(document.get("config") or {})
 
 
 class StackNotFound(LookupError):
@@ -40,7 +58,7 @@ def stack_names(directory: Path) -> list[str]:
 
 
 def read_settings(path: Path) -> Settings:
-    """A stack file's settings; raises `infra.settings.SettingsError` listing every mistake."""
+    """A stack file's settings; raises `stackspec.settings.SettingsError` listing every mistake."""
     stack, config = load_stack_file(path)
     return parse_settings(stack, config, secrets_required=False, project_dir=path.parent)
 

@@ -12,13 +12,13 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from infra.portal_settings import DECLARED, PROJECT, Features, PlanProduct
-from infra.settings import Settings
-
-MANAGED_BY = f"pulumi/{PROJECT}"
+from stackspec.declared import MANAGED_BY
+from stackspec.portal_settings import Features, PlanProduct
+from stackspec.schema import parameter_paths
+from stackspec.settings import Settings
 
 # Parameters pulumi-stripe 0.0.28 (a bridge of an archived Terraform provider) cannot set.
 UNMANAGED_PATHS: tuple[str, ...] = (
@@ -130,24 +130,9 @@ def _plan_product(product: PlanProduct) -> dict[str, Any]:
 # ---------------------------------------------------------------------------- spec utilities
 
 
-def spec_paths(value: Any, prefix: str = "") -> Iterator[str]:
-    """Every parameter path in a spec, list items of objects written `[]` as in Stripe's schema."""
-    if isinstance(value, Mapping):
-        for key, item in value.items():
-            path = f"{prefix}.{key}" if prefix else key
-            yield path
-            if prefix == "" and key == "metadata":
-                continue  # metadata keys are free-form, not parameters
-            yield from spec_paths(item, path)
-    elif isinstance(value, list):
-        for item in value:
-            if isinstance(item, Mapping):
-                yield from spec_paths(item, f"{prefix}[]")
-
-
 def unmanaged_fields(spec: Mapping[str, Any]) -> tuple[str, ...]:
     """The parameters this spec declares that pulumi-stripe cannot set (paths as in the schema)."""
-    present = set(spec_paths(spec))
+    present = set(parameter_paths(spec))
     return tuple(path for path in UNMANAGED_PATHS if path in present)
 
 
@@ -175,30 +160,6 @@ def unmanaged_params(spec: Mapping[str, Any]) -> dict[str, Any]:
     if extra:
         params.setdefault("features", {})["subscription_update"] = extra
     return params
-
-
-def substitute(value: Any, ids: Mapping[str, Any]) -> Any:
-    """A copy of a spec with every `declared:` reference replaced by its id from `ids`."""
-    if isinstance(value, Mapping):
-        return {key: substitute(item, ids) for key, item in value.items()}
-    if isinstance(value, list):
-        return [substitute(item, ids) for item in value]
-    if isinstance(value, str) and value in ids:
-        return ids[value]
-    return value
-
-
-def declared_metadata(stack: str, ref: str) -> dict[str, str]:
-    """The metadata Pulumi puts on the Stripe product or price it creates for a `declared:` ref."""
-    return {"managed-by": MANAGED_BY, "stack": stack, "key": ref.removeprefix(DECLARED)}
-
-
-def declared_ref(metadata: Mapping[str, Any], stack: str) -> str | None:
-    """The `declared:` ref a Stripe product or price stands for, if this stack's Pulumi made it."""
-    if metadata.get("managed-by") != MANAGED_BY or metadata.get("stack") != stack:
-        return None
-    key = metadata.get("key")
-    return f"{DECLARED}{key}" if key else None
 
 
 def form_encode(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:

@@ -9,8 +9,8 @@ must never trust tokens a local issuer signs.
 
 from __future__ import annotations
 
-from infra.function_contract import function_settings
-from infra.reader import Section, config_set
+from stackspec.function_contract import function_settings
+from stackspec.reader import Section, config_set
 
 EXAMPLE_URL = "https://app.example.com/account"
 

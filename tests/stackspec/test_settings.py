@@ -8,16 +8,10 @@ import json
 import pytest
 import yaml
 
-from infra.settings import (
-    CONFIG_KEYS,
-    FIREBASE_JWKS_URL,
-    SecretValue,
-    load_stack_file,
-    parse_settings,
-)
-from infra.stack_config import engine_config as adapter_config
-from infra.urls import is_local_host
-from tests.infra.infra_harness import (
+from stackspec.settings import FIREBASE_JWKS_URL, SecretValue, SettingsError, parse_settings
+from stackspec.stackfiles import load_stack_file
+from stackspec.urls import is_local_host
+from tests.stackspec.stack_configs import (
     FUNCTION_KEY,
     PROJECT_FILE,
     REPO,
@@ -36,20 +30,29 @@ def stack_settings(path):
 # ---------------------------------------------------------------------------- Pulumi.yaml
 
 
-def test_pulumi_yaml_declares_exactly_the_keys_the_parser_reads():
+def test_a_misspelt_key_is_refused_with_the_keys_pulumi_yaml_declares():
     declared = yaml.safe_load(PROJECT_FILE.read_text())["config"]
-    assert list(declared) == [key.name for key in CONFIG_KEYS]
+    with pytest.raises(SettingsError) as caught:
+        parse_settings("dev", minimal_config(zz_unknown_key=1))
+    (problem,) = caught.value.problems
+    assert problem.key == "billing-portal:zz_unknown_key"
+    listed = problem.fix.split("known keys: ", 1)[1].split(" (or remove it)")[0].split(", ")
+    assert sorted(listed) == sorted(declared), (
+        "the parser reads other keys than Pulumi.yaml declares"
+    )
 
 
-@pytest.mark.parametrize("key", CONFIG_KEYS, ids=lambda key: key.name)
-def test_pulumi_yaml_declares_each_key_with_the_parser_type_default_and_description(key):
-    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"][key.name]
-    assert declared.get("type", "object") == key.type
-    assert declared.get("default", "<required>") == ("<required>" if key.required else key.default)
-    assert declared.get("secret", False) == key.secret
-    assert declared["description"] == key.description
-    if key.type == "array":
-        assert declared["items"] == {"type": "string"}
+@pytest.mark.parametrize("key", ["production", "region", "customersCollection", "publicInvoker"])
+def test_an_unset_key_takes_the_default_pulumi_yaml_declares(key):
+    declared = yaml.safe_load(PROJECT_FILE.read_text())["config"][key]["default"]
+    settings = parse_settings("dev", minimal_config())
+    value = {
+        "production": settings.production,
+        "region": settings.region,
+        "customersCollection": settings.customers_collection,
+        "publicInvoker": settings.public_invoker,
+    }[key]
+    assert value == declared, f"{key}: the parser's default differs from Pulumi.yaml's"
 
 
 def test_pulumi_yaml_runs_the_infra_program_in_a_virtualenv():
@@ -187,17 +190,3 @@ def test_engine_text_values_read_the_same_as_stack_file_values():
     from_text = parse_settings(stack, text, secrets_required=False)
     assert from_text == parse_settings(stack, config, secrets_required=False)
     assert json.loads(text["billing-portal:portal"])["name"] == from_text.portal.name
-
-
-def test_the_adapter_wraps_the_engine_secret_keys_and_only_those(monkeypatch):
-    import pulumi
-
-    monkeypatch.setenv("PULUMI_CONFIG", "{}")
-    pulumi.runtime.set_all_config(
-        {"billing-portal:stripeSecretKey": FUNCTION_KEY, "billing-portal:region": "us-east1"},
-        ["billing-portal:stripeSecretKey"],
-    )
-    assert adapter_config() == {
-        "billing-portal:stripeSecretKey": SecretValue(FUNCTION_KEY),
-        "billing-portal:region": "us-east1",
-    }

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from infra.branding_settings import BrandImage, BrandingSettings
+from stackspec.branding_settings import BrandImage, BrandingSettings
 
 # Stripe's `settings.branding` fields, in the order the Dashboard shows them.
 FIELDS = ("icon", "logo", "primary_color", "secondary_color")

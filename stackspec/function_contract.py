@@ -1,9 +1,9 @@
-"""The function's environment contract, as the function itself defines it, seen from infra.
+"""The function's environment contract, as the function itself defines it, for the stack model.
 
 The function's settings module (`function/billing_portal/settings.py`) owns the contract: which
-variables exist and what a valid value is. Infra does not restate it: it loads that module (the
-function package imports nothing outside `function/`, and that module only the standard
-library), builds the deployed environment with its `build_environment`, and runs its
+variables exist and what a valid value is. The stack model does not restate it: it loads that
+module (the function package imports nothing outside `function/`, and that module only the
+standard library), builds the deployed environment with its `build_environment`, and runs its
 `load_settings` on that environment while reading the stack, so a stack that previews is a stack
 whose function starts. A refusal is reported against the stack key that produced the variable.
 """
@@ -23,7 +23,7 @@ if str(FUNCTION_DIR) not in sys.path:
 from billing_portal import settings as function_settings  # noqa: E402
 
 if TYPE_CHECKING:
-    from infra.settings import Settings
+    from stackspec.settings import Settings
 
 __all__ = [
     "ENV_TO_STACK_KEY",

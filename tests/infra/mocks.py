@@ -1,0 +1,48 @@
+"""Pulumi mocks that return what the providers would compute: ids, emails, URLs, versions.
+
+Depends on nothing but `pulumi`, so a test that must not make the repository importable (the
+entry-point test) can load this file by its path.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+PORTAL_CONFIGURATION_ID = "bpc_1MockPortalConfiguration"
+
+
+class RecordingMocks(pulumi.runtime.Mocks):
+    """Returns what a provider would compute: ids, emails, URLs, versions."""
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict]:
+        inputs = dict(args.inputs)
+        outputs = dict(inputs)
+        resource_id = f"{args.name}-id"
+        if args.typ == "gcp:serviceaccount/account:Account":
+            outputs["email"] = f"{inputs['accountId']}@{inputs['project']}.iam.gserviceaccount.com"
+            outputs["name"] = f"projects/{inputs['project']}/serviceAccounts/{outputs['email']}"
+        elif args.typ == "gcp:artifactregistry/repository:Repository":
+            resource_id = (
+                f"projects/{inputs['project']}/locations/{inputs['location']}"
+                f"/repositories/{inputs['repositoryId']}"
+            )
+        elif args.typ == "gcp:cloudfunctionsv2/function:Function":
+            outputs["url"] = f"https://{inputs['name']}-mock-{inputs['location']}.a.run.app"
+        elif args.typ == "gcp:secretmanager/secret:Secret":
+            resource_id = f"projects/{inputs['project']}/secrets/{inputs['secretId']}"
+        elif args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
+            outputs["version"] = "1"
+        elif args.typ == "gcp:storage/bucket:Bucket":
+            outputs["name"] = f"{args.name}-7d1e2f3"
+        elif args.typ == "stripe:index/portalConfiguration:PortalConfiguration":
+            resource_id = PORTAL_CONFIGURATION_ID
+        elif args.typ == "stripe:index/product:Product":
+            resource_id = f"prod_mock_{args.name.rsplit('-', 1)[-1]}"
+        elif args.typ == "stripe:index/price:Price":
+            resource_id = f"price_mock_{args.name.split('price-', 1)[-1]}"
+        elif args.typ == "stripe:index/file:File":
+            resource_id = f"file_mock_{args.name.rsplit('-', 1)[-1]}"
+        return resource_id, outputs
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> tuple[dict, None]:
+        return {}, None
