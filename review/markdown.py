@@ -24,7 +24,7 @@ UNMANAGED_NOTE = (
 BRANDING_NOTE = (
     "`branding.*` is the account's branding, not the portal configuration: `pulumi up` uploads "
     f"the images (stack output `brandingFileIds`); set them and the colours in {DASHBOARD_PAGE} "
-    "(stack output `brandingDashboardStep`; README.md, Branding). A `connected_account` gets "
+    "(stack output `brandingDashboardStep`; docs/deploy.md, Branding). A `connected_account` gets "
     "them from `pulumi up`."
 )
 

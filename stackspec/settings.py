@@ -224,7 +224,8 @@ def _check_function_environment(settings: Settings) -> None:
     problems.add(
         full_key,
         f"gives the function an environment it refuses: {message}",
-        f"change {full_key} to a value the function accepts (README.md, Function contract)",
+        f"change {full_key} to a value the function accepts "
+        "(docs/architecture.md, the function's environment contract)",
     )
     problems.raise_if_any(settings.stack)
 

@@ -37,7 +37,7 @@ def url_problem(value: str, production: bool, *, local_ok: bool = True) -> str |
     if parsed is None:
         return (
             f"{value!r} is not a plain absolute http(s) URL (no user@, spaces, backslashes or "
-            "non-ASCII characters; see README.md, Return URLs)"
+            "non-ASCII characters; see docs/frontend.md, Return URLs)"
         )
     if is_local_host(parsed.host):
         if not local_ok:

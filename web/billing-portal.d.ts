@@ -50,7 +50,7 @@ export declare const CLIENT_ERROR_CODES: Readonly<{
 
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[keyof typeof CLIENT_ERROR_CODES];
 
-/** The function's error codes (see the README's error table). */
+/** The function's error codes (see the error table in docs/frontend.md). */
 export type FunctionErrorCode =
   | "invalid_json"
   | "unknown_field"

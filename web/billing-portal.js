@@ -18,7 +18,7 @@ export const DEFAULT_TIMEOUT_MS = 15000;
 
 /**
  * Codes produced in the browser, beside the function's own error codes
- * (`invalid_token`, `return_url_not_allowed`, `rate_limited`, …; see the README).
+ * (`invalid_token`, `return_url_not_allowed`, `rate_limited`, …; see docs/frontend.md).
  */
 export const CLIENT_ERROR_CODES = Object.freeze({
   /** `getIdToken` failed or gave no token: the user is not signed in. */

@@ -5,7 +5,7 @@ No transactions: on a miss the customer is created with an idempotency key deriv
 Concurrent first requests get the same customer from Stripe (same key) and the loser of the
 write race adopts the winner's document. A mapping write that fails after the customer was
 created is harmless: the next request repeats the create with the same key and gets that
-customer back (within Stripe's 24-hour idempotency window; see README, known limitations).
+customer back (within Stripe's 24-hour idempotency window; see docs/how-it-works.md, known limits).
 """
 
 from __future__ import annotations

@@ -125,7 +125,7 @@ def build_environment(**values: Any) -> dict[str, Any]:
 
 
 def contract_table() -> str:
-    """The contract as a Markdown table (README.md holds a copy that a test compares)."""
+    """The contract as a Markdown table (docs/architecture.md holds a copy that a test compares)."""
     lines = ["| env var | meaning | default |", "|---|---|---|"]
     lines += [f"| `{v.name}` | {v.meaning} | {v.default} |" for v in CONTRACT]
     return "\n".join(lines) + "\n"
@@ -186,7 +186,7 @@ class Settings:
 # A "plain" web URL: the one shape the function's parser and a browser's WHATWG parser read the
 # same way. Printable ASCII only (no space, no control character, no backslash, no non-ASCII: a
 # browser strips tab/newline, turns `\\` into `/` and re-encodes the rest, Python does not), and no
-# userinfo: any `@` before the path is refused. See README.md, "Return URLs".
+# userinfo: any `@` before the path is refused. See docs/frontend.md, "Return URLs".
 _PLAIN_URL = re.compile(
     r"(?P<scheme>https?)://(?P<host>[a-z0-9.-]{1,253})(?::(?P<port>[1-9][0-9]{0,4}))?"
     r"(?P<rest>[/?#][\x21-\x5b\x5d-\x7e]*)?",
@@ -230,7 +230,10 @@ def _plain_host(host: str) -> bool:
 
 
 def parse_web_url(url: str) -> WebUrl | None:
-    """`url` split if it is a plain `http(s)://host[:port][/?#…]` URL, else None (see README)."""
+    """`url` split if it is a plain `http(s)://host[:port][/?#…]` URL, else None.
+
+    The rule is written out in docs/frontend.md, "Return URLs".
+    """
     match = _PLAIN_URL.fullmatch(url)
     if match is None:
         return None

@@ -21,7 +21,7 @@ from stackspec.settings import SecretValue, SettingsError, parse_settings
 from tests.infra.mocks import PORTAL_CONFIGURATION_ID
 from tests.stackspec.stack_configs import minimal_config
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 
 
 def deployed_env(config, stack="dev") -> dict[str, str]:
@@ -140,13 +140,13 @@ def test_whatever_infra_accepts_the_function_accepts(
     function_settings.load_settings(env)  # must not raise
 
 
-def test_the_readme_contract_table_is_the_code_table():
-    text = README.read_text(encoding="utf-8")
+def test_the_documented_contract_table_is_the_code_table():
+    text = ARCHITECTURE.read_text(encoding="utf-8")
     match = re.search(
         r"<!-- function-contract:begin -->\n(.*?)<!-- function-contract:end -->", text, re.DOTALL
     )
-    assert match, "README.md has no generated function contract table"
+    assert match, "docs/architecture.md has no generated function contract table"
     assert match.group(1) == function_settings.contract_table(), (
-        "README.md's function contract table is stale; regenerate it with "
+        "docs/architecture.md's function contract table is stale; regenerate it with "
         "`.venv/bin/python -m tools.function_contract`"
     )

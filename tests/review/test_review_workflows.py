@@ -115,13 +115,13 @@ def test_every_action_is_pinned_to_a_major_version(path):
 
 @pytest.mark.parametrize("path", [PREVIEW, DRIFT], ids=lambda path: path.name)
 def test_every_secret_and_variable_a_workflow_reads_is_documented(path):
-    documentation = (REPO / "README.md").read_text()
+    documentation = (REPO / "docs" / "review.md").read_text()
     names = set(re.findall(r"\b(?:secrets|vars)\.([A-Z_]+)", path.read_text())) - {"GITHUB_TOKEN"}
     if "secrets[matrix.secret]" in path.read_text():
         names.add("STRIPE_DRIFT_KEY_<STACK>")
     assert names, f"{path.name} reads no secret or variable"
     for name in sorted(names):
-        assert f"`{name}`" in documentation, f"{name} ({path.name}) is not in README.md"
+        assert f"`{name}`" in documentation, f"{name} ({path.name}) is not in docs/review.md"
 
 
 # ---------------------------------------------------------------------------- preview.yml

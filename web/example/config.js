@@ -3,7 +3,7 @@
 // `make run` (local/run) serves its own version of this file with the ports it chose, so the
 // values here are only the defaults, used when web/ is served some other way. For a deployed
 // stack, set functionUrl to the stack's `function_url` output and replace the development
-// sign-in with your real one (see README.md).
+// sign-in with your real one (see docs/local.md).
 export default {
   /** The billing-portal function (POST here with the ID token). */
   functionUrl: "http://127.0.0.1:8080/",
