@@ -49,6 +49,7 @@ ENV_TO_STACK_KEY = {
     "CUSTOMERS_COLLECTION": "customersCollection",
     "FIRESTORE_DATABASE": "firestore.database",
     "GOOGLE_CLOUD_PROJECT": "gcp:project",
+    "RETENTION_COUPONS": "retentionCoupons",
 }
 # Valid stand-ins for what preview cannot know: the portal configuration id is an Output, and
 # the key itself never goes into a check's message.
@@ -85,6 +86,7 @@ def function_environment(settings: Settings, configuration_id: Any) -> dict[str,
         customers_collection=settings.customers_collection,
         firestore_database=settings.firestore.database,
         google_cloud_project=settings.gcp_project,
+        retention_coupons=settings.retention_coupons or None,
     )
 
 

@@ -138,6 +138,7 @@ class Settings:
     portal: PortalSettings
     products: tuple[DeclaredProduct, ...]
     branding: BrandingSettings = field(default_factory=BrandingSettings)
+    retention_coupons: tuple[str, ...] = ()
 
     @property
     def stripe_management_key(self) -> SecretValue | None:
@@ -181,6 +182,7 @@ def parse_settings(
     collection = _collection(top)
     function = _function(top.section("function"), stack)
     public_invoker = top.boolean("publicInvoker", declared_defaults()["publicInvoker"])
+    retention_coupons = top.strings("retentionCoupons")
     labels = _labels(top.section("labels"), stack)
     products = read_products(top.section("products"))
     portal = read_portal(top.section("portal"), production, {p.key: p for p in products})
@@ -203,6 +205,7 @@ def parse_settings(
         customers_collection=collection,
         function=function,
         public_invoker=public_invoker,
+        retention_coupons=retention_coupons,
         labels=labels,
         portal=portal,
         products=products,

@@ -56,6 +56,7 @@ export type FunctionErrorCode =
   | "unknown_field"
   | "invalid_locale"
   | "invalid_flow"
+  | "coupon_not_allowed"
   | "return_url_not_allowed"
   | "stripe_invalid_request"
   | "invalid_token"

@@ -33,7 +33,7 @@ from .errors import Conflict, MappingConflict, MappingMalformed, Unavailable, Up
 from .stripe_api import StripeGateway
 from .tokens import Caller
 
-_SAFE_DOC_ID = re.compile(r"^[A-Za-z0-9_\-|@.:+]{1,256}$")
+_SAFE_DOC_ID = re.compile(r"[A-Za-z0-9_\-|@.:+]{1,256}")  # fullmatch: `$` would allow a final \n
 HASH_PREFIX = "sha256-"
 # The shape of every hashed document id. A user id of this very shape is hashed too, so no user id
 # can ever be used as a document id that is (or could be) another user's hashed id.
@@ -52,7 +52,7 @@ def document_id(uid: str) -> str:
     is itself hashed, so a user id never equals the hashed id of another user.
     """
     reserved = uid in (".", "..") or (uid.startswith("__") and uid.endswith("__"))
-    if _SAFE_DOC_ID.match(uid) and not reserved and not _HASHED_DOC_ID.match(uid):
+    if _SAFE_DOC_ID.fullmatch(uid) and not reserved and not _HASHED_DOC_ID.fullmatch(uid):
         return uid
     return HASH_PREFIX + hashlib.sha256(uid.encode()).hexdigest()
 
@@ -327,7 +327,7 @@ def parse_mapping(data: dict[str, Any]) -> CustomerMapping:
     generation = data.get("generation")
     uid = data.get("uid")
     problems = []
-    if not isinstance(customer_id, str) or not _CUSTOMER_ID.match(customer_id):
+    if not isinstance(customer_id, str) or not _CUSTOMER_ID.fullmatch(customer_id):
         problems.append("stripe_customer_id")
     if not isinstance(livemode, bool):
         problems.append("livemode")

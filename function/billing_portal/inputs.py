@@ -32,14 +32,14 @@ FLOW_TYPES = (
     "subscription_update",
     "subscription_update_confirm",
 )
-_ID = re.compile(r"^[A-Za-z0-9_]{1,255}$")
+_ID = re.compile(r"[A-Za-z0-9_]{1,255}")  # used with fullmatch: `$` would allow a final \n
 _BODY_KEYS = frozenset({"return_url", "locale", "flow"})
 _MAX_ITEMS = 20
 # The deepest valid body is {"flow": {"items": [{...}]}}: 4 levels. Anything much deeper is refused
 # before `json.loads`, whose recursion a 16 KiB body of "[" would otherwise exhaust (a 500).
 MAX_JSON_DEPTH = 8
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(rb"[\[\]{}]")
+_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_BRACKET = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -60,13 +60,20 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json (or send no body).")
-    if json_too_deep(body, MAX_JSON_DEPTH):
+    # JSON between systems is UTF-8 (RFC 8259). `json.loads(bytes)` would also guess UTF-16 and
+    # UTF-32, which the depth scan below cannot read: decode strictly first, scan and parse the
+    # same text.
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        raise BadRequest("The body is not UTF-8 JSON.", code="invalid_json") from None
+    if json_too_deep(text, MAX_JSON_DEPTH):
         raise BadRequest(
             f"The body nests JSON deeper than {MAX_JSON_DEPTH} levels.", code="invalid_json"
         )
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(text)
+    except (ValueError, RecursionError):  # RecursionError: a backstop behind the depth scan
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_json")
@@ -83,15 +90,15 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
     )
 
 
-def json_too_deep(body: bytes, limit: int) -> bool:
+def json_too_deep(body: str, limit: int) -> bool:
     """True if the brackets of `body`, outside JSON strings, nest deeper than `limit`.
 
     A linear scan without recursion, so it is safe on any input; an unterminated string's
     brackets count too (such a body is invalid JSON anyway).
     """
     depth = 0
-    for match in _BRACKET.finditer(_JSON_STRING.sub(b'""', body)):
-        if match.group() in (b"[", b"{"):
+    for match in _BRACKET.finditer(_JSON_STRING.sub('""', body)):
+        if match.group() in ("[", "{"):
             depth += 1
             if depth > limit:
                 return True
@@ -125,7 +132,7 @@ def _optional_str(data: Mapping[str, Any], name: str, max_len: int = 2048) -> st
 
 
 def _id(value: Any, field: str) -> str:
-    if not isinstance(value, str) or not _ID.match(value):
+    if not isinstance(value, str) or not _ID.fullmatch(value):
         raise BadRequest(f"{field} must be a Stripe id such as sub_123.", code="invalid_flow")
     return value
 
@@ -133,7 +140,7 @@ def _id(value: Any, field: str) -> str:
 def _locale(value: Any) -> str | None:
     if value is None:
         return None
-    if value not in LOCALES:
+    if not isinstance(value, str) or value not in LOCALES:
         raise BadRequest(
             "locale must be one of Stripe's portal locales (auto, en, de, fr-CA, …).",
             code="invalid_locale",

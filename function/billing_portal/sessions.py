@@ -53,6 +53,24 @@ def check_deep_link(
             )
 
 
+def check_retention_coupon(flow: Mapping[str, Any] | None, allowed: frozenset[str]) -> None:
+    """Refuse a cancel deep link's retention coupon unless the deployment offers it. Pure.
+
+    Stripe applies the coupon to the subscription when the customer accepts the offer, and does
+    not tie it to the portal configuration: a coupon id chosen by the caller would let any user
+    discount their own plan with any coupon of the account.
+    """
+    if not flow or flow.get("type") != "subscription_cancel":
+        return
+    retention = flow["subscription_cancel"].get("retention") or {}
+    coupon = (retention.get("coupon_offer") or {}).get("coupon")
+    if coupon is not None and coupon not in allowed:
+        raise BadRequest(
+            "flow.coupon is not a retention offer of this deployment (RETENTION_COUPONS).",
+            code="coupon_not_allowed",
+        )
+
+
 def open_portal(
     caller: Caller,
     request: PortalRequest,
@@ -67,6 +85,7 @@ def open_portal(
         if request.return_url
         else settings.default_return_url
     )
+    check_retention_coupon(request.flow, settings.retention_coupons)
     subscription_id = flow_subscription(request.flow)
     email_update: Future[None] | None = None
     if subscription_id is not None and request.flow is not None:

@@ -22,6 +22,7 @@ FIREBASE_JWKS_URL = (
 )
 _KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[0-9A-Za-z_]{8,}$")
 _CONFIGURATION_PATTERN = re.compile(r"^bpc_[0-9A-Za-z]+$")
+COUPON_ID = re.compile(r"[A-Za-z0-9_]{1,255}")  # with fullmatch; what a deep link may name
 _COLLECTION_PATTERN = re.compile(r"^[^/]{1,1500}$")
 
 
@@ -96,6 +97,13 @@ CONTRACT: tuple[Variable, ...] = (
     Variable("STRIPE_MAX_RETRIES", "Stripe network retries, 0–5", "`2`"),
     Variable("FIRESTORE_TIMEOUT_SECONDS", "Firestore deadline, 0.1–60", "`5`"),
     Variable("HTTPS_PROXY", "proxy for outgoing HTTPS (also `https_proxy`)", "none"),
+    Variable(
+        "RETENTION_COUPONS",
+        "comma-separated coupon ids a `subscription_cancel` deep link may offer to keep the "
+        "customer; the caller picks among these, never another coupon",
+        "none (a deep link's coupon is refused)",
+        is_list=True,
+    ),
 )
 _BY_KEYWORD = {variable.keyword: variable for variable in CONTRACT}
 
@@ -133,7 +141,7 @@ def contract_table() -> str:
 
 def is_stripe_secret_key(value: str) -> bool:
     """A Stripe secret or restricted key, test or live (publishable keys cannot open sessions)."""
-    return bool(_KEY_PATTERN.match(value))
+    return bool(_KEY_PATTERN.fullmatch(value))
 
 
 class SettingsError(ValueError):
@@ -168,6 +176,7 @@ class Settings:
     stripe_max_retries: int
     firestore_timeout_seconds: float
     https_proxy: str | None = None
+    retention_coupons: frozenset[str] = frozenset()
 
     @property
     def livemode(self) -> bool:
@@ -221,11 +230,7 @@ def _plain_host(host: str) -> bool:
     if labels[-1][0].isdigit():
         # A browser reads a host ending in a number as IPv4 (127.1, 0x7f.1, 2130706433): only
         # the dotted-quad form means the same thing to both parsers.
-        return (
-            len(labels) == 4
-            and all(_OCTET.fullmatch(label) for label in labels)
-            and all(int(label) <= 255 for label in labels)
-        )
+        return _is_dotted_quad(host)
     return True
 
 
@@ -260,7 +265,19 @@ def is_local_host(host: str) -> bool:
     `localhost`, any `*.localhost` name and 127.0.0.0/8 (written as a dotted quad).
     """
     host = host.lower()
-    return host == "localhost" or host.endswith(".localhost") or host.startswith("127.")
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    # Only a real dotted quad: `127.attacker.example` is a DNS name anyone can point anywhere.
+    return _is_dotted_quad(host) and host.split(".")[0] == "127"
+
+
+def _is_dotted_quad(host: str) -> bool:
+    labels = host.split(".")
+    return (
+        len(labels) == 4
+        and all(_OCTET.fullmatch(label) for label in labels)
+        and all(int(label) <= 255 for label in labels)
+    )
 
 
 def is_secure_web_url(url: str) -> bool:
@@ -345,7 +362,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         api_base = api_base.rstrip("/")
 
     configuration_id = get("PORTAL_CONFIGURATION_ID") or None
-    if configuration_id is not None and not _CONFIGURATION_PATTERN.match(configuration_id):
+    if configuration_id is not None and not _CONFIGURATION_PATTERN.fullmatch(configuration_id):
         raise SettingsError(
             f"PORTAL_CONFIGURATION_ID={configuration_id!r} is not a portal configuration id "
             "(bpc_…); unset it to use the account's default configuration.",
@@ -384,7 +401,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
     _secure_url("AUTH_JWKS_URL", jwks_url)
 
     collection = get("CUSTOMERS_COLLECTION") or "stripe_customers"
-    if not _COLLECTION_PATTERN.match(collection) or collection in (".", ".."):
+    if not _COLLECTION_PATTERN.fullmatch(collection) or collection in (".", ".."):
         raise SettingsError(
             f"CUSTOMERS_COLLECTION={collection!r} is not a top-level collection id; "
             "use a name without '/', e.g. stripe_customers.",
@@ -408,4 +425,17 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         stripe_max_retries=int(_number(env, "STRIPE_MAX_RETRIES", 2, 0, 5)),
         firestore_timeout_seconds=_number(env, "FIRESTORE_TIMEOUT_SECONDS", 5.0, 0.1, 60.0),
         https_proxy=get("HTTPS_PROXY") or get("https_proxy") or None,
+        retention_coupons=_coupons(get("RETENTION_COUPONS")),
     )
+
+
+def _coupons(raw: str) -> frozenset[str]:
+    coupons = frozenset(part.strip() for part in raw.split(",") if part.strip())
+    for coupon in sorted(coupons):
+        if not COUPON_ID.fullmatch(coupon):
+            raise SettingsError(
+                f"RETENTION_COUPONS contains {coupon!r}, which is not a coupon id; list Stripe "
+                "coupon ids (letters, digits, _), e.g. WINBACK20,LOYAL10.",
+                variable="RETENTION_COUPONS",
+            )
+    return coupons

@@ -10,6 +10,7 @@ unknown `kid` (the issuer rotated keys) triggers one early refresh, at most once
 from __future__ import annotations
 
 import contextlib
+import math
 import re
 import threading
 import time
@@ -24,6 +25,7 @@ from .errors import Unauthorized, Unavailable
 
 ALGORITHM = "RS256"
 MAX_TOKEN_LENGTH = 8192
+FAILED_FETCH_BACKOFF = 5.0  # seconds; also the Retry-After of the 503 meanwhile
 # Keys are public and rotate rarely (a new kid is fetched early anyway), so keeping them a minute
 # against the issuer's wish costs nothing and bounds fetches to one a minute per instance.
 MIN_KEY_LIFETIME = 60.0
@@ -77,6 +79,9 @@ class SigningKeys:
         self._keys: dict[str, Any] = {}
         self._expires_at = float("-inf")
         self._fetched_at = float("-inf")
+        # After a failed fetch with no keys cached: no new fetch before this time, so a key
+        # server that is down costs one fetch per FAILED_FETCH_BACKOFF, not one per request.
+        self._retry_at = float("-inf")
 
     def prefetch(self) -> None:
         """Fetch the keys now (at cold start, beside the framework's boot) if none are cached.
@@ -88,6 +93,7 @@ class SigningKeys:
                 return
             with contextlib.suppress(Unavailable):  # keys stay expired: the caller retries
                 self._refresh(self._clock())
+            self._retry_at = float("-inf")  # the first request retries at once; then back off
 
     def key_for(self, kid: str) -> Any:
         """The public key for `kid`; raise `Unauthorized` if the issuer does not know it."""
@@ -97,6 +103,8 @@ class SigningKeys:
             return keys[kid]  # the warm path: no lock, no I/O
         with self._lock:
             now = self._clock()
+            if not self._keys and now < self._retry_at:
+                raise _keys_unavailable(self._retry_at - now)
             expired = now >= self._expires_at
             rotated = kid not in self._keys and now - self._fetched_at >= self._min_refresh
             if expired or rotated:
@@ -123,17 +131,22 @@ class SigningKeys:
                 # Keep trusting the keys we have for a short while rather than failing everyone.
                 self._expires_at = now + self._min_refresh
                 return
-            raise Unavailable(
-                "The identity provider's signing keys could not be fetched; try again shortly.",
-                code="auth_keys_unavailable",
-                headers={"Retry-After": "5"},
-            ) from None
+            self._retry_at = now + FAILED_FETCH_BACKOFF
+            raise _keys_unavailable(FAILED_FETCH_BACKOFF) from None
         self._keys = keys
         self._expires_at = now + cache_lifetime(
             response.headers.get("Cache-Control"),
             response.headers.get("Age"),
             self._default_lifetime,
         )
+
+
+def _keys_unavailable(retry_in: float) -> Unavailable:
+    return Unavailable(
+        "The identity provider's signing keys could not be fetched; try again shortly.",
+        code="auth_keys_unavailable",
+        headers={"Retry-After": str(max(1, math.ceil(retry_in)))},
+    )
 
 
 class TokenVerifier:

@@ -98,6 +98,21 @@ def test_a_caller_cannot_grant_themselves_any_coupon_through_a_cancel_deep_link(
     assert session_creates(stripe_standin) == before, "a session with the caller's coupon was made"
 
 
+def test_a_coupon_the_deployment_offers_is_passed_to_the_cancel_flow(
+    function_factory, dev_issuer, stripe_standin, new_uid
+):
+    server = function_factory("coupons", RETENTION_COUPONS="WINBACK20,LOYAL10")
+    subscription = own_subscription(server, dev_issuer, stripe_standin, new_uid)
+    flow = {"type": "subscription_cancel", "subscription": subscription["id"], "coupon": "LOYAL10"}
+    response = server.post(dev_issuer.mint(new_uid), {"flow": flow})
+    assert response.status_code == 200, response.text
+    (sent,) = stripe_standin.requests(path_prefix="/v1/billing_portal/sessions", method="POST")[-1:]
+    assert "LOYAL10" in str(sent), sent
+    other = {**flow, "coupon": "STAFF_100_OFF_FOREVER"}
+    refused = server.post(dev_issuer.mint(new_uid), {"flow": other})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "coupon_not_allowed"
+
+
 # --- finding: a trailing newline passes the Stripe id check ---------------------------------
 
 

@@ -14,7 +14,12 @@ import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from billing_portal.errors import Unauthorized, Unavailable
-from billing_portal.tokens import SigningKeys, TokenVerifier, cache_lifetime
+from billing_portal.tokens import (
+    FAILED_FETCH_BACKOFF,
+    SigningKeys,
+    TokenVerifier,
+    cache_lifetime,
+)
 
 ISSUER, AUDIENCE = "https://issuer.example", "billing-app"
 PRIVATE = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -153,6 +158,27 @@ def test_a_failed_prefetch_is_retried_by_the_first_request():
     keys.prefetch()  # must not raise
     assert TokenVerifier(keys, issuer=ISSUER, audience=AUDIENCE).verify(f"Bearer {token()}")
     assert session.calls == 2
+
+
+def test_a_key_server_that_is_down_is_fetched_once_per_backoff_not_once_per_request():
+    class Down:
+        calls = 0
+
+        def get(self, url, timeout):
+            Down.calls += 1
+            raise requests.ConnectionError("down")
+
+    clock = Clock()
+    keys = SigningKeys("u", session=Down(), clock=clock)
+    for _ in range(10):
+        with pytest.raises(Unavailable) as caught:
+            keys.key_for("k1")
+    assert Down.calls == 1
+    assert caught.value.headers["Retry-After"] == str(int(FAILED_FETCH_BACKOFF))
+    clock.now += FAILED_FETCH_BACKOFF
+    with pytest.raises(Unavailable):
+        keys.key_for("k1")
+    assert Down.calls == 2
 
 
 def test_unreachable_key_server_without_keys_is_503():

@@ -38,6 +38,13 @@ def refusal(config, stack="dev"):
     return raised.value.problems
 
 
+def test_the_stacks_retention_coupons_reach_the_function_and_nothing_else_is_offered():
+    assert "RETENTION_COUPONS" not in deployed_env(minimal_config())
+    env = deployed_env(minimal_config(retentionCoupons=["WINBACK20", "LOYAL10"]))
+    assert env["RETENTION_COUPONS"] == "WINBACK20,LOYAL10"
+    assert function_settings.load_settings(env).retention_coupons == {"WINBACK20", "LOYAL10"}
+
+
 @pytest.mark.parametrize(
     ("values", "key"),
     [
@@ -46,8 +53,16 @@ def refusal(config, stack="dev"):
         ({"allowedReturnOrigins": ["https://app.example.com\\"]}, "allowedReturnOrigins"),
         ({"allowedOrigins": ["https://app .example.com"]}, "allowedOrigins"),
         ({"stripeSecretKey": SecretValue("rk_test_short")}, "stripeSecretKey"),
+        ({"retentionCoupons": ["WIN BACK"]}, "retentionCoupons"),
     ],
-    ids=["backslash-url", "http-0.0.0.0", "backslash-origin", "space-origin", "short-key"],
+    ids=[
+        "backslash-url",
+        "http-0.0.0.0",
+        "backslash-origin",
+        "space-origin",
+        "short-key",
+        "coupon-with-space",
+    ],
 )
 def test_a_stack_the_function_would_refuse_fails_at_preview_naming_its_key(values, key):
     problems = refusal(minimal_config(**values))
