@@ -66,7 +66,7 @@ class LocalRun:
         if not self.options.real_stripe:
             self._start_process(
                 "stripe",
-                python_module("local.stripe_standin", "--port", str(self.options.ports["stripe"])),
+                python_module("local.stripe", "--port", str(self.options.ports["stripe"])),
             )
         self._start_process(
             "issuer",

@@ -5,10 +5,10 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from local.stripe_standin import catalog, resources
-from local.stripe_standin.errors import StripeError
-from local.stripe_standin.listing import list_page, parse_boolean
-from local.stripe_standin.store import ModeState, Store
+from local.stripe import catalog, resources
+from local.stripe.errors import StripeError
+from local.stripe.listing import list_page, parse_boolean
+from local.stripe.store import ModeState, Store
 
 Payload = dict[str, Any]
 

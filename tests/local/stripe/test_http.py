@@ -11,7 +11,7 @@ import pytest
 import requests
 import stripe
 
-from local.stripe_standin import StripeStandin
+from local.stripe import StripeStandin
 
 KEY = "sk_test_" + "a1B2c3D4e5F6g7H8i9J0" + "abcd"
 

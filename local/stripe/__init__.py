@@ -8,8 +8,8 @@ The unmodified stripe SDK talks to it when only the base URL changes::
     )
 """
 
-from local.stripe_standin.control import StandinControl, StandinError
-from local.stripe_standin.keys import LIVE_KEY, TEST_KEY
-from local.stripe_standin.server import StripeStandin
+from local.stripe.control import StandinControl, StandinError
+from local.stripe.keys import LIVE_KEY, TEST_KEY
+from local.stripe.server import StripeStandin
 
 __all__ = ["LIVE_KEY", "TEST_KEY", "StandinControl", "StandinError", "StripeStandin"]

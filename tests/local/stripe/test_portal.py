@@ -79,7 +79,7 @@ def test_unknown_portal_session_is_a_404_page(fresh_stripe_standin):
 
 def test_cli_prints_its_url_and_serves_until_terminated():
     process = start_process(
-        [sys.executable, "-m", "local.stripe_standin", "--port", "0"],
+        [sys.executable, "-m", "local.stripe", "--port", "0"],
         name="stripe-standin-cli",
         ready_pattern=r"listening on (http://127\.0\.0\.1:\d+)",
         timeout=20,

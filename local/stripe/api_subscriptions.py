@@ -12,10 +12,10 @@ import datetime
 import time
 from typing import Any
 
-from local.stripe_standin import resources
-from local.stripe_standin.errors import StripeError, resource_missing
-from local.stripe_standin.listing import list_page
-from local.stripe_standin.store import ModeState, Store
+from local.stripe import resources
+from local.stripe.errors import StripeError, resource_missing
+from local.stripe.listing import list_page
+from local.stripe.store import ModeState, Store
 
 Payload = dict[str, Any]
 # Create parameters the stand-in models; the rest of the schema's rows are validated, then refused.

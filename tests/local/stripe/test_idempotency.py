@@ -8,7 +8,7 @@ import pytest
 import requests
 import stripe
 
-from local.stripe_standin import LIVE_KEY, TEST_KEY
+from local.stripe import LIVE_KEY, TEST_KEY
 
 
 def create_customer(standin, data, key="idem-key", api_key=TEST_KEY):

@@ -1,4 +1,4 @@
-"""``python -m local.stripe_standin --host 127.0.0.1 --port 12111``: run until Ctrl-C."""
+"""``python -m local.stripe --host 127.0.0.1 --port 12111``: run until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ import signal
 import sys
 import threading
 
-from local.stripe_standin.server import StripeStandin
+from local.stripe.server import StripeStandin
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the stand-in in the foreground; print its URL on one line once it listens."""
-    parser = argparse.ArgumentParser(prog="python -m local.stripe_standin", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m local.stripe", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12111, help="0 picks a free port")
     parser.add_argument(

@@ -15,8 +15,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from local.stripe_standin.forms import Params, bracket_name
-from local.stripe_standin.multipart import UploadedFile
+from local.stripe.forms import Params, bracket_name
+from local.stripe.multipart import UploadedFile
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "billing-portal-api.json"
 

@@ -8,7 +8,7 @@ import pytest
 import requests
 import stripe
 
-from local.stripe_standin import TEST_KEY
+from local.stripe import TEST_KEY
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 

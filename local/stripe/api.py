@@ -16,19 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from local.stripe_standin import resources
-from local.stripe_standin.api_branding import BrandingEndpoints, RawContent
-from local.stripe_standin.api_catalog import CatalogEndpoints
-from local.stripe_standin.api_subscriptions import (
+from local.stripe import resources
+from local.stripe.api_branding import BrandingEndpoints, RawContent
+from local.stripe.api_catalog import CatalogEndpoints
+from local.stripe.api_subscriptions import (
     SubscriptionEndpoints,
     cancel_subscriptions_of,
     check_flow_subscription,
 )
-from local.stripe_standin.errors import StripeError
-from local.stripe_standin.keys import ApiKey
-from local.stripe_standin.listing import LIST_PARAMS, list_limit, list_page, parse_boolean
-from local.stripe_standin.store import ModeState, Store
-from local.stripe_standin.validation import ParamError, validate
+from local.stripe.errors import StripeError
+from local.stripe.keys import ApiKey
+from local.stripe.listing import LIST_PARAMS, list_limit, list_page, parse_boolean
+from local.stripe.store import ModeState, Store
+from local.stripe.validation import ParamError, validate
 
 Payload = dict[str, Any]
 Handler = Callable[..., tuple[int, Payload]]

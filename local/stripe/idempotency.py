@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from local.stripe_standin.errors import StripeError
+from local.stripe.errors import StripeError
 
 MAX_KEY_LENGTH = 255
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.stripe_standin.errors import StripeError
-from local.stripe_standin.multipart import UploadedFile
+from local.stripe.errors import StripeError
+from local.stripe.multipart import UploadedFile
 
 BRANDING_PURPOSES = ("business_icon", "business_logo")
 BRANDING_TYPES = ("jpg", "png", "gif")

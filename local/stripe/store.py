@@ -7,8 +7,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.stripe_standin import resources
-from local.stripe_standin.errors import resource_missing
+from local.stripe import resources
+from local.stripe.errors import resource_missing
 
 # The object name Stripe uses in "No such …" messages, by store collection.
 _KINDS = {

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from local.stripe_standin.errors import StripeError, resource_missing
+from local.stripe.errors import StripeError, resource_missing
 
 _HEX_COLOR = re.compile(r"#(?:[0-9A-Fa-f]{3}|[0-9A-Fa-f]{6})")
 BRANDING_FILES = {"icon": "business_icon", "logo": "business_logo"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from local.stripe_standin.errors import StripeError
+from local.stripe.errors import StripeError
 
 
 def new_product(product_id: str, params: dict[str, Any], *, livemode: bool, created: int) -> dict:

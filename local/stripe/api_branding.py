@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from local.stripe_standin import accounts, files, resources
-from local.stripe_standin.errors import StripeError, resource_missing
-from local.stripe_standin.store import ModeState, Store, StoredFile
+from local.stripe import accounts, files, resources
+from local.stripe.errors import StripeError, resource_missing
+from local.stripe.store import ModeState, Store, StoredFile
 
 Payload = dict[str, Any]
 

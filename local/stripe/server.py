@@ -18,20 +18,20 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from local.http_util import KeepAliveHandler, LocalHTTPServer, ServerThread
-from local.stripe_standin import portal_page, resources
-from local.stripe_standin.api import RawContent, StripeApi
-from local.stripe_standin.api_subscriptions import cancel_subscriptions_of
-from local.stripe_standin.control import StandinControl
-from local.stripe_standin.errors import StripeError
-from local.stripe_standin.faults import Fault, FaultPlan, FaultSpecError
-from local.stripe_standin.forms import FormError, decode_form
-from local.stripe_standin.idempotency import IdempotencyStore, StoredResponse, fingerprint
-from local.stripe_standin.keys import ApiKey, KeyRing
-from local.stripe_standin.multipart import UploadedFile, decode_multipart, is_multipart
-from local.stripe_standin.requestlog import RequestLog
-from local.stripe_standin.resources import merge
-from local.stripe_standin.store import MODES, Store
-from local.stripe_standin.validation import schema_version
+from local.stripe import portal_page, resources
+from local.stripe.api import RawContent, StripeApi
+from local.stripe.api_subscriptions import cancel_subscriptions_of
+from local.stripe.control import StandinControl
+from local.stripe.errors import StripeError
+from local.stripe.faults import Fault, FaultPlan, FaultSpecError
+from local.stripe.forms import FormError, decode_form
+from local.stripe.idempotency import IdempotencyStore, StoredResponse, fingerprint
+from local.stripe.keys import ApiKey, KeyRing
+from local.stripe.multipart import UploadedFile, decode_multipart, is_multipart
+from local.stripe.requestlog import RequestLog
+from local.stripe.resources import merge
+from local.stripe.store import MODES, Store
+from local.stripe.validation import schema_version
 
 _CONTROL_CUSTOMER = re.compile(r"^/_standin/customers/(?P<id>[^/]+)$")
 
