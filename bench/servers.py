@@ -24,8 +24,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local.contract import build_environment
-from local.dev_issuer import DevIssuer
 from local.firestore import FirestoreEmulator
+from local.issuer import DevIssuer
 from local.net import free_port
 from local.process import REPO_ROOT, ServerProcess, living_processes
 from local.stripe import TEST_KEY, StandinControl

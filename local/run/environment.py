@@ -7,7 +7,7 @@ from typing import Any
 
 from local.contract import build_environment
 from local.run.options import Options
-from local.stripe.keys import TEST_KEY as STANDIN_KEY
+from local.stripe import TEST_KEY as STANDIN_KEY
 
 EXAMPLE_PATH = "/example/"
 PROJECT = "billing-portal-local"

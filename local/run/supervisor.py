@@ -13,13 +13,13 @@ from types import FrameType
 import requests
 
 from local.firestore import FirestoreEmulator
-from local.http_util import ServerThread
 from local.process import ServerProcess, ServerProcessError
 from local.run.environment import DEV_AUDIENCE, function_env
 from local.run.function import function_argv, python_module, source_fingerprint
 from local.run.logs import LogFollower
 from local.run.options import HOST, Options, RunError
 from local.run.web import start_web
+from local.servers import HTTPServerThread
 
 START_TIMEOUT = 30.0
 
@@ -53,7 +53,7 @@ class LocalRun:
     log_dir: Path
     firestore: FirestoreEmulator | None = None
     processes: dict[str, ServerProcess] = field(default_factory=dict)
-    web: ServerThread | None = None
+    web: HTTPServerThread | None = None
     follower: LogFollower | None = None
 
     def start(self) -> None:
@@ -71,7 +71,7 @@ class LocalRun:
         self._start_process(
             "issuer",
             python_module(
-                "local.dev_issuer",
+                "local.issuer",
                 "--port",
                 str(self.options.ports["issuer"]),
                 "--audience",

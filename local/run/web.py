@@ -7,10 +7,10 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler
 from typing import Any
 
-from local.http_util import LocalHTTPServer, ServerThread
 from local.process import REPO_ROOT
 from local.run.environment import EXAMPLE_PATH, frontend_config
 from local.run.options import HOST, Options
+from local.servers import HTTPServerThread
 
 WEB_ROOT = REPO_ROOT / "web"
 
@@ -43,12 +43,10 @@ class WebHandler(SimpleHTTPRequestHandler):
         """Quiet: the frontend's requests are not news."""
 
 
-def start_web(options: Options) -> ServerThread:
+def start_web(options: Options) -> HTTPServerThread:
     """Serve `web/` on the web port from a thread of this process."""
     config = json.dumps(frontend_config(options), indent=2)
     script = f"// Written by local/run for this run.\nexport default {config};\n"
     handler = type("ConfiguredWebHandler", (WebHandler,), {"config_js": script.encode()})
-    server = LocalHTTPServer((HOST, options.ports["web"]), partial(handler, directory=WEB_ROOT))
-    thread = ServerThread(server, name="web")
-    thread.start()
-    return thread
+    address = (HOST, options.ports["web"])
+    return HTTPServerThread(address, partial(handler, directory=WEB_ROOT), name="web").start()

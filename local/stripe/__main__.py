@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
-import signal
 import sys
-import threading
 
-from local.stripe.server import StripeStandin
+from local.servers import serve_in_foreground
+from local.stripe.standin import StripeStandin
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -23,13 +21,8 @@ def main(argv: list[str] | None = None) -> int:
         help="accept only this key (repeatable); default: any sk_/rk_ test or live key",
     )
     args = parser.parse_args(argv)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    with StripeStandin(args.host, args.port, api_keys=args.api_keys) as standin:
-        print(f"Stripe stand-in listening on {standin.url}", flush=True)
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
-    return 0
+    standin = StripeStandin(args.host, args.port, api_keys=args.api_keys)
+    return serve_in_foreground(standin, lambda: f"Stripe stand-in listening on {standin.url}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,17 @@
-"""Products and prices: the objects Stripe returns, and the rules it applies beyond the schema."""
+"""Products and prices: create, retrieve, list (with their usual filters); the objects Stripe
+returns, and the rules it applies beyond the schema."""
 
 from __future__ import annotations
 
 import copy
+import time
 from typing import Any
 
-from local.stripe.errors import StripeError
+from local.stripe.core.errors import StripeError
+from local.stripe.core.listing import LIST_PARAMS, list_page, parse_boolean
+from local.stripe.core.objects import new_id
+from local.stripe.core.routing import Payload, StripeApi, route
+from local.stripe.core.store import ModeState
 
 
 def new_product(product_id: str, params: dict[str, Any], *, livemode: bool, created: int) -> dict:
@@ -87,3 +93,106 @@ def new_price(
             "unit_amount_decimal", None if unit_amount is None else str(unit_amount)
         ),
     }
+
+
+def create_product(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``POST /v1/products``."""
+    if "default_price_data" in params:
+        raise StripeError(
+            400,
+            "The Stripe stand-in does not support default_price_data; create the price "
+            "with POST /v1/prices.",
+            param="default_price_data",
+        )
+    product_id = params.get("id") or new_id("prod")
+    product = new_product(product_id, params, livemode=state.livemode, created=int(time.time()))
+    state.products[product_id] = product
+    return 200, product
+
+
+def retrieve_product(
+    api: StripeApi, state: ModeState, params: Payload, id: str
+) -> tuple[int, Payload]:
+    """``GET /v1/products/{id}``."""
+    return 200, api.store.require(state, "products", id, param="id", status=404)
+
+
+def list_products(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``GET /v1/products`` with ``active`` and ``ids`` filters."""
+    products = list(state.products.values())
+    if "active" in params:
+        wanted = parse_boolean(params["active"], "active")
+        products = [product for product in products if product["active"] is wanted]
+    if "ids" in params:
+        ids = _values(params["ids"])
+        products = [product for product in products if product["id"] in ids]
+    return 200, list_page("/v1/products", products, params)
+
+
+def create_price(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``POST /v1/prices`` (for an existing product, or a new one from ``product_data``)."""
+    check_price(params)
+    now = int(time.time())
+    if "product" in params:
+        product_id = api.store.require(
+            state, "products", params["product"], param="product", status=400
+        )["id"]
+    else:
+        product_id = new_id("prod")
+        state.products[product_id] = new_product(
+            product_id, params["product_data"], livemode=state.livemode, created=now
+        )
+    price_id = new_id("price")
+    price = new_price(price_id, params, product=product_id, livemode=state.livemode, created=now)
+    state.prices[price_id] = price
+    return 200, price
+
+
+def retrieve_price(
+    api: StripeApi, state: ModeState, params: Payload, id: str
+) -> tuple[int, Payload]:
+    """``GET /v1/prices/{id}``."""
+    return 200, api.store.require(state, "prices", id, param="id", status=404)
+
+
+def list_prices(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``GET /v1/prices`` with ``active``, ``product``, ``currency`` and ``type`` filters."""
+    prices = list(state.prices.values())
+    if "active" in params:
+        wanted = parse_boolean(params["active"], "active")
+        prices = [price for price in prices if price["active"] is wanted]
+    for name in ("product", "currency", "type"):
+        if name in params:
+            prices = [price for price in prices if price[name] == params[name]]
+    return 200, list_page("/v1/prices", prices, params)
+
+
+def _values(value: Any) -> set[str]:
+    # `ids[]=a&ids[]=b` decodes to a list, the SDK's `ids[0]=a` to a dict keyed by index.
+    if isinstance(value, dict):
+        return set(value.values())
+    if isinstance(value, list):
+        return set(value)
+    return {value}
+
+
+ROUTES = (
+    route("POST", "/v1/products", create_product, schema="POST /v1/products"),
+    route(
+        "GET",
+        "/v1/products",
+        list_products,
+        query=frozenset(LIST_PARAMS | {"active", "ids", "created", "shippable", "url"}),
+    ),
+    route("GET", "/v1/products/{id}", retrieve_product),
+    route("POST", "/v1/prices", create_price, schema="POST /v1/prices"),
+    route(
+        "GET",
+        "/v1/prices",
+        list_prices,
+        query=frozenset(
+            LIST_PARAMS | {"active", "product", "currency", "type", "created", "lookup_keys"}
+        ),
+    ),
+    route("GET", "/v1/prices/{id}", retrieve_price),
+)

@@ -10,7 +10,7 @@ from typing import Any
 import requests
 import stripe
 
-from local.stripe.keys import LIVE_KEY, TEST_KEY
+from local.stripe.core.keys import LIVE_KEY, TEST_KEY
 
 
 class StandinError(RuntimeError):

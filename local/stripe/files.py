@@ -1,4 +1,8 @@
-"""File uploads (``POST /v1/files``): the file object, and the checks Stripe makes per purpose.
+"""File uploads: ``POST /v1/files`` (multipart, to the SDK's ``files`` address), retrieving one,
+and downloading its bytes; the file object, and the checks Stripe makes per purpose.
+
+A file belongs to the account that uploaded it (the platform, or a connected account through
+the ``Stripe-Account`` header), and only that account sees it.
 
 Only the branding purposes are served. Their limits are the ones in Stripe's file upload guide
 (https://docs.stripe.com/file-upload): JPEG, PNG or GIF, at most 512 KB. The type is read from
@@ -7,10 +11,15 @@ the content, as the SDK always declares ``application/octet-stream``.
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from local.stripe.errors import StripeError
-from local.stripe.multipart import UploadedFile
+from local.stripe.accounts import connected
+from local.stripe.core.errors import StripeError, resource_missing
+from local.stripe.core.multipart import UploadedFile
+from local.stripe.core.objects import new_id
+from local.stripe.core.routing import Payload, RawContent, StripeApi, route
+from local.stripe.core.store import ModeState, StoredFile
 
 BRANDING_PURPOSES = ("business_icon", "business_logo")
 BRANDING_TYPES = ("jpg", "png", "gif")
@@ -84,3 +93,57 @@ def new_file(
         "type": kind,
         "url": url,
     }
+
+
+def _file(state: ModeState, file_id: str, stripe_account: str | None) -> StoredFile:
+    stored = state.files.get(file_id)
+    if stored is None or stored.owner != stripe_account:
+        raise resource_missing("file upload", file_id, param="id", status=404)
+    return stored
+
+
+def create_file(
+    api: StripeApi, state: ModeState, params: Payload, stripe_account: str | None = None
+) -> tuple[int, Payload]:
+    """``POST /v1/files`` (multipart; the SDK sends it to its ``files`` base address)."""
+    if "file" not in params:
+        raise StripeError(
+            400, "Missing required param: file.", code="parameter_missing", param="file"
+        )
+    if stripe_account:
+        connected(state, stripe_account)
+    kind = check_upload(params["purpose"], params["file"])
+    file_id = new_id("file")
+    created = new_file(
+        file_id,
+        purpose=params["purpose"],
+        upload=params["file"],
+        kind=kind,
+        created=int(time.time()),
+        url=f"{api.base_url()}/v1/files/{file_id}/contents",
+    )
+    state.files[file_id] = StoredFile(created, params["file"].data, stripe_account)
+    return 200, created
+
+
+def retrieve_file(
+    api: StripeApi, state: ModeState, params: Payload, id: str, stripe_account: str | None = None
+) -> tuple[int, Payload]:
+    """``GET /v1/files/{id}``."""
+    return 200, _file(state, id, stripe_account).object
+
+
+def file_contents(
+    api: StripeApi, state: ModeState, params: Payload, id: str, stripe_account: str | None = None
+) -> tuple[int, RawContent]:
+    """``GET /v1/files/{id}/contents`` (on the files address): the bytes uploaded."""
+    stored = _file(state, id, stripe_account)
+    content_type = CONTENT_TYPES.get(stored.object["type"], "application/octet-stream")
+    return 200, RawContent(stored.data, content_type)
+
+
+ROUTES = (
+    route("POST", "/v1/files", create_file, schema="POST /v1/files", connect=True),
+    route("GET", "/v1/files/{id}", retrieve_file, connect=True),
+    route("GET", "/v1/files/{id}/contents", file_contents, connect=True),
+)

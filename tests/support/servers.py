@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from local.dev_issuer import DevIssuer
 from local.firestore import ExternalFirestoreEmulator, FirestoreEmulator, emulator_from_environment
+from local.issuer import DevIssuer
 from local.stripe import StandinControl, StripeStandin
 from tests.support.processes import log_path
 

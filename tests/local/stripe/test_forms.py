@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from stripe._encode import _api_encode  # the SDK's encoder: what really goes on the wire
 
-from local.stripe.forms import FormError, bracket_name, decode_form
+from local.stripe.core.forms import FormError, bracket_name, decode_form
 
 
 def sdk_body(params: dict) -> str:

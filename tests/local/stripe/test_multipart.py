@@ -7,8 +7,8 @@ import io
 import pytest
 from stripe._multipart_data_generator import MultipartDataGenerator
 
-from local.stripe.forms import FormError
-from local.stripe.multipart import UploadedFile, decode_multipart, is_multipart
+from local.stripe.core.forms import FormError
+from local.stripe.core.multipart import UploadedFile, decode_multipart, is_multipart
 
 
 def sdk_body(params: dict) -> tuple[bytes, str]:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from local.stripe.forms import decode_form
-from local.stripe.validation import ParamError, load_schema, parse_type, validate
+from local.stripe.core.forms import decode_form
+from local.stripe.core.validation import ParamError, load_schema, parse_type, validate
 
 CONFIGURATIONS = "POST /v1/billing_portal/configurations"
 CONFIGURATION_UPDATE = "POST /v1/billing_portal/configurations/{configuration}"

@@ -1,54 +1,56 @@
-"""The stand-in's HTTP server: Stripe's transport behaviour around ``api.StripeApi``.
+"""The stand-in's HTTP core: Stripe's transport behaviour around a table of routes.
 
 Per API request: decode the form, add latency, apply an injected fault, authenticate, honour
-the Idempotency-Key, run the endpoint, log. ``/_standin/…`` is the JSON control API for tests,
-``/p/…`` the stand-in's portal pages.
+the Idempotency-Key, run the endpoint (``routing.StripeApi``), log. ``/_standin/…`` is the JSON
+control API for tests (``control_routes``), other prefixes are HTML pages (the portal's).
+``local.stripe.standin.StripeStandin`` is this server with every Stripe topic's routes.
 """
 
 from __future__ import annotations
 
 import contextlib
 import json
-import re
 import socket
 import time
-from collections.abc import Iterable
-from types import TracebackType
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from local.http_util import KeepAliveHandler, LocalHTTPServer, ServerThread
-from local.stripe import portal_page, resources
-from local.stripe.api import RawContent, StripeApi
-from local.stripe.api_subscriptions import cancel_subscriptions_of
-from local.stripe.control import StandinControl
-from local.stripe.errors import StripeError
-from local.stripe.faults import Fault, FaultPlan, FaultSpecError
-from local.stripe.forms import FormError, decode_form
-from local.stripe.idempotency import IdempotencyStore, StoredResponse, fingerprint
-from local.stripe.keys import ApiKey, KeyRing
-from local.stripe.multipart import UploadedFile, decode_multipart, is_multipart
-from local.stripe.requestlog import RequestLog
-from local.stripe.resources import merge
-from local.stripe.store import MODES, Store
-from local.stripe.validation import schema_version
+from local.servers import HTTPServerThread, KeepAliveHandler
+from local.stripe.core import control_routes
+from local.stripe.core.errors import StripeError
+from local.stripe.core.faults import Fault, FaultPlan, FaultSpecError
+from local.stripe.core.forms import FormError, decode_form
+from local.stripe.core.idempotency import IdempotencyStore, StoredResponse, fingerprint
+from local.stripe.core.keys import ApiKey, KeyRing
+from local.stripe.core.multipart import UploadedFile, decode_multipart, is_multipart
+from local.stripe.core.objects import new_id
+from local.stripe.core.requestlog import RequestLog
+from local.stripe.core.routing import RawContent, Route, StripeApi
+from local.stripe.core.store import Store
+from stackspec.schema import api_version
 
-_CONTROL_CUSTOMER = re.compile(r"^/_standin/customers/(?P<id>[^/]+)$")
+# A page handler: (store, path) → (status, HTML).
+Page = Callable[[Store, str], tuple[int, str]]
 
 
-class StripeStandin:
-    """A local, stateful Stripe API for the endpoints billing-portal uses.
+class StripeServer(HTTPServerThread):
+    """A local, stateful Stripe API serving ``routes``, with the control API and ``pages``."""
 
-    >>> standin = StripeStandin().start()
-    >>> client = stripe.StripeClient(
-    ...     "sk_test_…", base_addresses={"api": standin.url, "files": standin.url}
-    ... )
-    """
+    name = "stripe-standin"
 
     def __init__(
-        self, host: str = "127.0.0.1", port: int = 0, *, api_keys: Iterable[str] | None = None
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        api_keys: Iterable[str] | None = None,
+        routes: Sequence[Route] = (),
+        control: Sequence[Route] = (),
+        pages: Mapping[str, Page] | None = None,
+        seed: Callable[[Store], None] = lambda store: None,
     ) -> None:
-        self.store = Store()
+        self.store = Store(seed)
         self.faults = FaultPlan()
         self.idempotency = IdempotencyStore()
         self.log = RequestLog()
@@ -56,30 +58,11 @@ class StripeStandin:
         # Bumped by reset(): a request still sleeping in a delay from before the reset must
         # not create objects or log entries in the state the next test starts from.
         self.generation = 0
-        self.api_version = schema_version()
-        self._http = LocalHTTPServer((host, port), _Handler)
-        self._http.standin = self  # type: ignore[attr-defined]
-        self._thread = ServerThread(self._http, name="stripe-standin")
-        self.api = StripeApi(self.store, lambda: self.url)
-
-    @property
-    def url(self) -> str:
-        """Base URL to give the SDK: ``base_addresses={"api": url, "files": url}`` (the stand-in
-        serves the API and file uploads at one address)."""
-        return self._thread.url
-
-    def control(self) -> StandinControl:
-        """An HTTP control handle on this stand-in (what the test fixtures hand out)."""
-        return StandinControl(self.url)
-
-    def start(self) -> StripeStandin:
-        """Serve from a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._thread.stop()
+        self.api_version = api_version()
+        self.control_routes = (*control_routes.ROUTES, *control, *control_routes.LISTING)
+        self.pages = dict(pages or {})
+        super().__init__((host, port), _Handler)
+        self.api = StripeApi(self.store, lambda: self.url, routes)
 
     def reset(self) -> None:
         """Forget all objects, idempotency keys, log entries, faults and latency."""
@@ -89,24 +72,11 @@ class StripeStandin:
         self.log.clear()
         self.faults.clear()
 
-    def __enter__(self) -> StripeStandin:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 class _Handler(KeepAliveHandler):
-    server: LocalHTTPServer
-
     @property
-    def standin(self) -> StripeStandin:
-        return self.server.standin  # type: ignore[attr-defined]
+    def standin(self) -> StripeServer:
+        return self.server.owner  # type: ignore[attr-defined]
 
     def do_GET(self) -> None:
         """Every method goes through the same dispatch."""
@@ -120,35 +90,13 @@ class _Handler(KeepAliveHandler):
         body = self.read_body()
         if url.path.startswith("/_standin/"):
             self._control(url.path, url.query, body)
-        elif url.path.startswith("/p/"):
-            self._portal(url.path)
-        else:
-            _ApiRequest(self, url.path, url.query, body).run()
-
-    # --- portal pages ----------------------------------------------------------------------
-
-    def _portal(self, path: str) -> None:
-        store = self.standin.store
-        kind, _, token = path.removeprefix("/p/").partition("/")
-        if kind == "session" and (session := store.find_session(token)) is not None:
-            with store.lock:
-                html = portal_page.session_page(
-                    session, store.configuration_of(session), store.account
-                )
-            self.send_bytes(200, html.encode(), "text/html; charset=utf-8")
             return
-        if kind == "login":
-            with store.lock:
-                for state in store.modes.values():
-                    for configuration in state.configurations.values():
-                        if (configuration["login_page"]["url"] or "").endswith(path):
-                            html = portal_page.login_page(configuration)
-                            self.send_bytes(200, html.encode(), "text/html; charset=utf-8")
-                            return
-        html = portal_page.missing_page("portal session" if kind == "session" else "page")
-        self.send_bytes(404, html.encode(), "text/html; charset=utf-8")
-
-    # --- control API -----------------------------------------------------------------------
+        for prefix, page in self.standin.pages.items():
+            if url.path.startswith(prefix):
+                status, html = page(self.standin.store, url.path)
+                self.send_bytes(status, html.encode(), "text/html; charset=utf-8")
+                return
+        _ApiRequest(self, url.path, url.query, body).run()
 
     def _control(self, path: str, query: str, body: bytes) -> None:
         try:
@@ -163,94 +111,11 @@ class _Handler(KeepAliveHandler):
     def _control_route(
         self, method: str, path: str, query: dict[str, str], payload: dict[str, Any]
     ) -> tuple[int, Any]:
-        standin = self.standin
-        store = standin.store
-        route = f"{method} {path}"
-        if route == "GET /_standin/health":
-            return 200, {"ok": True, "url": standin.url}
-        if route == "POST /_standin/reset":
-            standin.reset()
-            return 200, {"ok": True}
-        if route == "GET /_standin/requests":
-            entries = standin.log.entries(query.get("path_prefix"), query.get("method"))
-            return 200, {"requests": entries}
-        if route == "POST /_standin/faults":
-            return 200, {"fault": standin.faults.add(payload).describe()}
-        if route == "GET /_standin/faults":
-            return 200, {"faults": standin.faults.pending()}
-        if route == "DELETE /_standin/faults":
-            standin.faults.clear()
-            return 200, {"ok": True}
-        if route == "POST /_standin/latency":
-            ms = payload.get("ms")
-            if not isinstance(ms, int) or ms < 0:
-                raise ValueError("'ms' must be a non-negative integer")
-            standin.faults.latency_ms = ms
-            return 200, {"latency_ms": ms}
-        if route == "POST /_standin/keys":
-            accepted = payload.get("accept")
-            if accepted is not None and not isinstance(accepted, list):
-                raise ValueError("'accept' must be a list of keys, or null for any key")
-            standin.keys.accept(accepted)
-            return 200, {"accept": "any" if accepted is None else len(accepted)}
-        if route in {"GET /_standin/account", "POST /_standin/account"}:
-            with store.lock:
-                merge(store.account, payload)
-                return 200, store.account
-        if route == "POST /_standin/connected_accounts":
-            return 200, self._create_connected_account(payload)
-        if method == "GET" and path.removeprefix("/_standin/") in {
-            "customers",
-            "sessions",
-            "configurations",
-            "products",
-            "prices",
-            "subscriptions",
-            "connected_accounts",
-        }:
-            return 200, {"data": self._objects(path.removeprefix("/_standin/"), query)}
-        match = _CONTROL_CUSTOMER.match(path)
-        if method == "DELETE" and match:
-            return self._delete_customer(match["id"])
-        return 404, {"error": f"no such control route: {route}"}
-
-    def _objects(self, collection: str, query: dict[str, str]) -> list[dict[str, Any]]:
-        mode = query.get("mode", "test")
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}")
-        store = self.standin.store
-        with store.lock:
-            state = store.modes[mode]
-            objects = list(getattr(state, collection).values())
-            if collection == "customers" and query.get("include_deleted") == "true":
-                objects += [{**c, "deleted": True} for c in state.deleted_customers.values()]
-            return json.loads(json.dumps(objects))
-
-    def _create_connected_account(self, payload: dict[str, Any]) -> dict[str, Any]:
-        """A connected account of the platform, as Connect onboarding would leave it."""
-        mode = payload.get("mode", "test")
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}")
-        account_id = payload.get("id") or resources.new_id("acct")
-        if not isinstance(account_id, str) or not account_id.startswith("acct_"):
-            raise ValueError("'id' must be an account id starting with acct_")
-        account = resources.new_account(account_id)
-        account["type"] = "custom"
-        store = self.standin.store
-        with store.lock:
-            store.modes[mode].connected_accounts[account_id] = account
-            return json.loads(json.dumps(account))
-
-    def _delete_customer(self, customer_id: str) -> tuple[int, Any]:
-        """Delete as the Dashboard would: no key needed, either mode."""
-        store = self.standin.store
-        with store.lock:
-            for state in store.modes.values():
-                if customer_id in state.customers:
-                    state.deleted_customers[customer_id] = state.customers.pop(customer_id)
-                    cancel_subscriptions_of(state, customer_id, int(time.time()))
-                    return 200, resources.deleted_customer(customer_id)
-        return 404, {"error": f"no such customer: {customer_id}"}
+        for endpoint in self.standin.control_routes:
+            groups = endpoint.match(method, path)
+            if groups is not None:
+                return endpoint.handler(self.standin, query, payload, **groups)
+        return 404, {"error": f"no such control route: {method} {path}"}
 
 
 def _query(query: str) -> dict[str, str]:
@@ -267,7 +132,7 @@ class _ApiRequest:
         self.path = path
         self.query = query
         self.body = body
-        self.request_id = resources.new_id("req")
+        self.request_id = new_id("req")
         self.started = time.monotonic()
         self.generation = self.standin.generation
         self.content_type = "application/json"

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from local.stripe.errors import StripeError
+from local.stripe.core.errors import StripeError
 
 MAX_KEY_LENGTH = 255
 

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import threading
-import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.stripe import resources
-from local.stripe.errors import resource_missing
+from local.stripe.core.errors import resource_missing
 
 # The object name Stripe uses in "No such …" messages, by store collection.
 _KINDS = {
@@ -49,32 +48,27 @@ class ModeState:
     files: dict[str, StoredFile] = field(default_factory=dict)
     connected_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        default = resources.dashboard_default_configuration(
-            resources.new_id("bpc"), livemode=self.livemode, created=int(time.time())
-        )
-        self.configurations[default["id"]] = default
-
-    @property
-    def default_configuration(self) -> dict[str, Any]:
-        """The configuration sessions use when they name none."""
-        return next(c for c in self.configurations.values() if c["is_default"])
-
 
 class Store:
-    """All state, guarded by one lock (requests are short; simplicity beats contention here)."""
+    """All state, guarded by one lock (requests are short; simplicity beats contention here).
 
-    def __init__(self) -> None:
+    ``seed`` puts in what a fresh account has before any request (the account object, each
+    mode's default portal configuration); ``reset()`` runs it again.
+    """
+
+    def __init__(self, seed: Callable[[Store], None] = lambda store: None) -> None:
         self.lock = threading.RLock()
         self.modes: dict[str, ModeState] = {}
         self.account: dict[str, Any] = {}
+        self._seed = seed
         self.reset()
 
     def reset(self) -> None:
-        """Forget every object; each mode gets a fresh default configuration."""
+        """Forget every object, then seed again."""
         with self.lock:
             self.modes = {mode: ModeState(livemode=mode == "live") for mode in MODES}
-            self.account = resources.new_account()
+            self.account = {}
+            self._seed(self)
 
     def mode(self, livemode: bool) -> ModeState:
         """The state a key of that mode sees."""
@@ -102,16 +96,3 @@ class Store:
                 other_mode=self.other_mode_has(state.livemode, collection, object_id),
             )
         return found
-
-    def find_session(self, session_id: str) -> dict[str, Any] | None:
-        """A portal session of either mode (the portal page has no API key)."""
-        with self.lock:
-            for state in self.modes.values():
-                if session_id in state.sessions:
-                    return state.sessions[session_id]
-        return None
-
-    def configuration_of(self, session: dict[str, Any]) -> dict[str, Any]:
-        """The configuration a session was created with."""
-        with self.lock:
-            return self.mode(session["livemode"]).configurations[session["configuration"]]

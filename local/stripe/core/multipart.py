@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from local.stripe.forms import FormError, Params, decode_pairs
+from local.stripe.core.forms import FormError, Params, decode_pairs
 
 _BOUNDARY = re.compile(r'boundary="?(?P<boundary>[^";]+)"?')
 _DISPOSITION = re.compile(r'(?P<key>name|filename)="(?P<value>[^"]*)"')

@@ -10,14 +10,13 @@ from __future__ import annotations
 import copy
 import datetime
 import time
-from typing import Any
 
-from local.stripe import resources
-from local.stripe.errors import StripeError, resource_missing
-from local.stripe.listing import list_page
-from local.stripe.store import ModeState, Store
+from local.stripe.core.errors import StripeError, resource_missing
+from local.stripe.core.listing import LIST_PARAMS, list_page
+from local.stripe.core.objects import new_id
+from local.stripe.core.routing import Payload, StripeApi, route
+from local.stripe.core.store import ModeState
 
-Payload = dict[str, Any]
 # Create parameters the stand-in models; the rest of the schema's rows are validated, then refused.
 _SUPPORTED = frozenset({"customer", "items", "metadata", "expand"})
 _ITEM_SUPPORTED = frozenset({"price", "quantity", "metadata"})
@@ -49,7 +48,7 @@ def new_subscription(
     period_end = _month_later(created)
     data = [
         {
-            "id": resources.new_id("si"),
+            "id": new_id("si"),
             "object": "subscription_item",
             "created": created,
             "current_period_start": created,
@@ -117,90 +116,100 @@ def check_flow_subscription(state: ModeState, flow_data: Payload | None, custome
             )
 
 
-class SubscriptionEndpoints:
-    """Mixed into ``StripeApi``: ``store`` comes from it."""
-
-    store: Store
-
-    def create_subscription(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
-        """``POST /v1/subscriptions``: an active subscription of existing recurring prices."""
-        unsupported = sorted(set(params) - _SUPPORTED)
-        if unsupported:
-            raise StripeError(
-                400,
-                f"The Stripe stand-in does not support {unsupported[0]} on subscriptions.",
-                param=unsupported[0],
-            )
-        if "customer" not in params:
-            raise StripeError(
-                400, "Missing required param: customer.", code="parameter_missing", param="customer"
-            )
-        customer = self.store.require(
-            state, "customers", params["customer"], param="customer", status=400
+def create_subscription(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``POST /v1/subscriptions``: an active subscription of existing recurring prices."""
+    unsupported = sorted(set(params) - _SUPPORTED)
+    if unsupported:
+        raise StripeError(
+            400,
+            f"The Stripe stand-in does not support {unsupported[0]} on subscriptions.",
+            param=unsupported[0],
         )
-        raw_items = params.get("items") or []
-        if not raw_items:
-            raise StripeError(
-                400, "Missing required param: items.", code="parameter_missing", param="items"
-            )
-        items = []
-        for index, item in enumerate(raw_items):
-            items.append(self._item(state, item, index))
-        subscription = new_subscription(
-            resources.new_id("sub"),
-            customer=customer["id"],
-            items=items,
-            metadata=dict(params.get("metadata") or {}),
-            livemode=state.livemode,
-            created=int(time.time()),
+    if "customer" not in params:
+        raise StripeError(
+            400, "Missing required param: customer.", code="parameter_missing", param="customer"
         )
-        state.subscriptions[subscription["id"]] = subscription
-        return 200, subscription
+    customer = api.store.require(
+        state, "customers", params["customer"], param="customer", status=400
+    )
+    raw_items = params.get("items") or []
+    if not raw_items:
+        raise StripeError(
+            400, "Missing required param: items.", code="parameter_missing", param="items"
+        )
+    items = []
+    for index, item in enumerate(raw_items):
+        items.append(_item(api, state, item, index))
+    subscription = new_subscription(
+        new_id("sub"),
+        customer=customer["id"],
+        items=items,
+        metadata=dict(params.get("metadata") or {}),
+        livemode=state.livemode,
+        created=int(time.time()),
+    )
+    state.subscriptions[subscription["id"]] = subscription
+    return 200, subscription
 
-    def _item(
-        self, state: ModeState, item: Payload, index: int
-    ) -> tuple[Payload, int, dict[str, str]]:
-        unsupported = sorted(set(item) - _ITEM_SUPPORTED)
-        if unsupported:
-            param = f"items[{index}][{unsupported[0]}]"
-            raise StripeError(400, f"The Stripe stand-in does not support {param}.", param=param)
-        if "price" not in item:
-            param = f"items[{index}][price]"
-            raise StripeError(
-                400, f"Missing required param: {param}.", code="parameter_missing", param=param
-            )
+
+def _item(
+    api: StripeApi, state: ModeState, item: Payload, index: int
+) -> tuple[Payload, int, dict[str, str]]:
+    unsupported = sorted(set(item) - _ITEM_SUPPORTED)
+    if unsupported:
+        param = f"items[{index}][{unsupported[0]}]"
+        raise StripeError(400, f"The Stripe stand-in does not support {param}.", param=param)
+    if "price" not in item:
         param = f"items[{index}][price]"
-        price = self.store.require(state, "prices", item["price"], param=param, status=400)
-        if price["type"] != "recurring":
-            raise StripeError(
-                400,
-                f"The price specified ({price['id']}) is set to `type=one_time` but this field "
-                "only accepts prices with `type=recurring`.",
-                param=param,
-            )
-        return price, item.get("quantity", 1), dict(item.get("metadata") or {})
+        raise StripeError(
+            400, f"Missing required param: {param}.", code="parameter_missing", param=param
+        )
+    param = f"items[{index}][price]"
+    price = api.store.require(state, "prices", item["price"], param=param, status=400)
+    if price["type"] != "recurring":
+        raise StripeError(
+            400,
+            f"The price specified ({price['id']}) is set to `type=one_time` but this field "
+            "only accepts prices with `type=recurring`.",
+            param=param,
+        )
+    return price, item.get("quantity", 1), dict(item.get("metadata") or {})
 
-    def retrieve_subscription(
-        self, state: ModeState, params: Payload, id: str
-    ) -> tuple[int, Payload]:
-        """``GET /v1/subscriptions/{id}``."""
-        return 200, self.store.require(state, "subscriptions", id, param="id", status=404)
 
-    def list_subscriptions(self, state: ModeState, params: Payload) -> tuple[int, Payload]:
-        """``GET /v1/subscriptions`` with ``customer``, ``price`` and ``status`` filters; like
-        Stripe, canceled subscriptions only with ``status=canceled`` or ``status=all``."""
-        subscriptions = list(state.subscriptions.values())
-        if "customer" in params:
-            subscriptions = [s for s in subscriptions if s["customer"] == params["customer"]]
-        if "price" in params:
-            subscriptions = [
-                s
-                for s in subscriptions
-                if any(i["price"]["id"] == params["price"] for i in s["items"]["data"])
-            ]
-        status = params.get("status")
-        if status is None:
-            subscriptions = [s for s in subscriptions if s["status"] != "canceled"]
-        elif status != "all":
-            subscriptions = [s for s in subscriptions if s["status"] == status]
-        return 200, list_page("/v1/subscriptions", subscriptions, params)
+def retrieve_subscription(
+    api: StripeApi, state: ModeState, params: Payload, id: str
+) -> tuple[int, Payload]:
+    """``GET /v1/subscriptions/{id}``."""
+    return 200, api.store.require(state, "subscriptions", id, param="id", status=404)
+
+
+def list_subscriptions(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``GET /v1/subscriptions`` with ``customer``, ``price`` and ``status`` filters; like
+    Stripe, canceled subscriptions only with ``status=canceled`` or ``status=all``."""
+    subscriptions = list(state.subscriptions.values())
+    if "customer" in params:
+        subscriptions = [s for s in subscriptions if s["customer"] == params["customer"]]
+    if "price" in params:
+        subscriptions = [
+            s
+            for s in subscriptions
+            if any(i["price"]["id"] == params["price"] for i in s["items"]["data"])
+        ]
+    status = params.get("status")
+    if status is None:
+        subscriptions = [s for s in subscriptions if s["status"] != "canceled"]
+    elif status != "all":
+        subscriptions = [s for s in subscriptions if s["status"] == status]
+    return 200, list_page("/v1/subscriptions", subscriptions, params)
+
+
+ROUTES = (
+    route("POST", "/v1/subscriptions", create_subscription, schema="POST /v1/subscriptions"),
+    route(
+        "GET",
+        "/v1/subscriptions",
+        list_subscriptions,
+        query=frozenset(LIST_PARAMS | {"customer", "price", "status"}),
+    ),
+    route("GET", "/v1/subscriptions/{id}", retrieve_subscription),
+)

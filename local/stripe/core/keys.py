@@ -14,7 +14,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from local.stripe.errors import StripeError
+from local.stripe.core.errors import StripeError
 
 KEY_FORM = re.compile(r"^(?P<kind>sk|rk)_(?P<mode>test|live)_[0-9A-Za-z]{8,}$")
 _PREFIX = re.compile(r"^[a-z]{2,4}_(?:test|live)_")

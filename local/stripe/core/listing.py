@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.stripe.errors import StripeError
+from local.stripe.core.errors import StripeError
 
 Payload = dict[str, Any]
 LIST_PARAMS = frozenset({"limit", "starting_after", "ending_before", "expand"})

@@ -10,85 +10,26 @@ HTTP: ``GET /jwks``, ``GET /.well-known/openid-configuration``, ``GET /_issuer/s
 (``{"sub", "email"}`` → ``{"id_token"}``, CORS-enabled for localhost origins) used by the
 example frontend to sign in a development user.
 
-CLI: ``python -m local.dev_issuer --port 9099``.
+CLI: ``python -m local.issuer --port 9099``. Signing keys and token signing: ``keys``.
 """
 
 from __future__ import annotations
 
-import argparse
-import base64
-import contextlib
-import hashlib
-import hmac
 import json
 import re
-import signal
-import sys
 import threading
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
-from types import TracebackType
 from typing import Any
 
-import jwt
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
-
-from local.http_util import KeepAliveHandler, LocalHTTPServer, ServerThread
+from local.issuer.keys import SigningKey, sign
+from local.servers import HTTPServerThread, KeepAliveHandler
 
 DEFAULT_AUDIENCE = "billing-portal-local"
 LOCAL_ORIGIN = re.compile(r"^https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?$")
-# Well-formed-looking and plainly broken strings a verifier must reject without crashing.
-GARBAGE_TOKENS = (
-    "",
-    "not-a-jwt",
-    "a.b.c",
-    "eyJhbGciOiJSUzI1NiJ9.e30",
-    "eyJhbGciOiJSUzI1NiJ9.%%%.sig",
-    "Bearer",
-    "x" * 10_000,
-)
 
 
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64json(value: dict[str, Any]) -> str:
-    return _b64url(json.dumps(value, separators=(",", ":")).encode("utf-8"))
-
-
-@dataclass(frozen=True)
-class SigningKey:
-    """One RSA key pair and its key id."""
-
-    kid: str
-    private_key: rsa.RSAPrivateKey
-
-    @classmethod
-    def generate(cls) -> SigningKey:
-        """A fresh RSA-2048 key; the kid is derived from the public key, like a thumbprint."""
-        private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        public_der = private_key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-        return cls(kid=hashlib.sha256(public_der).hexdigest()[:16], private_key=private_key)
-
-    def public_pem(self) -> bytes:
-        """The public key as PEM (what an HS256 key-confusion forgery uses as its secret)."""
-        return self.private_key.public_key().public_bytes(
-            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-        )
-
-    def jwk(self) -> dict[str, Any]:
-        """The public JWK as published in the JWKS."""
-        jwk = RSAAlgorithm.to_jwk(self.private_key.public_key(), as_dict=True)
-        return {**jwk, "kid": self.kid, "alg": "RS256", "use": "sig"}
-
-
-class DevIssuer:
+class DevIssuer(HTTPServerThread):
     """Signing keys, token minting, and the HTTP endpoints that publish the keys."""
 
     def __init__(
@@ -111,42 +52,13 @@ class DevIssuer:
         self._foreign_key: SigningKey | None = None
         self._minted: list[str] = []
         self._stats = {"jwks_fetches": 0, "discovery_fetches": 0, "tokens_issued": 0}
-        self._http = LocalHTTPServer((host, port), _Handler)
-        self._http.issuer = self  # type: ignore[attr-defined]
-        self._thread = ServerThread(self._http, name="dev-issuer")
+        super().__init__((host, port), _Handler, name="dev-issuer")
         self.issuer = issuer or self.url
-
-    # --- lifecycle -------------------------------------------------------------------------
-
-    @property
-    def url(self) -> str:
-        """Base URL of the HTTP endpoints."""
-        return self._thread.url
 
     @property
     def jwks_url(self) -> str:
         """Where verifiers fetch the public keys."""
         return f"{self.url}/jwks"
-
-    def start(self) -> DevIssuer:
-        """Serve from a background thread."""
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and release the port."""
-        self._thread.stop()
-
-    def __enter__(self) -> DevIssuer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # --- keys ------------------------------------------------------------------------------
 
@@ -265,7 +177,7 @@ class DevIssuer:
         header = {"alg": alg, "typ": "JWT", "kid": kid or key.kid, **(headers or {})}
         if foreign_key:
             key = self._foreign()
-        token = _sign(header, payload, key)
+        token = sign(header, payload, key)
         with self._lock:
             self._stats["tokens_issued"] += 1
             self._minted.append(token)
@@ -306,25 +218,10 @@ class DevIssuer:
         }
 
 
-def _sign(header: dict[str, Any], payload: dict[str, Any], key: SigningKey) -> str:
-    alg = header["alg"]
-    if alg == "none":
-        return f"{_b64json(header)}.{_b64json(payload)}."
-    if alg == "HS256":
-        # PyJWT refuses an asymmetric key as an HMAC secret, so the forgery is built by hand.
-        signing_input = f"{_b64json(header)}.{_b64json(payload)}"
-        signature = hmac.new(key.public_pem(), signing_input.encode(), hashlib.sha256)
-        return f"{signing_input}.{_b64url(signature.digest())}"
-    extra_header = {k: v for k, v in header.items() if k != "alg"}
-    return jwt.encode(payload, key.private_key, algorithm=alg, headers=extra_header)
-
-
 class _Handler(KeepAliveHandler):
-    server: LocalHTTPServer
-
     @property
     def issuer(self) -> DevIssuer:
-        return self.server.issuer  # type: ignore[attr-defined]
+        return self.server.owner  # type: ignore[attr-defined]
 
     def _cors(self) -> dict[str, str]:
         origin = self.headers.get("Origin", "")
@@ -391,38 +288,3 @@ class _Handler(KeepAliveHandler):
         verified = request.get("email_verified", email is not None)
         token = self.issuer.mint(sub, email=email, email_verified=verified if email else None)
         self.send_json(200, {"id_token": token, "expires_in": 3600}, self._cors())
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run the issuer in the foreground; print its URL on one line once it listens."""
-    parser = argparse.ArgumentParser(prog="python -m local.dev_issuer", description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9099, help="0 picks a free port")
-    parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
-    parser.add_argument("--jwks-max-age", type=int, default=300)
-    parser.add_argument(
-        "--jwks-cache-control", default=None, help="the whole Cache-Control header of /jwks"
-    )
-    args = parser.parse_args(argv)
-    stopped = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopped.set())
-    issuer = DevIssuer(
-        args.host,
-        args.port,
-        audience=args.audience,
-        jwks_max_age=args.jwks_max_age,
-        jwks_cache_control=args.jwks_cache_control,
-    )
-    with issuer:
-        print(
-            f"Development token issuer listening on {issuer.url} "
-            f"(issuer {issuer.issuer}, audience {issuer.audience}, jwks {issuer.jwks_url})",
-            flush=True,
-        )
-        with contextlib.suppress(KeyboardInterrupt):
-            stopped.wait()
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -13,7 +13,7 @@ import jwt
 import pytest
 import requests
 
-from local.dev_issuer import GARBAGE_TOKENS, DevIssuer
+from local.issuer import GARBAGE_TOKENS, DevIssuer
 from tests.support.processes import start_process
 
 
@@ -194,7 +194,7 @@ def test_token_endpoint_refuses_a_request_without_sub(fresh_dev_issuer):
 
 def test_cli_prints_its_url_and_serves():
     process = start_process(
-        [sys.executable, "-m", "local.dev_issuer", "--port", "0"],
+        [sys.executable, "-m", "local.issuer", "--port", "0"],
         name="dev-issuer-cli",
         ready_pattern=r"listening on (http://127\.0\.0\.1:\d+)",
     )

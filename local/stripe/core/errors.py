@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from local.stripe.validation import ParamError
+from local.stripe.core.validation import ParamError
 
 DOC_URL = "https://stripe.com/docs/error-codes/{code}"
 

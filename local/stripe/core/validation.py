@@ -1,24 +1,21 @@
 """Check decoded request parameters against schema/billing-portal-api.json, as Stripe would.
 
-Pure: no I/O besides reading the schema once. ``validate`` returns the parameters normalized
-(integers and booleans converted, indexed dicts turned into lists) or raises ``ParamError``
-with Stripe's error code and parameter name for the first problem found.
+Pure (``stackspec.schema`` reads the schema once). ``validate`` returns the parameters
+normalized (integers and booleans converted, indexed dicts turned into lists) or raises
+``ParamError`` with Stripe's error code and parameter name for the first problem found.
 """
 
 from __future__ import annotations
 
-import json
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
-from local.stripe.forms import Params, bracket_name
-from local.stripe.multipart import UploadedFile
-
-SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schema" / "billing-portal-api.json"
+from local.stripe.core.forms import Params, bracket_name
+from local.stripe.core.multipart import UploadedFile
+from stackspec.schema import document
 
 _INTEGER = re.compile(r"^-?\d+$")
 _BOOLEANS = {"true": True, "false": False}
@@ -263,18 +260,13 @@ def _one_of(values: Sequence[str]) -> str:
     return ", ".join(values[:-1]) + f", or {values[-1]}"
 
 
-@lru_cache(maxsize=4)
-def load_schema(path: Path = SCHEMA_PATH) -> dict[str, EndpointSchema]:
-    """Every endpoint of the schema file, keyed like ``"POST /v1/customers"`` (read once)."""
-    document = json.loads(path.read_text(encoding="utf-8"))
+@functools.cache
+def load_schema() -> dict[str, EndpointSchema]:
+    """Every endpoint of the schema, keyed like ``"POST /v1/customers"`` (built once)."""
     return {
-        endpoint: EndpointSchema(endpoint, rows) for endpoint, rows in document["requests"].items()
+        endpoint: EndpointSchema(endpoint, rows)
+        for endpoint, rows in document()["requests"].items()
     }
-
-
-def schema_version(path: Path = SCHEMA_PATH) -> str:
-    """The Stripe API version the schema describes."""
-    return json.loads(path.read_text(encoding="utf-8"))["api_version"]
 
 
 def validate(endpoint: str, params: Params, *, allow_unset: bool = False) -> Params:
