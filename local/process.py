@@ -179,19 +179,3 @@ def living_processes() -> list[ProcStat]:
         if fields[0] != "Z":
             found.append(ProcStat(int(entry.name), fields[0], int(fields[1]), int(fields[2])))
     return found
-
-
-def group_members(pgid: int) -> list[int]:
-    """Living processes in process group ``pgid``."""
-    return [proc.pid for proc in living_processes() if proc.group == pgid]
-
-
-def group_is_empty(pgid: int) -> bool:
-    """Tell whether no living process is left in process group ``pgid``."""
-    if not Path("/proc/self/stat").exists():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-    return not group_members(pgid)

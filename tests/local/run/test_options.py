@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 
 from billing_portal.settings import load_settings
-from local.run.environment import frontend_config, function_env
-from local.run.options import PORTS, Options, RunError, check_ports, parse_options
-from tests.browser.browser_support import free_ports
+from local.run.options import (
+    PORTS,
+    Options,
+    RunError,
+    check_ports,
+    frontend_config,
+    function_env,
+    parse_options,
+)
+from tests.support.net import free_ports
 
 TEST_KEY = "sk_test_" + "a1" * 12
 FIRESTORE = "127.0.0.1:8089"
