@@ -8,9 +8,9 @@ import time
 from typing import Any
 
 from local.stripe.core.errors import StripeError
-from local.stripe.core.listing import LIST_PARAMS, list_page, parse_boolean
+from local.stripe.core.listing import LIST_PARAMS, list_page, where_boolean
 from local.stripe.core.objects import new_id
-from local.stripe.core.routing import Payload, StripeApi, route
+from local.stripe.core.routing import Payload, StripeApi, retrieve, route
 from local.stripe.core.store import ModeState
 
 
@@ -110,19 +110,9 @@ def create_product(api: StripeApi, state: ModeState, params: Payload) -> tuple[i
     return 200, product
 
 
-def retrieve_product(
-    api: StripeApi, state: ModeState, params: Payload, id: str
-) -> tuple[int, Payload]:
-    """``GET /v1/products/{id}``."""
-    return 200, api.store.require(state, "products", id, param="id", status=404)
-
-
 def list_products(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
     """``GET /v1/products`` with ``active`` and ``ids`` filters."""
-    products = list(state.products.values())
-    if "active" in params:
-        wanted = parse_boolean(params["active"], "active")
-        products = [product for product in products if product["active"] is wanted]
+    products = where_boolean(list(state.products.values()), params, "active")
     if "ids" in params:
         ids = _values(params["ids"])
         products = [product for product in products if product["id"] in ids]
@@ -148,19 +138,9 @@ def create_price(api: StripeApi, state: ModeState, params: Payload) -> tuple[int
     return 200, price
 
 
-def retrieve_price(
-    api: StripeApi, state: ModeState, params: Payload, id: str
-) -> tuple[int, Payload]:
-    """``GET /v1/prices/{id}``."""
-    return 200, api.store.require(state, "prices", id, param="id", status=404)
-
-
 def list_prices(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
     """``GET /v1/prices`` with ``active``, ``product``, ``currency`` and ``type`` filters."""
-    prices = list(state.prices.values())
-    if "active" in params:
-        wanted = parse_boolean(params["active"], "active")
-        prices = [price for price in prices if price["active"] is wanted]
+    prices = where_boolean(list(state.prices.values()), params, "active")
     for name in ("product", "currency", "type"):
         if name in params:
             prices = [price for price in prices if price[name] == params[name]]
@@ -184,7 +164,7 @@ ROUTES = (
         list_products,
         query=frozenset(LIST_PARAMS | {"active", "ids", "created", "shippable", "url"}),
     ),
-    route("GET", "/v1/products/{id}", retrieve_product),
+    route("GET", "/v1/products/{id}", retrieve("products")),
     route("POST", "/v1/prices", create_price, schema="POST /v1/prices"),
     route(
         "GET",
@@ -194,5 +174,5 @@ ROUTES = (
             LIST_PARAMS | {"active", "product", "currency", "type", "created", "lookup_keys"}
         ),
     ),
-    route("GET", "/v1/prices/{id}", retrieve_price),
+    route("GET", "/v1/prices/{id}", retrieve("prices")),
 )

@@ -15,9 +15,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from local.stripe.core.errors import StripeError
-from local.stripe.core.listing import LIST_PARAMS, list_page, parse_boolean
+from local.stripe.core.listing import LIST_PARAMS, list_page, where_boolean
 from local.stripe.core.objects import merge, merge_metadata, new_id
-from local.stripe.core.routing import Payload, StripeApi, route
+from local.stripe.core.routing import Payload, StripeApi, retrieve, route
 from local.stripe.core.store import ModeState, Store
 from local.stripe.subscriptions import check_flow_subscription
 
@@ -235,13 +235,6 @@ def create_configuration(api: StripeApi, state: ModeState, params: Payload) -> t
     return 200, configuration
 
 
-def retrieve_configuration(
-    api: StripeApi, state: ModeState, params: Payload, id: str
-) -> tuple[int, Payload]:
-    """``GET /v1/billing_portal/configurations/{id}``."""
-    return 200, api.store.require(state, "configurations", id, param="id", status=404)
-
-
 def update_configuration(
     api: StripeApi, state: ModeState, params: Payload, id: str
 ) -> tuple[int, Payload]:
@@ -255,10 +248,7 @@ def update_configuration(
 def list_configurations(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
     """``GET /v1/billing_portal/configurations`` with ``active`` / ``is_default`` filters."""
     configurations = list(state.configurations.values())
-    for name in ("active", "is_default"):
-        if name in params:
-            wanted = parse_boolean(params[name], name)
-            configurations = [c for c in configurations if c[name] is wanted]
+    configurations = where_boolean(configurations, params, "active", "is_default")
     return 200, list_page("/v1/billing_portal/configurations", configurations, params)
 
 
@@ -358,7 +348,7 @@ ROUTES = (
         list_configurations,
         query=frozenset(LIST_PARAMS | {"active", "is_default"}),
     ),
-    route("GET", "/v1/billing_portal/configurations/{id}", retrieve_configuration),
+    route("GET", "/v1/billing_portal/configurations/{id}", retrieve("configurations")),
     route(
         "POST",
         "/v1/billing_portal/configurations/{id}",

@@ -14,7 +14,7 @@ import time
 from local.stripe.core.errors import StripeError, resource_missing
 from local.stripe.core.listing import LIST_PARAMS, list_page
 from local.stripe.core.objects import new_id
-from local.stripe.core.routing import Payload, StripeApi, route
+from local.stripe.core.routing import Payload, StripeApi, retrieve, route
 from local.stripe.core.store import ModeState
 
 # Create parameters the stand-in models; the rest of the schema's rows are validated, then refused.
@@ -176,13 +176,6 @@ def _item(
     return price, item.get("quantity", 1), dict(item.get("metadata") or {})
 
 
-def retrieve_subscription(
-    api: StripeApi, state: ModeState, params: Payload, id: str
-) -> tuple[int, Payload]:
-    """``GET /v1/subscriptions/{id}``."""
-    return 200, api.store.require(state, "subscriptions", id, param="id", status=404)
-
-
 def list_subscriptions(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
     """``GET /v1/subscriptions`` with ``customer``, ``price`` and ``status`` filters; like
     Stripe, canceled subscriptions only with ``status=canceled`` or ``status=all``."""
@@ -211,5 +204,5 @@ ROUTES = (
         list_subscriptions,
         query=frozenset(LIST_PARAMS | {"customer", "price", "status"}),
     ),
-    route("GET", "/v1/subscriptions/{id}", retrieve_subscription),
+    route("GET", "/v1/subscriptions/{id}", retrieve("subscriptions")),
 )

@@ -17,6 +17,15 @@ def parse_boolean(value: Any, name: str) -> bool:
     raise StripeError(400, f"Invalid boolean: {value}", param=name)
 
 
+def where_boolean(objects: list[Payload], params: Payload, *names: str) -> list[Payload]:
+    """``objects`` whose boolean fields ``names`` are as the (`true`/`false`) params ask."""
+    for name in names:
+        if name in params:
+            wanted = parse_boolean(params[name], name)
+            objects = [obj for obj in objects if obj[name] is wanted]
+    return objects
+
+
 def list_limit(params: Payload) -> int:
     """The `limit` of a list request (1–100, default 10)."""
     raw = params.get("limit", "10")

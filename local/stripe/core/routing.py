@@ -16,7 +16,7 @@ from typing import Any
 
 from local.stripe.core.errors import StripeError
 from local.stripe.core.keys import ApiKey
-from local.stripe.core.store import Store
+from local.stripe.core.store import ModeState, Store
 from local.stripe.core.validation import ParamError, validate
 
 Payload = dict[str, Any]
@@ -57,6 +57,15 @@ def route(method: str, path: str, handler: Callable[..., Any], **options: Any) -
     """A route for ``path`` written with ``{name}`` placeholders."""
     regex = "^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", path) + "$"
     return Route(method, re.compile(regex), handler, **options)
+
+
+def retrieve(collection: str) -> Callable[..., tuple[int, Payload]]:
+    """The handler of ``GET /v1/…/{id}`` for a store collection: the object, or Stripe's 404."""
+
+    def handler(api: StripeApi, state: ModeState, params: Payload, id: str) -> tuple[int, Payload]:
+        return 200, api.store.require(state, collection, id, param="id", status=404)
+
+    return handler
 
 
 def unrecognized(method: str, path: str) -> StripeError:
