@@ -1,6 +1,6 @@
 """The servers a benchmark run talks to, all on 127.0.0.1.
 
-- Stripe stand-in: a **separate process** (`python -m local.stripe_standin`). In this process it
+- Stripe stand-in: a **separate process** (`python -m local.stripe`). In this process it
   would share the GIL with the load generator and the floor's own client, so a busy client
   would slow the "Stripe" it measures against, and the floor and the function would not see
   the same server behaviour.
@@ -24,11 +24,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from local.contract import build_environment
-from local.dev_issuer import DevIssuer
 from local.firestore import FirestoreEmulator
+from local.issuer import DevIssuer
 from local.net import free_port
 from local.process import REPO_ROOT, ServerProcess, living_processes
-from local.stripe_standin import TEST_KEY, StandinControl
+from local.stripe import TEST_KEY, StandinControl
 
 HOST = "127.0.0.1"
 FUNCTION_DIR = REPO_ROOT / "function"
@@ -62,7 +62,7 @@ def local_parts(log_dir: Path = LOG_DIR) -> Iterator[LocalParts]:
     """Start the three local parts for the block; stop everything afterwards."""
     log_dir.mkdir(parents=True, exist_ok=True)
     standin_process = ServerProcess(
-        [sys.executable, "-m", "local.stripe_standin", "--host", HOST, "--port", "0"],
+        [sys.executable, "-m", "local.stripe", "--host", HOST, "--port", "0"],
         name="stripe-standin",
         log_path=log_dir / "stripe-standin.log",
         ready_pattern=r"listening on (?P<url>http://127\.0\.0\.1:\d+)",

@@ -1,9 +1,8 @@
-"""Small TCP helpers shared by the local servers, the launchers and the tests."""
+"""Small TCP helpers shared by the local servers, the launchers, the benchmark and the tests."""
 
 from __future__ import annotations
 
 import socket
-import time
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -24,13 +23,3 @@ def port_is_open(host: str, port: int, timeout: float = 0.2) -> bool:
             return True
     except OSError:
         return False
-
-
-def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
-    """Block until ``host:port`` accepts connections; raise ``TimeoutError`` after ``timeout`` s."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if port_is_open(host, port):
-            return
-        time.sleep(0.02)
-    raise TimeoutError(f"nothing accepted connections on {host}:{port} within {timeout:.1f}s")

@@ -11,9 +11,9 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 
 from local.net import port_is_open
+from local.servers import Server
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -22,8 +22,11 @@ class ServerProcessError(RuntimeError):
     """The child exited or did not become ready; the message carries the tail of its log."""
 
 
-class ServerProcess:
+class ServerProcess(Server):
     """A child process in its own process group, with stdout and stderr captured to one file.
+
+    ``start()`` (from ``Server``) raises ``ServerProcessError`` if the child exits or is not
+    ready in time, after stopping it.
 
     Readiness is a regular expression on the log (``ready_pattern``), an open TCP port
     (``wait_port``), or both. ``stop()`` signals the whole process group, so grandchildren
@@ -63,8 +66,7 @@ class ServerProcess:
             raise ServerProcessError(f"{self.name} was never started")
         return self._proc.pid
 
-    def start(self) -> ServerProcess:
-        """Start the child and wait until it is ready; raise ``ServerProcessError`` otherwise."""
+    def _launch(self) -> None:
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log_file = self.log_path.open("wb")
         self._proc = subprocess.Popen(
@@ -76,12 +78,6 @@ class ServerProcess:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        try:
-            self._wait_ready()
-        except BaseException:
-            self.stop()
-            raise
-        return self
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.timeout
@@ -149,17 +145,6 @@ class ServerProcess:
             self._log_file = None
         return proc.returncode
 
-    def __enter__(self) -> ServerProcess:
-        return self.start() if self._proc is None else self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
 
 def _signal_group(pgid: int, sig: signal.Signals) -> None:
     with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -194,19 +179,3 @@ def living_processes() -> list[ProcStat]:
         if fields[0] != "Z":
             found.append(ProcStat(int(entry.name), fields[0], int(fields[1]), int(fields[2])))
     return found
-
-
-def group_members(pgid: int) -> list[int]:
-    """Living processes in process group ``pgid``."""
-    return [proc.pid for proc in living_processes() if proc.group == pgid]
-
-
-def group_is_empty(pgid: int) -> bool:
-    """Tell whether no living process is left in process group ``pgid``."""
-    if not Path("/proc/self/stat").exists():
-        try:
-            os.killpg(pgid, 0)
-        except ProcessLookupError:
-            return True
-        return False
-    return not group_members(pgid)

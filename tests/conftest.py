@@ -7,9 +7,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from local.dev_issuer import DevIssuer
 from local.firestore import ExternalFirestoreEmulator, FirestoreEmulator
-from local.stripe_standin import StandinControl
+from local.issuer import DevIssuer
+from local.stripe import StandinControl
 from tests.support.servers import (
     running_dev_issuer,
     running_firestore_emulator,

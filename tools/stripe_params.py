@@ -3,7 +3,7 @@
 The schema's `requests` rows come from the `TypedDict` parameter classes the stripe Python
 package ships (`stripe.params`), one row per dotted parameter path: `p` path (`[]` marks a list
 item), `t` type, `req` required within its parent, `enum` allowed values. This module is how the
-rows of an endpoint are produced and checked (tests/local/test_stripe_schema_rows.py compares the
+rows of an endpoint are produced and checked (tests/stackspec/test_schema_rows.py compares the
 committed rows with what the installed SDK gives):
 
     .venv/bin/python -m tools.stripe_params ProductCreateParams            # print the rows

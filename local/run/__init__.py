@@ -12,12 +12,12 @@ the environment variables `LOCAL_FUNCTION_PORT`, … (flags win). A busy port st
 anything starts, with a one-line message naming the flag to change.
 
 Modules, by job:
-  options      ports, flags and environment variables, the Stripe key, busy-port checks
-  environment  the function's environment variables and the example page's config
-  web          the static server for `web/`
-  function     serving the function in its own child (`--serve-function PORT`) with its reloader
-  logs         the log folder and copying the function's log to the terminal
-  summary      the table printed once everything runs
-  supervisor   starting and stopping the parts, signals, restarting a crashed function
+  options      ports, flags and environment variables, the Stripe key, busy-port checks; the
+               function's environment and the example page's config
+  parts        how each part starts: the function in its own child (`--serve-function PORT`)
+               with its reloader, `python -m` children, the static server for `web/`
+  supervisor   starting and stopping the parts, signals, the log folder and the function's log
+               on this terminal, the table printed once everything runs, restarting a crashed
+               function
   __main__     `main`: the command line
 """

@@ -1,6 +1,6 @@
 """`python -m local.run`: parse the options, start everything, print the table, stop on Ctrl-C.
 
-`python -m local.run --serve-function PORT` is the function's own child (see `function.py`).
+`python -m local.run --serve-function PORT` is the function's own child (see `parts.py`).
 """
 
 from __future__ import annotations
@@ -10,15 +10,15 @@ import sys
 from collections.abc import Sequence
 
 from local.process import ServerProcessError
-from local.run.function import SERVE_FUNCTION_FLAG, serve_function
-from local.run.logs import Workspace
 from local.run.options import RunError, check_ports, parse_options
-from local.run.summary import summary
+from local.run.parts import SERVE_FUNCTION_FLAG, serve_function
 from local.run.supervisor import (
     LocalRun,
     Stop,
+    Workspace,
     ignore_signals,
     install_signal_handlers,
+    summary,
     supervise,
 )
 

@@ -1,48 +1,44 @@
-"""Starting and stopping the parts, signals, and restarting a crashed function after a save."""
+"""Running the whole: starting and stopping the parts (`LocalRun`), signals, the log folder and
+the function's log on this terminal, the table printed once everything runs, and restarting a
+crashed function after a save."""
 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
+import tempfile
+import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
-import requests
-
 from local.firestore import FirestoreEmulator
-from local.http_util import ServerThread
 from local.process import ServerProcess, ServerProcessError
-from local.run.environment import DEV_AUDIENCE, function_env
-from local.run.function import function_argv, python_module, source_fingerprint
-from local.run.logs import LogFollower
-from local.run.options import HOST, Options, RunError
-from local.run.web import start_web
-
-START_TIMEOUT = 30.0
+from local.run.options import (
+    DEV_AUDIENCE,
+    EXAMPLE_PATH,
+    HOST,
+    PROJECT,
+    Options,
+    RunError,
+    function_env,
+)
+from local.run.parts import (
+    START_TIMEOUT,
+    function_argv,
+    python_module,
+    source_fingerprint,
+    start_web,
+    wait_for_http,
+)
+from local.servers import HTTPServerThread
 
 
 class Stop(Exception):
     """Raised in the main thread by SIGINT or SIGTERM: stop everything and exit."""
-
-
-def wait_for_http(
-    url: str, origin: str, alive: Callable[[], bool], timeout: float = START_TIMEOUT
-) -> None:
-    """Block until `url` answers a CORS preflight from `origin`; raise `RunError` if it dies."""
-    deadline = time.monotonic() + timeout
-    headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
-    while time.monotonic() < deadline:
-        if not alive():
-            raise RunError(f"the server behind {url} exited while starting")
-        try:
-            requests.options(url, headers=headers, timeout=2)
-            return
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RunError(f"{url} did not answer within {timeout:.0f}s")
 
 
 @dataclass
@@ -53,7 +49,7 @@ class LocalRun:
     log_dir: Path
     firestore: FirestoreEmulator | None = None
     processes: dict[str, ServerProcess] = field(default_factory=dict)
-    web: ServerThread | None = None
+    web: HTTPServerThread | None = None
     follower: LogFollower | None = None
 
     def start(self) -> None:
@@ -66,12 +62,12 @@ class LocalRun:
         if not self.options.real_stripe:
             self._start_process(
                 "stripe",
-                python_module("local.stripe_standin", "--port", str(self.options.ports["stripe"])),
+                python_module("local.stripe", "--port", str(self.options.ports["stripe"])),
             )
         self._start_process(
             "issuer",
             python_module(
-                "local.dev_issuer",
+                "local.issuer",
                 "--port",
                 str(self.options.ports["issuer"]),
                 "--audience",
@@ -197,3 +193,101 @@ def _restart_function(run: LocalRun) -> tuple[tuple[str, int], ...] | None:
         return source_fingerprint()
     print(f"The function is back at {run.options.url('function')}", flush=True)
     return None
+
+
+# ---- logs ---------------------------------------------------------------------------------
+
+
+class LogFollower:
+    """Copies new lines of a log file to this terminal, prefixed, from a daemon thread."""
+
+    def __init__(self, path: Path, prefix: str) -> None:
+        self._path = path
+        self._generation = 0
+        self._prefix = prefix
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="log-follower", daemon=True)
+
+    def start(self) -> None:
+        """Start following."""
+        self._thread.start()
+
+    def follow(self, path: Path) -> None:
+        """Follow `path` from its start (the log of a restarted process, maybe the same file)."""
+        with self._lock:
+            self._path = path
+            self._generation += 1
+
+    def stop(self) -> None:
+        """Stop following."""
+        self._stopped.set()
+        self._thread.join(timeout=2)
+
+    def _run(self) -> None:
+        generation = -1
+        position = 0
+        while not self._stopped.wait(0.2):
+            with self._lock:
+                path, current = self._path, self._generation
+            if current != generation:
+                generation, position = current, 0
+            position = self._copy_new_lines(path, position)
+
+    def _copy_new_lines(self, path: Path, position: int) -> int:
+        try:
+            with path.open("rb") as log:
+                log.seek(position)
+                chunk = log.read()
+        except FileNotFoundError:
+            return position
+        complete = chunk.rfind(b"\n") + 1
+        for line in chunk[:complete].decode("utf-8", "replace").splitlines():
+            print(f"{self._prefix}{line}", flush=True)
+        return position + complete
+
+
+@dataclass
+class Workspace:
+    """The log folder: kept when given or when the run failed, removed after a clean stop."""
+
+    path: Path
+    temporary: bool
+
+    @classmethod
+    def create(cls, wanted: Path | None) -> Workspace:
+        """Use `wanted` (created if needed) or a new temporary folder."""
+        if wanted is not None:
+            wanted.mkdir(parents=True, exist_ok=True)
+            return cls(wanted.resolve(), temporary=False)
+        return cls(Path(tempfile.mkdtemp(prefix="billing-portal-run-")), temporary=True)
+
+    def finish(self, clean: bool) -> None:
+        """Remove a temporary folder after a clean stop."""
+        if self.temporary and clean:
+            shutil.rmtree(self.path, ignore_errors=True)
+
+
+# ---- the table ----------------------------------------------------------------------------
+
+
+def summary(options: Options, firestore_host: str, log_dir: Path) -> str:
+    """The table printed once everything runs."""
+    stripe = (
+        ("stripe", "api.stripe.com", "real Stripe TEST mode (STRIPE_SECRET_KEY is set)")
+        if options.real_stripe
+        else ("stripe", options.url("stripe"), "Stripe stand-in (no network, fake portal pages)")
+    )
+    rows = [
+        ("open", options.url("web", EXAMPLE_PATH), "example settings page — start here"),
+        ("function", options.url("function"), "functions-framework, debug (reloads on save)"),
+        ("web", options.url("web"), "web/: the example page and billing-portal.js"),
+        stripe,
+        ("firestore", firestore_host, f"Firestore emulator, project {PROJECT}"),
+        ("issuer", options.url("issuer"), "development sign-in (local only, never deployed)"),
+        ("logs", str(log_dir), "one file per part"),
+    ]
+    width = max(len(row[1]) for row in rows)
+    lines = ["", "billing-portal is running locally. Ctrl-C stops everything.", ""]
+    lines += [f"  {name:<10} {where:<{width}}  {what}" for name, where, what in rows]
+    return "\n".join([*lines, ""])

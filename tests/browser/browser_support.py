@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import sys
-from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -14,8 +12,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from local.process import REPO_ROOT, ServerProcess
-from local.run.environment import PROJECT
-from local.run.options import PORTS
+from local.run.options import PORTS, PROJECT
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -37,15 +34,6 @@ READY_LINE = "billing-portal is running locally"
 SESSION_KEY = "billing-portal-example.session"
 # Variables of the developer's shell that would change what the local run starts.
 RUN_ENV_OVERRIDES = ("STRIPE_SECRET_KEY", "FIRESTORE_EMULATOR_HOST", "LOCAL_SUBSCRIPTION_ID")
-
-
-def free_ports(count: int) -> list[int]:
-    """`count` distinct ports that were free a moment ago (all held open while choosing)."""
-    with ExitStack() as stack:
-        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
 
 
 def local_run_env() -> dict[str, str]:

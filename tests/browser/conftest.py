@@ -19,11 +19,11 @@ from tests.browser.browser_support import (
     CHROMIUM_ARGS,
     READY_LINE,
     LocalRun,
-    free_ports,
     local_run_argv,
     local_run_env,
     require_chromium,
 )
+from tests.support.net import free_ports
 from tests.support.processes import log_path
 
 if TYPE_CHECKING:

@@ -18,11 +18,10 @@ from local.run.options import PORTS
 from tests.browser.browser_support import (
     READY_LINE,
     LocalRun,
-    free_ports,
     local_run_argv,
     local_run_env,
 )
-from tests.support.net import listening_addresses
+from tests.support.net import free_ports, listening_addresses
 from tests.support.processes import log_path, pid_alive
 
 pytestmark = pytest.mark.integration

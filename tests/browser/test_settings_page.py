@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import expect
 
 from local.net import free_port
-from local.stripe_standin.keys import TEST_KEY as STANDIN_KEY
+from local.stripe import TEST_KEY as STANDIN_KEY
 from tests.browser.browser_support import (
     LocalRun,
     local_config,

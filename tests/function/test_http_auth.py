@@ -93,7 +93,7 @@ def test_an_issuer_that_forbids_caching_still_gets_at_most_one_key_fetch_a_minut
 ):
     # An issuer's Cache-Control must not turn every request into a key fetch: the keys are kept
     # at least MIN_KEY_LIFETIME seconds whatever it says.
-    from local.dev_issuer import DevIssuer
+    from local.issuer import DevIssuer
     from tests.function.conftest import assert_no_secrets_logged, function_env, start_function
 
     with DevIssuer(jwks_cache_control=cache_control) as issuer:

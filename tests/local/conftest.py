@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from local.stripe_standin import StandinControl
+from local.stripe import StandinControl
 
 
 @pytest.fixture

@@ -1,8 +1,14 @@
-"""Port helpers for tests (the same ones the local servers use)."""
+"""Port helpers for tests (`free_port` and `port_is_open` are the local servers' own)."""
 
-from local.net import free_port, port_is_open, wait_for_port
+from __future__ import annotations
 
-__all__ = ["free_port", "listening_addresses", "port_is_open", "wait_for_port"]
+import socket
+import time
+from contextlib import ExitStack
+
+from local.net import free_port, port_is_open
+
+__all__ = ["free_port", "free_ports", "listening_addresses", "port_is_open", "wait_for_port"]
 
 
 def listening_addresses(port: int) -> set[str]:
@@ -28,3 +34,22 @@ def listening_addresses(port: int) -> set[str]:
             else:
                 found.add(address)
     return found
+
+
+def free_ports(count: int) -> list[int]:
+    """`count` distinct ports that were free a moment ago (all held open while choosing)."""
+    with ExitStack() as stack:
+        sockets = [stack.enter_context(socket.socket()) for _ in range(count)]
+        for sock in sockets:
+            sock.bind(("127.0.0.1", 0))
+        return [sock.getsockname()[1] for sock in sockets]
+
+
+def wait_for_port(host: str, port: int, timeout: float = 10.0) -> None:
+    """Block until ``host:port`` accepts connections; raise ``TimeoutError`` after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if port_is_open(host, port):
+            return
+        time.sleep(0.02)
+    raise TimeoutError(f"nothing accepted connections on {host}:{port} within {timeout:.1f}s")

@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from local.process import REPO_ROOT, ServerProcess, ServerProcessError, group_is_empty
+from local.process import REPO_ROOT, ServerProcess, ServerProcessError, living_processes
 
 TEST_OUTPUT = REPO_ROOT / "test-output"
 _counter = itertools.count(1)
@@ -47,3 +47,19 @@ def pid_alive(pid: int) -> bool:
     except FileNotFoundError:
         return False
     return state != "Z"
+
+
+def group_members(pgid: int) -> list[int]:
+    """Living processes in process group ``pgid``."""
+    return [proc.pid for proc in living_processes() if proc.group == pgid]
+
+
+def group_is_empty(pgid: int) -> bool:
+    """Tell whether no living process is left in process group ``pgid``."""
+    if not Path("/proc/self/stat").exists():
+        try:
+            os.killpg(pgid, 0)
+        except ProcessLookupError:
+            return True
+        return False
+    return not group_members(pgid)

@@ -11,9 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from local.dev_issuer import DevIssuer
 from local.firestore import ExternalFirestoreEmulator, FirestoreEmulator, emulator_from_environment
-from local.stripe_standin import StandinControl, StripeStandin
+from local.issuer import DevIssuer
+from local.stripe import StandinControl, StripeStandin
 from tests.support.processes import log_path
 
 

@@ -1,0 +1,139 @@
+"""How each part is started: the function in its own child (`python -m local.run
+--serve-function PORT`, reloading on save) and how to tell it answers, the stand-ins as
+`python -m` children, and the static server for `web/`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections.abc import Callable
+from functools import partial
+from http.server import SimpleHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from local.process import REPO_ROOT
+from local.run.options import EXAMPLE_PATH, HOST, Options, RunError, frontend_config
+from local.servers import HTTPServerThread
+
+START_TIMEOUT = 30.0
+
+FUNCTION_SOURCE = REPO_ROOT / "function" / "main.py"
+FUNCTION_TARGET = "create_portal_session"
+SERVE_FUNCTION_FLAG = "--serve-function"
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    """argv running `python -m module args…` with this interpreter."""
+    return [sys.executable, "-m", module, *args]
+
+
+def function_argv(port: int) -> list[str]:
+    """argv of the function server: `serve_function` in a child of its own."""
+    return python_module("local.run", SERVE_FUNCTION_FLAG, str(port))
+
+
+def serve_function(port: int) -> int:
+    """Serve the function as `functions-framework --target … --source … --debug` does.
+
+    The same `functions_framework.create_app` and Flask debug server, with one difference: the
+    reloader polls the function's own files (`stat`) instead of watching every folder on
+    `sys.path` with inotify (watchdog's default), which floods the inotify queue as soon as
+    anything else on the machine reads the virtualenv — a test run, an editor's indexer.
+    """
+    from functions_framework import create_app
+
+    app = create_app(FUNCTION_TARGET, str(FUNCTION_SOURCE))
+    app.run(
+        HOST,
+        port,
+        debug=True,
+        reloader_type="stat",
+        reloader_interval=1,
+        exclude_patterns=_not_function_code(),
+    )
+    return 0
+
+
+def _not_function_code() -> list[str]:
+    """Reloader exclusions: everything but `function/` (libraries, tests, the local parts)."""
+    others = [
+        f"{child}{os.sep}*"
+        for child in REPO_ROOT.iterdir()
+        if child.is_dir() and child != FUNCTION_SOURCE.parent
+    ]
+    return [f"{sys.prefix}{os.sep}*", f"{sys.base_prefix}{os.sep}*", *others]
+
+
+def source_fingerprint(root: Path = FUNCTION_SOURCE.parent) -> tuple[tuple[str, int], ...]:
+    """Names and modification times of the function's Python files, to notice a save."""
+    return tuple(
+        sorted((str(path), path.stat().st_mtime_ns) for path in root.rglob("*.py") if path.exists())
+    )
+
+
+# ---- the static frontend ------------------------------------------------------------------
+
+
+WEB_ROOT = REPO_ROOT / "web"
+
+
+class WebHandler(SimpleHTTPRequestHandler):
+    """Serves `web/`, with `example/config.js` written for this run; never cached."""
+
+    config_js: bytes = b""
+
+    def do_GET(self) -> None:
+        """GET, with the generated `config.js` in place of the file of defaults."""
+        if self.path.split("?")[0] == f"{EXAMPLE_PATH}config.js":
+            self._send_config()
+            return
+        super().do_GET()
+
+    def _send_config(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/javascript; charset=utf-8")
+        self.send_header("Content-Length", str(len(self.config_js)))
+        self.end_headers()
+        self.wfile.write(self.config_js)
+
+    def end_headers(self) -> None:
+        """Every response says no-store: an edited file shows on the next reload."""
+        self.send_header("Cache-Control", "no-store")
+        super().end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the frontend's requests are not news."""
+
+
+def start_web(options: Options) -> HTTPServerThread:
+    """Serve `web/` on the web port from a thread of this process."""
+    config = json.dumps(frontend_config(options), indent=2)
+    script = f"// Written by local/run for this run.\nexport default {config};\n"
+    handler = type("ConfiguredWebHandler", (WebHandler,), {"config_js": script.encode()})
+    address = (HOST, options.ports["web"])
+    return HTTPServerThread(address, partial(handler, directory=WEB_ROOT), name="web").start()
+
+
+# ---- waiting for the function ----------------------------------------------------------
+
+
+def wait_for_http(
+    url: str, origin: str, alive: Callable[[], bool], timeout: float = START_TIMEOUT
+) -> None:
+    """Block until `url` answers a CORS preflight from `origin`; raise `RunError` if it dies."""
+    deadline = time.monotonic() + timeout
+    headers = {"Origin": origin, "Access-Control-Request-Method": "POST"}
+    while time.monotonic() < deadline:
+        if not alive():
+            raise RunError(f"the server behind {url} exited while starting")
+        try:
+            requests.options(url, headers=headers, timeout=2)
+            return
+        except requests.RequestException:
+            time.sleep(0.1)
+    raise RunError(f"{url} did not answer within {timeout:.0f}s")

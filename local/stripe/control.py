@@ -1,0 +1,179 @@
+"""Client for the stand-in's control API (``/_standin/…``), for tests, benchmarks and the local run.
+
+Works the same against a stand-in in this process or in another one: it only speaks HTTP.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+import stripe
+
+from local.stripe.core.keys import LIVE_KEY, TEST_KEY
+
+
+class StandinError(RuntimeError):
+    """A control-API call failed."""
+
+
+class StandinControl:
+    """Handle on a running stand-in at ``url``."""
+
+    test_key = TEST_KEY
+    live_key = LIVE_KEY
+
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+        self._http = requests.Session()
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._http.request(method, f"{self.url}/_standin/{path}", timeout=10, **kwargs)
+        if response.status_code != 200:
+            raise StandinError(f"{method} /_standin/{path}: {response.status_code} {response.text}")
+        return response.json()
+
+    def client(self, api_key: str | None = None, **options: Any) -> stripe.StripeClient:
+        """A real ``stripe.StripeClient`` pointed at the stand-in (test key by default); file
+        uploads, which the SDK sends to a separate address, go to the stand-in too."""
+        return stripe.StripeClient(
+            api_key or self.test_key,
+            base_addresses={"api": self.url, "files": self.url},
+            **options,
+        )
+
+    def health(self) -> dict[str, Any]:
+        """``{"ok": true, "url": …}`` when the stand-in answers."""
+        return self._call("GET", "health")
+
+    def reset(self) -> None:
+        """Forget all objects, idempotency keys, log entries, faults and latency."""
+        self._call("POST", "reset")
+
+    def requests(
+        self, path_prefix: str | None = None, method: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Logged API requests, oldest first.
+
+        Each entry: ``request_id, time, method, path, params`` (decoded form or query),
+        ``idempotency_key, livemode, restricted_key, stripe_version, status`` (None when
+        dropped), ``idempotent_replayed, fault`` (the fault applied, or None), ``duration_ms``.
+        """
+        query = {k: v for k, v in {"path_prefix": path_prefix, "method": method}.items() if v}
+        return self._call("GET", "requests", params=query)["requests"]
+
+    def inject_fault(
+        self,
+        *,
+        status: int | None = None,
+        count: int = 1,
+        method: str | None = None,
+        path_prefix: str | None = None,
+        error_type: str | None = None,
+        code: str | None = None,
+        message: str | None = None,
+        param: str | None = None,
+        headers: dict[str, str] | None = None,
+        body: str | None = None,
+        delay_ms: int = 0,
+        drop: bool = False,
+        when: str = "before",
+    ) -> dict[str, Any]:
+        """Make the next ``count`` matching API requests fail; returns the fault as stored.
+
+        ``status`` answers with a Stripe error body (``error_type``/``code``/``message``/``param``
+        override the defaults; ``body`` sends raw text instead); ``drop`` closes the connection
+        without a response; ``delay_ms`` waits first (alone, it only slows the request down).
+        ``when="after"`` lets the request take effect and then fails its response.
+        """
+        spec: dict[str, Any] = {
+            "count": count,
+            "status": status,
+            "method": method,
+            "path_prefix": path_prefix,
+            "error_type": error_type,
+            "code": code,
+            "message": message,
+            "param": param,
+            "headers": headers or {},
+            "body": body,
+            "delay_ms": delay_ms,
+            "drop": drop,
+            "when": when,
+        }
+        return self._call("POST", "faults", json=spec)["fault"]
+
+    def pending_faults(self) -> list[dict[str, Any]]:
+        """Faults not yet used up."""
+        return self._call("GET", "faults")["faults"]
+
+    def clear_faults(self) -> None:
+        """Drop pending faults and the added latency."""
+        self._call("DELETE", "faults")
+
+    def accept_keys(self, keys: list[str] | None) -> None:
+        """Accept only these API keys from now on; ``None`` accepts any key of plausible form.
+
+        Not undone by ``reset()``. The stand-in keeps only digests of the keys.
+        """
+        self._call("POST", "keys", json={"accept": keys})
+
+    def set_latency(self, ms: int) -> None:
+        """Add ``ms`` milliseconds to every API request (0 to stop)."""
+        self._call("POST", "latency", json={"ms": ms})
+
+    def account(self) -> dict[str, Any]:
+        """The account object ``GET /v1/account`` returns."""
+        return self._call("GET", "account")
+
+    def set_account(self, **changes: Any) -> dict[str, Any]:
+        """Deep-merge changes into the account, e.g. ``settings={"branding": {...}}``."""
+        return self._call("POST", "account", json=changes)
+
+    def set_branding(self, **branding: Any) -> dict[str, Any]:
+        """Set ``settings.branding`` fields: icon, logo, primary_color, secondary_color."""
+        return self.set_account(settings={"branding": branding})
+
+    def create_connected_account(
+        self, account_id: str | None = None, mode: str = "test"
+    ) -> dict[str, Any]:
+        """A connected account of this (platform) account, as Connect onboarding leaves it."""
+        payload = {"mode": mode, **({"id": account_id} if account_id else {})}
+        return self._call("POST", "connected_accounts", json=payload)
+
+    def connected_accounts(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Connected accounts of a mode, oldest first."""
+        return self._call("GET", "connected_accounts", params={"mode": mode})["data"]
+
+    def products(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Products of a mode, oldest first."""
+        return self._call("GET", "products", params={"mode": mode})["data"]
+
+    def prices(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Prices of a mode, oldest first."""
+        return self._call("GET", "prices", params={"mode": mode})["data"]
+
+    def subscriptions(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Subscriptions of a mode, oldest first (canceled ones included)."""
+        return self._call("GET", "subscriptions", params={"mode": mode})["data"]
+
+    def customers(self, mode: str = "test", include_deleted: bool = False) -> list[dict[str, Any]]:
+        """Customers of a mode, oldest first; deleted ones (last state, ``deleted: true``) last."""
+        params = {"mode": mode, "include_deleted": "true" if include_deleted else "false"}
+        return self._call("GET", "customers", params=params)["data"]
+
+    def sessions(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Portal sessions of a mode, oldest first."""
+        return self._call("GET", "sessions", params={"mode": mode})["data"]
+
+    def configurations(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Portal configurations of a mode, the default one first."""
+        return self._call("GET", "configurations", params={"mode": mode})["data"]
+
+    def delete_customer(self, customer_id: str) -> dict[str, Any]:
+        """Delete a customer as someone in the Dashboard would (either mode, no key)."""
+        return self._call("DELETE", f"customers/{customer_id}")
+
+    def close(self) -> None:
+        """Release the HTTP connection pool."""
+        self._http.close()

@@ -1,0 +1,454 @@
+"""The customer portal: configurations (create, retrieve, update, list), sessions (create, with
+the ``flow_data`` deep links Stripe checks), and the stand-in's own portal pages at a session's
+and a login link's URL (never Stripe's real UI).
+
+Each mode starts with the default configuration saving the portal settings in the Dashboard
+leaves (``seed``).
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from html import escape
+from typing import Any
+from urllib.parse import urlsplit
+
+from local.stripe.core.errors import StripeError
+from local.stripe.core.listing import LIST_PARAMS, list_page, where_boolean
+from local.stripe.core.objects import merge, merge_metadata, new_id
+from local.stripe.core.routing import Payload, StripeApi, retrieve, route
+from local.stripe.core.store import ModeState, Store
+from local.stripe.subscriptions import check_flow_subscription
+
+FLOW_DETAIL_TYPES = (
+    "subscription_cancel",
+    "subscription_pause",
+    "subscription_update",
+    "subscription_update_confirm",
+)
+
+
+# --- the objects ---------------------------------------------------------------------------
+
+
+def default_features() -> dict[str, Any]:
+    """All portal features, present and disabled, with Stripe's defaults."""
+    return {
+        "customer_update": {"allowed_updates": [], "enabled": False},
+        "invoice_history": {"enabled": False},
+        "payment_method_update": {"enabled": False, "payment_method_configuration": None},
+        "subscription_cancel": {
+            "cancellation_reason": {"enabled": False, "feedback_options": None, "options": []},
+            "enabled": False,
+            "mode": "at_period_end",
+            "proration_behavior": "none",
+        },
+        "subscription_pause": {
+            "duration": {"interval_options": [], "type": "indefinite"},
+            "enabled": False,
+        },
+        "subscription_update": {
+            "billing_cycle_anchor": None,
+            "default_allowed_updates": [],
+            "enabled": False,
+            "products": [],
+            "proration_behavior": "none",
+            "schedule_at_period_end": {"conditions": []},
+            "trial_update_behavior": "end_trial",
+        },
+    }
+
+
+def new_configuration(
+    configuration_id: str, *, livemode: bool, created: int, is_default: bool = False
+) -> dict[str, Any]:
+    """A portal configuration with every field Stripe returns, before parameters are applied."""
+    return {
+        "id": configuration_id,
+        "object": "billing_portal.configuration",
+        "active": True,
+        "application": None,
+        "business_profile": {
+            "headline": None,
+            "privacy_policy_url": None,
+            "terms_of_service_url": None,
+        },
+        "created": created,
+        "default_return_url": None,
+        "features": default_features(),
+        "is_default": is_default,
+        "livemode": livemode,
+        "login_page": {"enabled": False, "url": None},
+        "metadata": {},
+        "name": None,
+        "updated": created,
+    }
+
+
+def dashboard_default_configuration(
+    configuration_id: str, *, livemode: bool, created: int
+) -> dict[str, Any]:
+    """The default configuration, as saving the portal settings in the Dashboard leaves it."""
+    configuration = new_configuration(
+        configuration_id, livemode=livemode, created=created, is_default=True
+    )
+    merge(
+        configuration["features"],
+        {
+            "customer_update": {"allowed_updates": ["email", "address"], "enabled": True},
+            "invoice_history": {"enabled": True},
+            "payment_method_update": {"enabled": True},
+        },
+    )
+    return configuration
+
+
+def _fill_products(features: dict[str, Any]) -> None:
+    products = features["subscription_update"].get("products") or []
+    for product in products:
+        quantity = {"enabled": False, "maximum": None, "minimum": 1}
+        merge(quantity, product.get("adjustable_quantity") or {})
+        product["adjustable_quantity"] = quantity
+    for option in features["subscription_pause"]["duration"].get("interval_options") or []:
+        option.setdefault("interval_count", 1)
+
+
+def apply_configuration_params(
+    configuration: dict[str, Any], params: dict[str, Any], *, login_url: str, updated: int
+) -> None:
+    """Apply create or update parameters to ``configuration`` in place."""
+    for key, value in params.items():
+        if key == "expand":
+            continue
+        if key == "metadata":
+            configuration["metadata"] = merge_metadata(configuration["metadata"], value)
+        elif key == "login_page":
+            enabled = value["enabled"]
+            configuration["login_page"] = {
+                "enabled": enabled,
+                "url": login_url if enabled else None,
+            }
+        else:
+            merge(configuration, {key: value})
+    _fill_products(configuration["features"])
+    configuration["updated"] = updated
+
+
+def build_flow(flow_data: dict[str, Any]) -> dict[str, Any]:
+    """The session's ``flow`` as Stripe echoes ``flow_data``, with its defaults."""
+    after = flow_data.get("after_completion") or {"type": "portal_homepage"}
+    flow: dict[str, Any] = {
+        "after_completion": {
+            "hosted_confirmation": None,
+            "redirect": None,
+            "type": after["type"],
+        },
+        "customer_update": None,
+        "subscription_cancel": None,
+        "subscription_pause": None,
+        "subscription_update": None,
+        "subscription_update_confirm": None,
+        "type": flow_data["type"],
+    }
+    if "hosted_confirmation" in after:
+        custom = after["hosted_confirmation"].get("custom_message")
+        flow["after_completion"]["hosted_confirmation"] = {"custom_message": custom}
+    if "redirect" in after:
+        flow["after_completion"]["redirect"] = {"return_url": after["redirect"]["return_url"]}
+    for detail in FLOW_DETAIL_TYPES:
+        if detail in flow_data:
+            flow[detail] = _flow_detail(detail, flow_data[detail])
+    return flow
+
+
+def _flow_detail(detail: str, value: dict[str, Any]) -> dict[str, Any]:
+    result = copy.deepcopy(value)
+    if detail == "subscription_cancel":
+        result.setdefault("retention", None)
+    if detail == "subscription_update_confirm":
+        result["discounts"] = [
+            {"coupon": None, "promotion_code": None, **item} for item in value.get("discounts", [])
+        ]
+        result["items"] = [
+            {"id": None, "price": None, "quantity": None, **item} for item in value["items"]
+        ]
+    return result
+
+
+def new_session(
+    session_id: str,
+    *,
+    livemode: bool,
+    created: int,
+    customer: str,
+    configuration: str,
+    return_url: str | None,
+    url: str,
+    params: dict[str, Any],
+) -> dict[str, Any]:
+    """A portal session object."""
+    return {
+        "id": session_id,
+        "object": "billing_portal.session",
+        "after_expiration": copy.deepcopy(params.get("after_expiration")),
+        "configuration": configuration,
+        "created": created,
+        "customer": customer,
+        "customer_account": None,
+        "flow": build_flow(params["flow_data"]) if "flow_data" in params else None,
+        "livemode": livemode,
+        "locale": params.get("locale"),
+        "on_behalf_of": params.get("on_behalf_of"),
+        "return_url": return_url,
+        "url": url,
+    }
+
+
+def default_configuration(state: ModeState) -> dict[str, Any]:
+    """The configuration sessions use when they name none."""
+    return next(c for c in state.configurations.values() if c["is_default"])
+
+
+def seed(store: Store) -> None:
+    """Each mode's default configuration, as the Dashboard leaves it."""
+    for state in store.modes.values():
+        default = dashboard_default_configuration(
+            new_id("bpc"), livemode=state.livemode, created=int(time.time())
+        )
+        state.configurations[default["id"]] = default
+
+
+# --- the API -------------------------------------------------------------------------------
+
+
+def _login_url(api: StripeApi) -> str:
+    return f"{api.base_url()}/p/login/{new_id('test').removeprefix('test_')}"
+
+
+def create_configuration(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``POST /v1/billing_portal/configurations``."""
+    now = int(time.time())
+    configuration = new_configuration(new_id("bpc"), livemode=state.livemode, created=now)
+    apply_configuration_params(configuration, params, login_url=_login_url(api), updated=now)
+    state.configurations[configuration["id"]] = configuration
+    return 200, configuration
+
+
+def update_configuration(
+    api: StripeApi, state: ModeState, params: Payload, id: str
+) -> tuple[int, Payload]:
+    """``POST /v1/billing_portal/configurations/{id}``."""
+    configuration = api.store.require(state, "configurations", id, param="id", status=404)
+    login_url = configuration["login_page"]["url"] or _login_url(api)
+    apply_configuration_params(configuration, params, login_url=login_url, updated=int(time.time()))
+    return 200, configuration
+
+
+def list_configurations(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``GET /v1/billing_portal/configurations`` with ``active`` / ``is_default`` filters."""
+    configurations = list(state.configurations.values())
+    configurations = where_boolean(configurations, params, "active", "is_default")
+    return 200, list_page("/v1/billing_portal/configurations", configurations, params)
+
+
+def create_session(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
+    """``POST /v1/billing_portal/sessions``."""
+    if "customer_account" in params:
+        raise StripeError(
+            400,
+            "The Stripe stand-in does not support customer_account; pass customer.",
+            param="customer_account",
+        )
+    if "customer" not in params:
+        raise StripeError(
+            400, "Missing required param: customer.", code="parameter_missing", param="customer"
+        )
+    customer = api.store.require(
+        state, "customers", params["customer"], param="customer", status=400
+    )
+    if "configuration" in params:
+        configuration = api.store.require(
+            state, "configurations", params["configuration"], param="configuration", status=400
+        )
+        if not configuration["active"]:
+            raise StripeError(
+                400,
+                f"The configuration {configuration['id']} is not active. Activate it or pass "
+                "a different configuration.",
+                param="configuration",
+            )
+    else:
+        configuration = default_configuration(state)
+    _check_flow(params.get("flow_data"))
+    check_flow_subscription(state, params.get("flow_data"), customer["id"])
+    return_url = params.get("return_url") or configuration["default_return_url"]
+    if not return_url:
+        raise StripeError(
+            400,
+            "You must provide a return_url when creating a portal session, or set a "
+            "default return URL (default_return_url) on the portal configuration "
+            f"{configuration['id']}.",
+            param="return_url",
+        )
+    _check_url(return_url, "return_url")
+    session_id = new_id("bps")
+    session = new_session(
+        session_id,
+        livemode=state.livemode,
+        created=int(time.time()),
+        customer=customer["id"],
+        configuration=configuration["id"],
+        return_url=return_url,
+        url=f"{api.base_url()}/p/session/{session_id}",
+        params=params,
+    )
+    state.sessions[session_id] = session
+    return 200, session
+
+
+def _check_flow(flow_data: Payload | None) -> None:
+    """Rules Stripe applies to ``flow_data`` beyond the parameter schema."""
+    if flow_data is None:
+        return
+    flow_type = flow_data["type"]
+    if flow_type in FLOW_DETAIL_TYPES and flow_type not in flow_data:
+        param = f"flow_data[{flow_type}]"
+        raise StripeError(
+            400, f"Missing required param: {param}.", code="parameter_missing", param=param
+        )
+    after = flow_data.get("after_completion") or {}
+    if after.get("type") == "redirect":
+        if "redirect" not in after:
+            param = "flow_data[after_completion][redirect]"
+            raise StripeError(
+                400, f"Missing required param: {param}.", code="parameter_missing", param=param
+            )
+        _check_url(
+            after["redirect"]["return_url"], "flow_data[after_completion][redirect][return_url]"
+        )
+
+
+def _check_url(url: str, param: str) -> None:
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise StripeError(400, "Not a valid URL", code="url_invalid", param=param)
+
+
+ROUTES = (
+    route(
+        "POST",
+        "/v1/billing_portal/configurations",
+        create_configuration,
+        schema="POST /v1/billing_portal/configurations",
+    ),
+    route(
+        "GET",
+        "/v1/billing_portal/configurations",
+        list_configurations,
+        query=frozenset(LIST_PARAMS | {"active", "is_default"}),
+    ),
+    route("GET", "/v1/billing_portal/configurations/{id}", retrieve("configurations")),
+    route(
+        "POST",
+        "/v1/billing_portal/configurations/{id}",
+        update_configuration,
+        schema="POST /v1/billing_portal/configurations/{configuration}",
+    ),
+    route(
+        "POST",
+        "/v1/billing_portal/sessions",
+        create_session,
+        schema="POST /v1/billing_portal/sessions",
+    ),
+)
+
+
+# --- the portal pages ----------------------------------------------------------------------
+
+
+_STYLE = """
+body { font-family: system-ui, sans-serif; margin: 3rem auto; max-width: 36rem; color: #1a1a1a; }
+header { border-bottom: 4px solid %(primary)s; margin-bottom: 1.5rem; }
+dt { font-weight: 600; } dd { margin: 0 0 .75rem 0; }
+a#return-link { color: %(primary)s; }
+"""
+
+
+def _page(title: str, body: str, primary: str = "#635bff") -> str:
+    return (
+        '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{escape(title)}</title><style>{_STYLE % {'primary': escape(primary)}}</style>"
+        f"</head><body>{body}</body></html>\n"
+    )
+
+
+def session_page(
+    session: dict[str, Any], configuration: dict[str, Any], account: dict[str, Any]
+) -> str:
+    """The page a customer lands on from a portal session URL."""
+    business = (
+        account["settings"]["dashboard"]["display_name"] or account["business_profile"]["name"]
+    )
+    primary = account["settings"]["branding"]["primary_color"] or "#635bff"
+    headline = configuration["business_profile"]["headline"]
+    flow = session["flow"]
+    enabled = [name for name, feature in configuration["features"].items() if feature["enabled"]]
+    return_url = session["return_url"]
+    return_label = business or urlsplit(return_url).netloc
+    rows = [
+        ("Customer", session["customer"]),
+        ("Configuration", configuration["id"]),
+        ("Mode", "live" if session["livemode"] else "test"),
+        ("Flow", flow["type"] if flow else "none (portal home)"),
+        ("Enabled features", ", ".join(enabled) or "none"),
+    ]
+    details = "".join(f"<dt>{escape(k)}</dt><dd>{escape(str(v))}</dd>" for k, v in rows)
+    body = (
+        f"<header><h1>Stripe stand-in portal</h1><p>{escape(business or '')}</p></header>"
+        f'<p id="headline">{escape(headline or "")}</p>'
+        f'<p>Billing portal for customer <code id="customer">{escape(session["customer"])}</code>'
+        "</p>"
+        f"<dl>{details}</dl>"
+        f'<p><a id="return-link" href="{escape(return_url, quote=True)}">'
+        f"Return to {escape(return_label)}</a></p>"
+    )
+    return _page("Stripe stand-in portal", body, primary)
+
+
+def missing_page(what: str) -> str:
+    """The 404 page for an unknown session or login link."""
+    body = f"<h1>Not found</h1><p>No such {escape(what)} on this Stripe stand-in.</p>"
+    return _page("Not found", body)
+
+
+def login_page(configuration: dict[str, Any]) -> str:
+    """The portal login page of a configuration with ``login_page.enabled``."""
+    body = (
+        "<h1>Stripe stand-in portal login</h1>"
+        f"<p>Configuration <code>{escape(configuration['id'])}</code>. The stand-in has no "
+        "customer login; create a portal session through the API instead.</p>"
+    )
+    return _page("Stripe stand-in portal login", body)
+
+
+def page(store: Store, path: str) -> tuple[int, str]:
+    """``/p/session/<id>`` (a session's page) and ``/p/login/<token>`` (a configuration's login
+    page); a 404 page for anything else."""
+    kind, _, token = path.removeprefix("/p/").partition("/")
+    with store.lock:
+        if kind == "session":
+            for state in store.modes.values():  # the page has no API key: either mode
+                if token in state.sessions:
+                    session = state.sessions[token]
+                    configuration = state.configurations[session["configuration"]]
+                    return 200, session_page(session, configuration, store.account)
+        if kind == "login":
+            for state in store.modes.values():
+                for configuration in state.configurations.values():
+                    if (configuration["login_page"]["url"] or "").endswith(path):
+                        return 200, login_page(configuration)
+    return 404, missing_page("portal session" if kind == "session" else "page")
+
+
+PAGES = {"/p/": page}

@@ -1,0 +1,54 @@
+"""The Stripe stand-in: the HTTP core serving every Stripe topic's routes and pages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from local.stripe import accounts, catalog, customers, files, portal, subscriptions
+from local.stripe.control import StandinControl
+from local.stripe.core.server import StripeServer
+from local.stripe.core.store import Store
+
+ROUTES = (
+    *accounts.ROUTES,
+    *files.ROUTES,
+    *catalog.ROUTES,
+    *customers.ROUTES,
+    *subscriptions.ROUTES,
+    *portal.ROUTES,
+)
+CONTROL_ROUTES = (*accounts.CONTROL_ROUTES, *customers.CONTROL_ROUTES)
+
+
+def _seed(store: Store) -> None:
+    accounts.seed(store)
+    portal.seed(store)
+
+
+class StripeStandin(StripeServer):
+    """A local, stateful Stripe API for the endpoints billing-portal uses.
+
+    >>> standin = StripeStandin().start()
+    >>> client = stripe.StripeClient(
+    ...     "sk_test_…", base_addresses={"api": standin.url, "files": standin.url}
+    ... )
+
+    ``url`` serves the API and file uploads at one address, hence both base addresses.
+    """
+
+    def __init__(
+        self, host: str = "127.0.0.1", port: int = 0, *, api_keys: Iterable[str] | None = None
+    ) -> None:
+        super().__init__(
+            host,
+            port,
+            api_keys=api_keys,
+            routes=ROUTES,
+            control=CONTROL_ROUTES,
+            pages=portal.PAGES,
+            seed=_seed,
+        )
+
+    def control(self) -> StandinControl:
+        """An HTTP control handle on this stand-in (what the test fixtures hand out)."""
+        return StandinControl(self.url)

@@ -1,0 +1,125 @@
+"""`local/run` decisions, without starting anything: ports, Stripe mode, the function's env."""
+
+from __future__ import annotations
+
+import pytest
+
+from billing_portal.settings import load_settings
+from local.run.options import (
+    PORTS,
+    Options,
+    RunError,
+    check_ports,
+    frontend_config,
+    function_env,
+    parse_options,
+)
+from tests.support.net import free_ports
+
+TEST_KEY = "sk_test_" + "a1" * 12
+FIRESTORE = "127.0.0.1:8089"
+
+
+def options(**env: str) -> Options:
+    return parse_options([], env)
+
+
+def test_ports_default_to_the_documented_numbers() -> None:
+    assert options().ports == {
+        "function": 8080,
+        "web": 5173,
+        "stripe": 12111,
+        "firestore": 8089,
+        "issuer": 9099,
+    }
+
+
+def test_an_environment_variable_changes_a_port() -> None:
+    assert options(LOCAL_FUNCTION_PORT="18080").ports["function"] == 18080
+
+
+def test_a_flag_wins_over_the_environment() -> None:
+    chosen = parse_options(["--web-port", "15173"], {"LOCAL_WEB_PORT": "25173"})
+    assert chosen.ports["web"] == 15173
+
+
+def test_a_malformed_port_variable_is_refused_naming_it() -> None:
+    with pytest.raises(RunError, match="LOCAL_ISSUER_PORT"):
+        options(LOCAL_ISSUER_PORT="ninety")
+
+
+def test_two_parts_on_one_port_are_refused_naming_both_flags() -> None:
+    ports = dict(zip((port.name for port in PORTS), free_ports(len(PORTS)), strict=True))
+    ports["issuer"] = ports["function"]
+    with pytest.raises(RunError, match="--issuer-port and --function-port"):
+        check_ports(Options(ports, None, None, None))
+
+
+def test_without_a_stripe_key_the_function_talks_to_the_stand_in() -> None:
+    run = options()
+    env = function_env(run, {}, FIRESTORE)
+    assert env["STRIPE_API_BASE"] == "http://127.0.0.1:12111"
+    assert env["STRIPE_SECRET_KEY"].startswith("sk_test_")
+
+
+def test_a_stripe_test_key_selects_real_stripe_without_an_api_base() -> None:
+    run = options(STRIPE_SECRET_KEY=TEST_KEY)
+    env = function_env(run, {"STRIPE_API_BASE": "http://127.0.0.1:1"}, FIRESTORE)
+    assert run.real_stripe
+    assert "STRIPE_API_BASE" not in env, "real Stripe test mode must not keep a stand-in base"
+    assert env["STRIPE_SECRET_KEY"] == TEST_KEY
+
+
+def test_a_live_stripe_key_is_refused() -> None:
+    with pytest.raises(RunError, match="live-mode key"):
+        options(STRIPE_SECRET_KEY="sk_live_" + "b2" * 12)
+
+
+def test_a_key_that_is_not_a_secret_key_is_refused() -> None:
+    with pytest.raises(RunError, match="not a Stripe test secret key"):
+        options(STRIPE_SECRET_KEY="pk_test_" + "c3" * 12)
+
+
+def test_the_function_trusts_the_development_issuer() -> None:
+    env = function_env(options(), {}, FIRESTORE)
+    assert env["AUTH_ISSUER"] == "http://127.0.0.1:9099"
+    assert env["AUTH_JWKS_URL"] == "http://127.0.0.1:9099/jwks"
+    assert env["AUTH_AUDIENCE"] == "billing-portal-local"
+
+
+def test_the_function_allows_the_example_frontend_origins() -> None:
+    env = function_env(options(), {}, FIRESTORE)
+    assert env["ALLOWED_ORIGINS"] == "http://127.0.0.1:5173,http://localhost:5173"
+
+
+def test_the_portal_returns_to_the_example_page_by_default() -> None:
+    env = function_env(options(), {}, FIRESTORE)
+    assert env["DEFAULT_RETURN_URL"] == "http://127.0.0.1:5173/example/"
+
+
+def test_the_function_uses_the_firestore_emulator() -> None:
+    env = function_env(options(), {"FIRESTORE_EMULATOR_HOST": "elsewhere:1"}, FIRESTORE)
+    assert env["FIRESTORE_EMULATOR_HOST"] == FIRESTORE
+
+
+@pytest.mark.parametrize("stripe_key", [None, TEST_KEY], ids=["stand-in", "real-test-mode"])
+def test_the_function_environment_passes_the_functions_own_validation(
+    stripe_key: str | None,
+) -> None:
+    env = {"STRIPE_SECRET_KEY": stripe_key} if stripe_key else {}
+    settings = load_settings(function_env(options(**env), {}, FIRESTORE))
+    assert settings.mode == "test"
+
+
+def test_the_served_page_config_points_at_this_runs_ports() -> None:
+    config = frontend_config(
+        parse_options(["--function-port", "18080", "--issuer-port", "19099"], {})
+    )
+    assert config["functionUrl"] == "http://127.0.0.1:18080/"
+    assert config["issuerTokenUrl"] == "http://127.0.0.1:19099/_issuer/token"
+
+
+def test_real_stripe_mode_names_no_subscription_unless_given_one() -> None:
+    assert options(STRIPE_SECRET_KEY=TEST_KEY).subscription_id is None
+    given = options(STRIPE_SECRET_KEY=TEST_KEY, LOCAL_SUBSCRIPTION_ID="sub_123")
+    assert given.subscription_id == "sub_123"
