@@ -22,8 +22,24 @@ FIREBASE_JWKS_URL = (
 )
 _KEY_PATTERN = re.compile(r"^(sk|rk)_(test|live)_[0-9A-Za-z_]{8,}$")
 _CONFIGURATION_PATTERN = re.compile(r"^bpc_[0-9A-Za-z]+$")
+_WEBHOOK_SECRET_PATTERN = re.compile(r"whsec_[0-9A-Za-z_]{8,}")  # with fullmatch
 COUPON_ID = re.compile(r"[A-Za-z0-9_]{1,255}")  # with fullmatch; what a deep link may name
 _COLLECTION_PATTERN = re.compile(r"^[^/]{1,1500}$")
+
+
+# The two entry points of the one source archive (Cloud Functions' FUNCTION_TARGET names one).
+SESSION_ENTRY_POINT = "create_portal_session"
+WEBHOOK_ENTRY_POINT = "stripe_webhook"
+# The Stripe event types the webhook acts on; the stack's webhook endpoint enables exactly these.
+WEBHOOK_EVENTS: tuple[str, ...] = (
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+    "customer.subscription.trial_will_end",
+    "customer.deleted",
+)
 
 
 @dataclass(frozen=True)
@@ -97,6 +113,12 @@ CONTRACT: tuple[Variable, ...] = (
     Variable("STRIPE_MAX_RETRIES", "Stripe network retries, 0–5", "`2`"),
     Variable("FIRESTORE_TIMEOUT_SECONDS", "Firestore deadline, 0.1–60", "`5`"),
     Variable("HTTPS_PROXY", "proxy for outgoing HTTPS (also `https_proxy`)", "none"),
+    Variable(
+        "STRIPE_WEBHOOK_SECRET",
+        "`whsec_…` signing secret of the stack's webhook endpoint; deployed stacks mount it from "
+        "Secret Manager",
+        "required by the `stripe_webhook` entry point; unused by the session function",
+    ),
     Variable(
         "RETENTION_COUPONS",
         "comma-separated coupon ids a `subscription_cancel` deep link may offer to keep the "
@@ -177,6 +199,7 @@ class Settings:
     firestore_timeout_seconds: float
     https_proxy: str | None = None
     retention_coupons: frozenset[str] = frozenset()
+    stripe_webhook_secret: str | None = None
 
     @property
     def livemode(self) -> bool:
@@ -426,7 +449,20 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         firestore_timeout_seconds=_number(env, "FIRESTORE_TIMEOUT_SECONDS", 5.0, 0.1, 60.0),
         https_proxy=get("HTTPS_PROXY") or get("https_proxy") or None,
         retention_coupons=_coupons(get("RETENTION_COUPONS")),
+        stripe_webhook_secret=_webhook_secret(get("STRIPE_WEBHOOK_SECRET")),
     )
+
+
+def _webhook_secret(raw: str) -> str | None:
+    if not raw:
+        return None
+    if not _WEBHOOK_SECRET_PATTERN.fullmatch(raw):
+        raise SettingsError(
+            "STRIPE_WEBHOOK_SECRET is not a webhook signing secret (whsec_…); deployed stacks "
+            "take it from the webhook endpoint Pulumi declares.",
+            variable="STRIPE_WEBHOOK_SECRET",
+        )
+    return raw
 
 
 def _coupons(raw: str) -> frozenset[str]:

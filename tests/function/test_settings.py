@@ -109,3 +109,9 @@ def test_https_proxy_is_read_for_the_stripe_client():
         "http://proxy.internal:3128"
     )
     assert settings_with().https_proxy is None
+
+
+def test_a_webhook_secret_must_be_a_signing_secret():
+    assert settings_with(STRIPE_WEBHOOK_SECRET="whsec_" + "c" * 32).stripe_webhook_secret
+    assert "STRIPE_WEBHOOK_SECRET" in error_for(STRIPE_WEBHOOK_SECRET="sk_test_" + "c" * 24)
+    assert settings_with().stripe_webhook_secret is None
