@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from local.http_util import KeepAliveHandler, LocalHTTPServer, ServerThread
 from local.stripe_standin import portal_page, resources
@@ -321,6 +321,11 @@ class _ApiRequest:
                 params = decode_multipart(self.body, content_type or "")
             else:
                 params = decode_form(self.body if self.method == "POST" else self.query)
+                if self.method == "POST":
+                    # the exact form fields as sent, in order: what Stripe would receive
+                    self.entry["form"] = parse_qsl(
+                        self.body.decode("utf-8"), keep_blank_values=True
+                    )
         except FormError as error:
             self._send_error(StripeError(400, str(error), param=error.param))
             return
