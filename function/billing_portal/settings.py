@@ -56,6 +56,12 @@ CONTRACT: tuple[Variable, ...] = (
         "Stripe's default configuration",
     ),
     Variable(
+        "PORTAL_SUBSCRIPTION_PAUSE",
+        "`true` when the stack's portal configuration lets customers pause subscriptions; only "
+        "then is the `subscription_pause` deep link accepted (`true` or `false`)",
+        "`false`",
+    ),
+    Variable(
         "DEFAULT_RETURN_URL",
         "where the portal returns when the caller names no `return_url`; a plain https URL "
         "(http for localhost)",
@@ -168,6 +174,7 @@ class Settings:
     stripe_max_retries: int
     firestore_timeout_seconds: float
     https_proxy: str | None = None
+    subscription_pause: bool = False  # the configuration lets customers pause subscriptions
 
     @property
     def livemode(self) -> bool:
@@ -349,6 +356,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             variable="PORTAL_CONFIGURATION_ID",
         )
 
+    pause = get("PORTAL_SUBSCRIPTION_PAUSE").lower() or "false"
+    if pause not in ("true", "false"):
+        raise SettingsError(
+            f"PORTAL_SUBSCRIPTION_PAUSE={pause!r} is not true or false; set it to whether the "
+            "portal configuration enables pausing subscriptions.",
+            variable="PORTAL_SUBSCRIPTION_PAUSE",
+        )
+
     default_return_url = get("DEFAULT_RETURN_URL")
     if not default_return_url:
         raise SettingsError(
@@ -405,4 +420,5 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         stripe_max_retries=int(_number(env, "STRIPE_MAX_RETRIES", 2, 0, 5)),
         firestore_timeout_seconds=_number(env, "FIRESTORE_TIMEOUT_SECONDS", 5.0, 0.1, 60.0),
         https_proxy=get("HTTPS_PROXY") or get("https_proxy") or None,
+        subscription_pause=pause == "true",
     )
