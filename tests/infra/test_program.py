@@ -33,6 +33,7 @@ PORTAL_RETIREMENT = "pulumi-python:dynamic/stripe:PortalRetirement"
 ACCOUNT = "gcp:serviceaccount/account:Account"
 CONTRACT_ENV_VARS = {
     "PORTAL_CONFIGURATION_ID",
+    "PORTAL_SUBSCRIPTION_PAUSE",
     "DEFAULT_RETURN_URL",
     "ALLOWED_RETURN_ORIGINS",
     "ALLOWED_ORIGINS",
@@ -314,6 +315,7 @@ def test_the_function_env_carries_the_stack_settings(stack_run):
     settings = settings_of(stack_run)
     assert env_of(stack_run) == {
         "PORTAL_CONFIGURATION_ID": PORTAL_CONFIGURATION_ID,
+        "PORTAL_SUBSCRIPTION_PAUSE": "false",
         "DEFAULT_RETURN_URL": settings.default_return_url,
         "ALLOWED_RETURN_ORIGINS": ",".join(settings.allowed_return_origins),
         "ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
