@@ -2,16 +2,16 @@
 and its branding images.
 
 `StripePortal` maps the portal spec onto `pulumi_stripe.PortalConfiguration` through an explicit
-Stripe provider whose key is a Pulumi secret. What pulumi-stripe cannot set is not lost: it is
-listed (`unmanaged_fields`), turned into a ready-to-run update command (`manual_update`), and the
-drift check compares the whole spec with the live configuration. The branding images are
+Stripe provider whose key is a Pulumi secret. The fields pulumi-stripe cannot set
+(`stackspec.portal_fields.PATHS`) are applied on that configuration by the `PortalFields` dynamic
+resource (`infra.portal_fields`), through the same mapping the review tools use; `retire()` adds
+the resource that deactivates a replaced (or destroyed) configuration. The branding images are
 uploaded through the same provider (`infra.branding`); a named connected account gets the
 branding through the Accounts API (`infra.connected_branding`).
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -21,6 +21,7 @@ import pulumi_stripe as stripe
 
 from infra.branding import upload_images
 from infra.connected_branding import ConnectedAccountBranding
+from infra.portal_fields import PortalFields, PortalRetirement, sent_hash
 from stackspec.branding_spec import dashboard_step
 from stackspec.declared import (
     declared_metadata,
@@ -28,16 +29,9 @@ from stackspec.declared import (
     declared_product_ref,
     substitute,
 )
-from stackspec.portal_spec import (
-    form_encode,
-    portal_spec,
-    spec_hash,
-    unmanaged_fields,
-    unmanaged_params,
-)
+from stackspec.portal_fields import PATHS, declared_fields, without_fields
+from stackspec.portal_spec import portal_spec, spec_hash
 from stackspec.settings import Settings
-
-STRIPE_API = "https://api.stripe.com/v1"
 
 
 @dataclass(frozen=True)
@@ -102,25 +96,17 @@ def configuration_args(spec: Mapping[str, Any], *, active: bool) -> dict[str, An
     }
 
 
-def update_command(configuration_id: str, params: Mapping[str, Any]) -> str:
-    """A curl command that applies `params` to a configuration (key taken from the shell)."""
-    lines = [f"curl {STRIPE_API}/billing_portal/configurations/{configuration_id}"]
-    lines.append('-u "$STRIPE_ADMIN_KEY:"')
-    lines += [f"-d {shlex.quote(f'{name}={value}')}" for name, value in form_encode(params)]
-    return " \\\n  ".join(lines)
-
-
 class StripePortal(pulumi.ComponentResource):
     """A stack's portal configuration in Stripe, with the products it declares."""
 
-    configuration_id: pulumi.Output[str]
+    configuration_id: pulumi.Output[str]  # once the fields pulumi-stripe cannot set are applied
     product_ids: pulumi.Output[dict[str, str]]
-    manual_update: pulumi.Output[str]
+    fields: pulumi.Output[dict[str, Any]]  # those fields, as applied
     branding_file_ids: pulumi.Output[dict[str, str]]
     branding_dashboard_step: pulumi.Output[str]
     connected_branding: pulumi.Output[dict[str, Any]]
     spec_hash: str
-    unmanaged_fields: tuple[str, ...]
+    field_paths: tuple[str, ...]
 
     def __init__(
         self, name: str, args: PortalArgs, opts: pulumi.ResourceOptions | None = None
@@ -137,20 +123,26 @@ class StripePortal(pulumi.ComponentResource):
 
         spec = portal_spec(settings)
         self.spec_hash = spec_hash(spec)
-        self.unmanaged_fields = unmanaged_fields(spec)
+        self.field_paths = PATHS
+        self._api_key = args.api_key
+        self.product_ids = pulumi.Output.from_input(ids)
+        active = settings.portal.active
+        sent = self.product_ids.apply(lambda known: without_fields(substitute(spec, known)))
         configuration = stripe.PortalConfiguration(
             f"{name}-configuration",
-            **configuration_args(substitute(spec, ids), active=settings.portal.active),
+            **configuration_args(substitute(spec, ids), active=active),
             opts=in_stripe,
         )
-        self.configuration_id = configuration.id
-        self.product_ids = pulumi.Output.from_input(ids)
-        params = unmanaged_params(spec)
-        self.manual_update = pulumi.Output.all(configuration.id, self.product_ids).apply(
-            lambda values: (
-                update_command(values[0], substitute(params, values[1])) if params else ""
-            )
+        applied = PortalFields(
+            f"{name}-fields",
+            configuration_id=configuration.id,
+            fields=self.product_ids.apply(lambda known: declared_fields(substitute(spec, known))),
+            sent_hash=sent.apply(lambda params: sent_hash({"active": active, **params})),
+            api_key=args.api_key,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[configuration]),
         )
+        self.configuration_id = applied.configuration_id
+        self.fields = applied.fields
         self._declare_branding(name, settings, args.api_key, in_stripe)
         self.register_outputs(
             {
@@ -158,8 +150,18 @@ class StripePortal(pulumi.ComponentResource):
                 "productIds": self.product_ids,
                 "brandingFileIds": self.branding_file_ids,
                 "specHash": self.spec_hash,
-                "unmanagedFields": list(self.unmanaged_fields),
+                "fields": self.fields,
             }
+        )
+
+    def retire(self, name: str, *, after: list[pulumi.Resource]) -> PortalRetirement:
+        """The resource that deactivates this stack's previous configuration once `after` (the
+        function that names the configuration) is updated, and the current one on destroy."""
+        return PortalRetirement(
+            f"{name}-retirement",
+            configuration_id=self.configuration_id,
+            api_key=self._api_key,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=after),
         )
 
     def _declare_branding(

@@ -34,6 +34,8 @@ def build(
             stripe_secret_key=pulumi.Output.secret(settings.stripe_secret_key.value),
         ),
     )
+    # Deactivates a replaced configuration only once the function names the new one.
+    portal.retire("portal", after=[service])
     return {
         "functionUrl": service.url,
         "portalConfigurationId": portal.configuration_id,
@@ -43,8 +45,7 @@ def build(
         "firestoreDatabase": settings.firestore.database,
         "functionSourceObject": service.source_object,
         "portalSpecHash": portal.spec_hash,
-        "portalUnmanagedFields": list(portal.unmanaged_fields),
-        "portalManualUpdate": portal.manual_update,
+        "portalFields": portal.fields,
         "stripeProductIds": portal.product_ids,
         "brandingFileIds": portal.branding_file_ids,
         "brandingDashboardStep": portal.branding_dashboard_step,

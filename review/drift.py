@@ -2,14 +2,16 @@
 
 Every field of the live object (Stripe's `billing_portal.configuration`) is accounted for:
 
-- *compared* — `active` and every parameter the stack's spec declares, including those
-  pulumi-stripe cannot set, plus the metadata the stack puts on it (`managed-by`, `stack`,
-  `spec-hash`). A difference is drift.
+- *compared* — `active` and every parameter the stack's spec declares, plus the metadata the
+  stack puts on it (`managed-by`, `stack`, `spec-hash`). A difference is drift. The fields
+  pulumi-stripe cannot set are compared by `stackspec.portal_fields.changed_fields`, the very
+  function the `PortalFields` resource diffs with, always (Stripe's default when undeclared, as
+  `pulumi up` applies it).
 - *not compared, set by Stripe* — fields no request can set (`id`, `created`, `livemode`, …; read
   from the schema: response fields that neither the create nor the update endpoint accepts).
 - *not compared, no effect* — the sub-settings of a feature the stack declares disabled.
-- *not declared* — fields the stack leaves to Stripe (for example `subscription_pause` when the
-  stack does not declare it). Listed, not drift: declare a field to have it checked.
+- *not declared* — fields the stack leaves to Stripe (for example the pause duration). Listed,
+  not drift: declare a field to have it checked.
 
 Plan-switching products present on only one side are reported once, on the product list row.
 The account's branding, when the stack declares one, is checked beside the configuration
@@ -24,9 +26,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from review.branding_drift import BrandingCheck
-from review.plan import configuration_rows
+from review.plan import configuration_rows, merged_order
 from review.rows import ABSENT, flatten, item_of, same, schema_path
 from stackspec import schema as stripe_schema
+from stackspec.portal_fields import (
+    ADJUSTABLE_QUANTITY,
+    changed_fields,
+    comparable,
+    declared_fields,
+    field_of,
+    field_rows,
+    live_fields,
+)
+
+PRODUCT_LIST = "features.subscription_update.products"
 
 
 @dataclass(frozen=True)
@@ -74,23 +87,37 @@ def server_set_fields() -> frozenset[str]:
     return frozenset(set(stripe_schema.response_fields()) - settable)
 
 
-def expected_rows(spec: Mapping[str, Any], *, active: bool) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Expected:
+    """What the live configuration should hold: its rows, and the values of the fields
+    pulumi-stripe cannot set (`stackspec.portal_fields`), both from the spec (ids substituted)."""
+
+    rows: Mapping[str, Any]
+    fields: Mapping[str, Any]
+
+
+def expected_rows(spec: Mapping[str, Any], *, active: bool) -> Expected:
     """What the live configuration should hold: the spec's rows (ids substituted) + metadata."""
-    return {
+    rows = {
         **configuration_rows(spec, active=active),
         **flatten({"metadata": spec.get("metadata") or {}}),
     }
+    return Expected(rows=rows, fields=declared_fields(spec))
 
 
-def compare_live(
-    stack: str, expected: Mapping[str, Any], configuration: Mapping[str, Any]
-) -> Drift:
-    """Compare a live configuration object with the expected rows of its stack."""
-    live = flatten(configuration)
-    disabled = _disabled_prefixes(expected)
-    one_sided = _items(expected) ^ _items(live)
+def compare_live(stack: str, expected: Expected, configuration: Mapping[str, Any]) -> Drift:
+    """Compare a live configuration object with what its stack declares."""
+    live_values = live_fields(configuration)
+    changed = changed_fields(expected.fields, live_values)
+    live = {k: v for k, v in flatten(configuration).items() if field_of(k) is None}
+    live.update(field_rows(live_values))
+    rows = expected.rows
+    disabled = _disabled_prefixes(rows)
+    one_sided = _items(rows) ^ _items(live)
 
     def counts(setting: str) -> bool:
+        if field_of(setting) is not None:
+            return True  # compared as `PortalFields` compares them, below
         if schema_path(setting) in server_set_fields() or item_of(setting) in one_sided:
             return False
         return not any(
@@ -99,16 +126,35 @@ def compare_live(
 
     findings = []
     compared = 0
-    for setting, declared in expected.items():
-        if counts(setting):
+    for setting in merged_order(list(live), list(rows)):
+        declared, value = rows.get(setting, ABSENT), live.get(setting, ABSENT)
+        field = field_of(setting)
+        if field is not None:
+            compared += declared is not ABSENT
+            # a product on one side only is reported once, on the product list row
+            one_side_only = item_of(setting) in one_sided
+            if field in changed and not one_side_only and not same(declared, value):
+                findings.append(Finding(setting, declared, value))
+        elif declared is not ABSENT and counts(setting):
             compared += 1
-            value = live.get(setting, ABSENT)
             if not same(declared, value):
                 findings.append(Finding(setting, declared, value))
+    shown = {field_of(finding.setting) for finding in findings}
+    if any(finding.setting == PRODUCT_LIST for finding in findings):
+        shown.add(ADJUSTABLE_QUANTITY)  # a product missing or extra
+    for field in changed:  # a difference no row shows (kept so that none is ever lost)
+        if field not in shown:
+            findings.append(
+                Finding(
+                    field,
+                    comparable(field, expected.fields[field]),
+                    comparable(field, live_values[field]),
+                )
+            )
     undeclared = tuple(
         (setting, value)
         for setting, value in live.items()
-        if setting not in expected and counts(setting)
+        if setting not in rows and field_of(setting) is None and counts(setting)
     )
     metadata = configuration.get("metadata") or {}
     return Drift(
@@ -118,7 +164,7 @@ def compare_live(
         findings=tuple(findings),
         undeclared=undeclared,
         compared=compared,
-        declared_hash=expected.get("metadata.spec-hash"),
+        declared_hash=rows.get("metadata.spec-hash"),
         live_hash=metadata.get("spec-hash"),
     )
 

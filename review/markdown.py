@@ -18,8 +18,8 @@ from stackspec.branding_spec import DASHBOARD_PAGE, ROWS
 
 UNMANAGED_MARK = "✱"
 UNMANAGED_NOTE = (
-    f"{UNMANAGED_MARK} pulumi-stripe cannot set this field: after `pulumi up`, apply it with the "
-    "stack output `portalManualUpdate` (README.md)."
+    f"{UNMANAGED_MARK} pulumi-stripe cannot set this field; `pulumi up` applies it through the "
+    "`PortalFields` resource (Stripe's default when the stack does not declare it; docs/deploy.md)."
 )
 BRANDING_NOTE = (
     "`branding.*` is the account's branding, not the portal configuration: `pulumi up` uploads "
@@ -209,9 +209,9 @@ def _why(report: Drift) -> str:
     if report.live_hash and report.live_hash == report.declared_hash:
         return (
             "The live configuration was deployed from this very spec (`spec-hash` matches), so "
-            "these settings were changed outside Pulumi (Dashboard or API), or ✱ fields were "
-            "never applied. `pulumi up` (then `portalManualUpdate` for ✱ fields) restores the "
-            "declared values; to keep the live ones, declare them in the stack file instead."
+            "these settings were changed outside Pulumi (Dashboard or API). "
+            "`pulumi up --refresh` restores the declared values; to keep the live ones, declare "
+            "them in the stack file instead."
         )
     return (
         f"The live configuration was deployed from another spec (`spec-hash` "

@@ -15,8 +15,9 @@ from typing import Any
 
 from review.rows import ABSENT, flatten, is_unmanaged, same
 from stackspec.branding_spec import branding_rows
+from stackspec.portal_fields import PATHS, declared_fields, field_rows, without_fields
 from stackspec.portal_settings import DeclaredProduct
-from stackspec.portal_spec import portal_spec, spec_hash, unmanaged_fields
+from stackspec.portal_spec import portal_spec, spec_hash
 from stackspec.settings import Settings
 
 CATALOG = "catalog."  # prefix of the rows of products and prices the stack creates in Stripe
@@ -32,7 +33,7 @@ class Plan:
     rows: Mapping[str, Any]  # setting → value: `active`, the spec (less metadata), the catalog,
     #                          the branding
     spec_hash: str
-    unmanaged: tuple[str, ...]  # spec fields pulumi-stripe cannot set (set by portalManualUpdate)
+    unmanaged: tuple[str, ...]  # fields pulumi-stripe cannot set (PortalFields applies them)
 
 
 @dataclass(frozen=True)
@@ -45,14 +46,16 @@ class Change:
 
     @property
     def unmanaged(self) -> bool:
-        """pulumi-stripe cannot apply it: `pulumi up` must be followed by portalManualUpdate."""
+        """pulumi-stripe cannot apply it: `pulumi up` applies it through `PortalFields`."""
         return is_unmanaged(self.setting)
 
 
 def configuration_rows(spec: Mapping[str, Any], *, active: bool) -> dict[str, Any]:
-    """The rows of a portal configuration: `active` and every parameter but metadata."""
-    body = {key: value for key, value in spec.items() if key != "metadata"}
-    return {"active": active, **flatten(body)}
+    """The rows of a portal configuration: `active` and every parameter but metadata; the fields
+    pulumi-stripe cannot set as `stackspec.portal_fields` maps them (with Stripe's defaults for
+    the undeclared ones, which `pulumi up` applies too)."""
+    body = {key: value for key, value in without_fields(spec).items() if key != "metadata"}
+    return {"active": active, **flatten(body), **field_rows(declared_fields(spec))}
 
 
 def catalog_rows(products: Iterable[DeclaredProduct]) -> dict[str, Any]:
@@ -89,7 +92,7 @@ def plan_of(settings: Settings) -> Plan:
         active=active,
         rows=rows,
         spec_hash=spec_hash(spec),
-        unmanaged=unmanaged_fields(spec),
+        unmanaged=PATHS,
     )
 
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from stackspec import schema as stripe_schema
-from stackspec.portal_spec import UNMANAGED_PATHS
+from stackspec.portal_fields import field_of
 
 # Lists whose items are identified by one of their fields (the row path shows that field's value).
 KEYED_LISTS = {"features.subscription_update.products": "product"}
@@ -54,9 +54,9 @@ def item_of(setting: str) -> str | None:
 
 
 def is_unmanaged(setting: str) -> bool:
-    """Whether pulumi-stripe cannot set this row (`stackspec.portal_spec.UNMANAGED_PATHS`)."""
-    general = schema_path(setting)
-    return any(general == path or general.startswith(path + ".") for path in UNMANAGED_PATHS)
+    """Whether pulumi-stripe cannot set this row, so that `PortalFields` applies it
+    (`stackspec.portal_fields.PATHS`)."""
+    return field_of(setting) is not None
 
 
 def flatten(value: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

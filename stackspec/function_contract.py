@@ -21,6 +21,7 @@ if str(FUNCTION_DIR) not in sys.path:
     sys.path.append(str(FUNCTION_DIR))
 
 from billing_portal import settings as function_settings  # noqa: E402
+from stackspec.portal_fields import SUBSCRIPTION_PAUSE, declared_fields  # noqa: E402
 
 if TYPE_CHECKING:
     from stackspec.settings import Settings
@@ -40,6 +41,7 @@ __all__ = [
 ENV_TO_STACK_KEY = {
     "STRIPE_SECRET_KEY": "stripeSecretKey",
     "PORTAL_CONFIGURATION_ID": "portal",
+    "PORTAL_SUBSCRIPTION_PAUSE": "portal.features.subscriptionPause",
     "DEFAULT_RETURN_URL": "defaultReturnUrl",
     "ALLOWED_RETURN_ORIGINS": "allowedReturnOrigins",
     "ALLOWED_ORIGINS": "allowedOrigins",
@@ -75,8 +77,13 @@ def function_environment(settings: Settings, configuration_id: Any) -> dict[str,
 
     `configuration_id` is the portal configuration's id (a Pulumi Output when deploying).
     """
+    from stackspec.portal_spec import portal_spec  # here: portal_spec → settings → this module
+
+    pause = declared_fields(portal_spec(settings))[SUBSCRIPTION_PAUSE]["enabled"]
     return function_settings.build_environment(
         portal_configuration_id=configuration_id,
+        # as `PortalFields` applies it: the same mapping decides
+        portal_subscription_pause="true" if pause else "false",
         default_return_url=settings.default_return_url,
         allowed_return_origins=settings.allowed_return_origins,
         allowed_origins=settings.allowed_origins,

@@ -2,14 +2,14 @@
 
 `portal_spec(settings)` returns the parameter dict of `POST /v1/billing_portal/configurations`
 (nested, as the stripe SDK takes it) that a stack declares, including the fields pulumi-stripe
-cannot manage. It is pure: the Pulumi component maps it onto `pulumi_stripe.PortalConfiguration`,
-and the review tools compare it with a live configuration. Products and prices declared in config
+cannot manage (`stackspec.portal_fields` maps those). It is pure: the Pulumi component maps it
+onto `pulumi_stripe.PortalConfiguration` and `PortalFields`, and the review tools compare it with
+a live configuration. Products and prices declared in config
 appear as `declared:<product>` / `declared:<product>/<price>` until `substitute` puts ids in.
 """
 
 from __future__ import annotations
 
-import copy
 import hashlib
 import json
 from collections.abc import Mapping
@@ -17,19 +17,7 @@ from typing import Any
 
 from stackspec.declared import MANAGED_BY
 from stackspec.portal_settings import Features, PlanProduct
-from stackspec.schema import parameter_paths
 from stackspec.settings import Settings
-
-# Parameters pulumi-stripe 0.0.28 (a bridge of an archived Terraform provider) cannot set.
-UNMANAGED_PATHS: tuple[str, ...] = (
-    "name",
-    "features.payment_method_update.payment_method_configuration",
-    "features.subscription_pause",
-    "features.subscription_update.billing_cycle_anchor",
-    "features.subscription_update.products[].adjustable_quantity",
-    "features.subscription_update.schedule_at_period_end",
-    "features.subscription_update.trial_update_behavior",
-)
 
 
 def canonical_json(value: Any) -> str:
@@ -125,60 +113,3 @@ def _plan_product(product: PlanProduct) -> dict[str, Any]:
         if quantity.maximum is not None:
             entry["adjustable_quantity"]["maximum"] = quantity.maximum
     return entry
-
-
-# ---------------------------------------------------------------------------- spec utilities
-
-
-def unmanaged_fields(spec: Mapping[str, Any]) -> tuple[str, ...]:
-    """The parameters this spec declares that pulumi-stripe cannot set (paths as in the schema)."""
-    present = set(parameter_paths(spec))
-    return tuple(path for path in UNMANAGED_PATHS if path in present)
-
-
-def unmanaged_params(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The parameters of an update call that sets what pulumi-stripe cannot (empty: nothing)."""
-    features = spec.get("features", {})
-    params: dict[str, Any] = {}
-    if "name" in spec:
-        params["name"] = spec["name"]
-    payment = features.get("payment_method_update", {})
-    if "payment_method_configuration" in payment:
-        params.setdefault("features", {})["payment_method_update"] = dict(payment)
-    if "subscription_pause" in features:
-        params.setdefault("features", {})["subscription_pause"] = dict(
-            features["subscription_pause"]
-        )
-    update = features.get("subscription_update", {})
-    extra = {
-        key: copy.deepcopy(update[key])
-        for key in ("billing_cycle_anchor", "schedule_at_period_end", "trial_update_behavior")
-        if key in update
-    }
-    if any("adjustable_quantity" in product for product in update.get("products", [])):
-        extra["products"] = copy.deepcopy(update["products"])  # Stripe replaces the whole list
-    if extra:
-        params.setdefault("features", {})["subscription_update"] = extra
-    return params
-
-
-def form_encode(params: Mapping[str, Any], prefix: str = "") -> list[tuple[str, str]]:
-    """Stripe's form encoding of nested parameters: `a[b][0][c]=v`, booleans as true/false."""
-    pairs: list[tuple[str, str]] = []
-    for key, value in params.items():
-        name = f"{prefix}[{key}]" if prefix else str(key)
-        pairs += _encode_value(name, value)
-    return pairs
-
-
-def _encode_value(name: str, value: Any) -> list[tuple[str, str]]:
-    if isinstance(value, Mapping):
-        return form_encode(value, name)
-    if isinstance(value, list):
-        pairs: list[tuple[str, str]] = []
-        for index, item in enumerate(value):
-            pairs += _encode_value(f"{name}[{index}]", item)
-        return pairs
-    if isinstance(value, bool):
-        return [(name, "true" if value else "false")]
-    return [(name, str(value))]

@@ -8,6 +8,8 @@ export type PortalFlow =
   | { type: "customer_update" }
   | { type: "subscription_cancel"; subscription: string; coupon?: string }
   | { type: "subscription_update"; subscription: string }
+  /** Only where the stack's portal enables pausing (else 400 `flow_not_enabled`). */
+  | { type: "subscription_pause"; subscription: string }
   | {
       type: "subscription_update_confirm";
       subscription: string;
@@ -57,6 +59,7 @@ export type FunctionErrorCode =
   | "invalid_locale"
   | "invalid_flow"
   | "coupon_not_allowed"
+  | "flow_not_enabled"
   | "return_url_not_allowed"
   | "stripe_invalid_request"
   | "invalid_token"

@@ -23,12 +23,13 @@ LOCALES = frozenset(
     "fr-CA hr hu id it ja ko lt lv ms mt nb nl pl pt pt-BR ro ru sk sl sv th tr vi zh zh-HK "
     "zh-TW".split()
 )
-# Deep links this endpoint offers: Stripe's flow types except subscription_pause, which needs
-# the pause feature that pulumi-stripe cannot enable on a configuration.
+# Deep links this endpoint offers: Stripe's flow types. `subscription_pause` is accepted only
+# when the stack's configuration enables pausing (`Settings.subscription_pause`, sessions.py).
 FLOW_TYPES = (
     "customer_update",
     "payment_method_update",
     "subscription_cancel",
+    "subscription_pause",
     "subscription_update",
     "subscription_update_confirm",
 )
@@ -171,6 +172,7 @@ def _flow(value: Any) -> Mapping[str, Any] | None:
         "customer_update": set(),
         "payment_method_update": set(),
         "subscription_cancel": {"subscription"},
+        "subscription_pause": {"subscription"},
         "subscription_update": {"subscription"},
         "subscription_update_confirm": {"subscription", "items"},
     }[kind]
@@ -191,7 +193,7 @@ def _flow(value: Any) -> Mapping[str, Any] | None:
         if "coupon" in flow:
             coupon = _id(flow["coupon"], "flow.coupon")
             data[kind]["retention"] = {"type": "coupon_offer", "coupon_offer": {"coupon": coupon}}
-    elif kind == "subscription_update":
+    elif kind in ("subscription_pause", "subscription_update"):
         data[kind] = {"subscription": subscription}
     else:
         data[kind] = {"subscription": subscription, "items": _items(flow["items"])}

@@ -20,7 +20,12 @@ from .stripe_api import StripeGateway, SubscriptionOwner
 from .tokens import Caller
 
 EMAIL_UPDATE_WAIT_SECONDS = 5.0
-SUBSCRIPTION_FLOWS = ("subscription_cancel", "subscription_update", "subscription_update_confirm")
+SUBSCRIPTION_FLOWS = (
+    "subscription_cancel",
+    "subscription_pause",
+    "subscription_update",
+    "subscription_update_confirm",
+)
 
 
 def flow_subscription(flow: Mapping[str, Any] | None) -> str | None:
@@ -28,6 +33,20 @@ def flow_subscription(flow: Mapping[str, Any] | None) -> str | None:
     if not flow or flow.get("type") not in SUBSCRIPTION_FLOWS:
         return None
     return str(flow[flow["type"]]["subscription"])
+
+
+def check_flow_enabled(flow: Mapping[str, Any] | None, settings: Settings) -> None:
+    """Refuse a deep link into a feature the stack's portal configuration does not enable. Pure.
+
+    Only pausing is optional here: the stack enables it by config (`PORTAL_SUBSCRIPTION_PAUSE`),
+    and Stripe refuses the flow for a configuration without it.
+    """
+    if flow and flow.get("type") == "subscription_pause" and not settings.subscription_pause:
+        raise BadRequest(
+            "Pausing subscriptions is not enabled in this portal "
+            "(portal.features.subscriptionPause), so flow.type subscription_pause is refused.",
+            code="flow_not_enabled",
+        )
 
 
 def check_deep_link(
@@ -86,6 +105,7 @@ def open_portal(
         else settings.default_return_url
     )
     check_retention_coupon(request.flow, settings.retention_coupons)
+    check_flow_enabled(request.flow, settings)
     subscription_id = flow_subscription(request.flow)
     email_update: Future[None] | None = None
     if subscription_id is not None and request.flow is not None:

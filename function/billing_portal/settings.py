@@ -73,6 +73,12 @@ CONTRACT: tuple[Variable, ...] = (
         "Stripe's default configuration",
     ),
     Variable(
+        "PORTAL_SUBSCRIPTION_PAUSE",
+        "`true` when the stack's portal configuration lets customers pause subscriptions; only "
+        "then is the `subscription_pause` deep link accepted (`true` or `false`)",
+        "`false`",
+    ),
+    Variable(
         "DEFAULT_RETURN_URL",
         "where the portal returns when the caller names no `return_url`; a plain https URL "
         "(http for localhost)",
@@ -200,6 +206,7 @@ class Settings:
     https_proxy: str | None = None
     retention_coupons: frozenset[str] = frozenset()
     stripe_webhook_secret: str | None = None
+    subscription_pause: bool = False  # the configuration lets customers pause subscriptions
 
     @property
     def livemode(self) -> bool:
@@ -392,6 +399,14 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             variable="PORTAL_CONFIGURATION_ID",
         )
 
+    pause = get("PORTAL_SUBSCRIPTION_PAUSE").lower() or "false"
+    if pause not in ("true", "false"):
+        raise SettingsError(
+            f"PORTAL_SUBSCRIPTION_PAUSE={pause!r} is not true or false; set it to whether the "
+            "portal configuration enables pausing subscriptions.",
+            variable="PORTAL_SUBSCRIPTION_PAUSE",
+        )
+
     default_return_url = get("DEFAULT_RETURN_URL")
     if not default_return_url:
         raise SettingsError(
@@ -450,6 +465,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         https_proxy=get("HTTPS_PROXY") or get("https_proxy") or None,
         retention_coupons=_coupons(get("RETENTION_COUPONS")),
         stripe_webhook_secret=_webhook_secret(get("STRIPE_WEBHOOK_SECRET")),
+        subscription_pause=pause == "true",
     )
 
 

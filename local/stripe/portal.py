@@ -281,6 +281,7 @@ def create_session(api: StripeApi, state: ModeState, params: Payload) -> tuple[i
     else:
         configuration = default_configuration(state)
     _check_flow(params.get("flow_data"))
+    _check_flow_enabled(params.get("flow_data"), configuration)
     check_flow_subscription(state, params.get("flow_data"), customer["id"])
     return_url = params.get("return_url") or configuration["default_return_url"]
     if not return_url:
@@ -326,6 +327,20 @@ def _check_flow(flow_data: Payload | None) -> None:
             )
         _check_url(
             after["redirect"]["return_url"], "flow_data[after_completion][redirect][return_url]"
+        )
+
+
+def _check_flow_enabled(flow_data: Payload | None, configuration: Payload) -> None:
+    """Stripe refuses a pause deep link into a configuration that does not enable pausing."""
+    if flow_data is None or flow_data["type"] != "subscription_pause":
+        return
+    if not configuration["features"]["subscription_pause"]["enabled"]:
+        raise StripeError(
+            400,
+            "You can't create a portal session with flow_data[type]=subscription_pause because "
+            f"the configuration {configuration['id']} does not enable "
+            "features[subscription_pause].",
+            param="flow_data[type]",
         )
 
 

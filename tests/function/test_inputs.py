@@ -87,7 +87,8 @@ def test_update_confirm_flow_carries_items():
 @pytest.mark.parametrize(
     "flow",
     [
-        {"type": "subscription_pause", "subscription": "sub_1"},
+        {"type": "subscription_pause"},
+        {"type": "subscription_pause", "subscription": "sub_1", "coupon": "SAVE"},
         {"type": "subscription_cancel"},
         {"type": "subscription_update", "subscription": "sub 1"},
         {"type": "subscription_update_confirm", "subscription": "sub_1", "items": []},
@@ -100,7 +101,17 @@ def test_update_confirm_flow_carries_items():
         },
         ["payment_method_update"],
     ],
-    ids=["pause", "cancel-no-sub", "bad-id", "no-items", "item-no-id", "extra", "neg-qty", "list"],
+    ids=[
+        "pause-no-sub",
+        "pause-coupon",
+        "cancel-no-sub",
+        "bad-id",
+        "no-items",
+        "item-no-id",
+        "extra",
+        "neg-qty",
+        "list",
+    ],
 )
 def test_malformed_flows_are_400(flow):
     error = refused({"flow": flow})

@@ -22,6 +22,7 @@ FULL_FLOWS = [
     {"type": "customer_update"},
     {"type": "payment_method_update"},
     {"type": "subscription_cancel", "subscription": "sub_1", "coupon": "SAVE"},
+    {"type": "subscription_pause", "subscription": "sub_1"},
     {"type": "subscription_update", "subscription": "sub_1"},
     {
         "type": "subscription_update_confirm",

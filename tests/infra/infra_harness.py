@@ -39,6 +39,7 @@ class Registration:
     parent: str
     provider: str
     inputs: dict[str, Any]
+    dependencies: list[str] = field(default_factory=list)  # URNs it depends on (any input)
 
     @property
     def parent_name(self) -> str:
@@ -83,6 +84,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     parent=request.parent,
                     provider=request.provider,
                     inputs=rpc.deserialize_properties(request.object),
+                    dependencies=list(request.dependencies),
                 )
             )
         return super().RegisterResource(request)

@@ -28,9 +28,12 @@ PORTAL_CONFIGURATION = "stripe:index/portalConfiguration:PortalConfiguration"
 STRIPE_PROVIDER = "pulumi:providers:stripe"
 SECRET = "gcp:secretmanager/secret:Secret"
 SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
+PORTAL_FIELDS = "pulumi-python:dynamic/stripe:PortalFields"
+PORTAL_RETIREMENT = "pulumi-python:dynamic/stripe:PortalRetirement"
 ACCOUNT = "gcp:serviceaccount/account:Account"
 CONTRACT_ENV_VARS = {
     "PORTAL_CONFIGURATION_ID",
+    "PORTAL_SUBSCRIPTION_PAUSE",
     "DEFAULT_RETURN_URL",
     "ALLOWED_RETURN_ORIGINS",
     "ALLOWED_ORIGINS",
@@ -92,7 +95,13 @@ def test_required_apis_are_enabled_and_never_disabled_on_destroy(stack_run):
 
 
 def test_stripe_keys_appear_only_in_the_secret_version_and_the_stripe_provider(stack_run):
-    allowed = {(SECRET_VERSION, "secretData"), (STRIPE_PROVIDER, "apiKey")}
+    allowed = {
+        (SECRET_VERSION, "secretData"),
+        (STRIPE_PROVIDER, "apiKey"),
+        # the dynamic resources' key, a Pulumi secret (tests/infra/test_portal_fields_program.py)
+        (PORTAL_FIELDS, "api_key"),
+        (PORTAL_RETIREMENT, "api_key"),
+    }
     for key in stripe_keys(stack_run):
         for registration in stack_run.registrations:
             for name, value in registration.inputs.items():
@@ -306,6 +315,7 @@ def test_the_function_env_carries_the_stack_settings(stack_run):
     settings = settings_of(stack_run)
     assert env_of(stack_run) == {
         "PORTAL_CONFIGURATION_ID": PORTAL_CONFIGURATION_ID,
+        "PORTAL_SUBSCRIPTION_PAUSE": "false",
         "DEFAULT_RETURN_URL": settings.default_return_url,
         "ALLOWED_RETURN_ORIGINS": ",".join(settings.allowed_return_origins),
         "ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
@@ -484,22 +494,6 @@ def test_the_stack_outputs_what_the_readme_promises(stack_run):
         f"{settings.function.build_service_account_id}@{settings.gcp_project}.iam.gserviceaccount.com"
     )
     assert outputs["customersCollection"] == settings.customers_collection
-
-
-def test_prod_outputs_the_fields_pulumi_stripe_cannot_set_and_the_command_that_sets_them(prod):
-    assert prod.outputs["portalUnmanagedFields"] == [
-        "name",
-        "features.subscription_update.billing_cycle_anchor",
-        "features.subscription_update.products[].adjustable_quantity",
-        "features.subscription_update.schedule_at_period_end",
-    ]
-    command = prod.outputs["portalManualUpdate"]
-    assert f"/billing_portal/configurations/{PORTAL_CONFIGURATION_ID}" in command
-    assert "-d 'features[subscription_update][billing_cycle_anchor]=unchanged'" in command
-    assert "-d 'features[subscription_update][products][0][adjustable_quantity][maximum]=25'" in (
-        command
-    )
-    assert "sk_live" not in command and "rk_live" not in command
 
 
 # ---------------------------------------------------------------------------- failing early

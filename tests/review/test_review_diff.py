@@ -48,9 +48,15 @@ def test_identical_settings_are_collapsed_under_a_details_element():
 
 def test_a_setting_only_one_stack_declares_shows_a_dash_for_the_other():
     result = run("-C", str(REPO), "diff", "dev", "prod")
-    assert table_row(result.out, "features.subscription_update.billing_cycle_anchor")[1:] == [
-        "—",
-        "`unchanged`",
+    assert table_row(result.out, "catalog.team.name")[1:] == ["`Acme Team`", "—"]
+
+
+def test_a_field_one_stack_leaves_undeclared_shows_stripes_default_which_up_applies():
+    result = run("-C", str(REPO), "diff", "dev", "prod")
+    row = "features.subscription_update.schedule_at_period_end.conditions[].type"
+    assert table_row(result.out, row)[1:] == [
+        "(none)",
+        "`decreasing_item_amount`, `shortening_interval`",
     ]
 
 

@@ -88,10 +88,23 @@ def test_a_deactivated_configuration_is_drift_of_active():
 
 def test_fields_the_stack_does_not_declare_are_listed_not_compared():
     live = live_from(dev_spec())
-    live["features"]["subscription_pause"] = {"enabled": True}
+    reason = live["features"]["subscription_cancel"]["cancellation_reason"]
+    reason["feedback_options"] = ["Too slow"]
     report = check(live)
     assert report.findings == ()
-    assert ("features.subscription_pause.enabled", True) in report.undeclared
+    setting = "features.subscription_cancel.cancellation_reason.feedback_options"
+    assert (setting, ["Too slow"]) in report.undeclared
+
+
+def test_an_undeclared_field_pulumi_stripe_cannot_set_is_compared_with_stripes_default():
+    # `pulumi up` sets it back to the default (PortalFields), so drift compares it the same way
+    live = live_from(dev_spec())
+    live["features"]["subscription_pause"] = {"enabled": True}
+    report = check(live)
+    assert [(f.setting, f.declared, f.live) for f in report.findings] == [
+        ("features.subscription_pause.enabled", False, True)
+    ]
+    assert "features.subscription_pause.enabled" not in dict(report.undeclared)
 
 
 def test_sub_settings_of_a_feature_declared_disabled_are_not_compared():

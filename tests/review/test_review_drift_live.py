@@ -25,7 +25,7 @@ PRODUCT_IDS = json.dumps(DEV_PRODUCT_IDS)
 
 
 def declared_params(stack: str) -> dict[str, Any]:
-    """The parameters Pulumi (plus portalManualUpdate) would create the stack's portal with."""
+    """The parameters pulumi-stripe plus PortalFields would create the stack's portal with."""
     spec = portal_spec(read_settings(REPO / f"Pulumi.{stack}.yaml"))
     return substitute(spec, DEV_PRODUCT_IDS)
 

@@ -13,7 +13,8 @@ from infra.stack_config import StackSettingsError
 from review.markdown import UNMANAGED_MARK
 from review.plan import plan_of
 from review.rows import flatten
-from stackspec.portal_spec import portal_spec, spec_hash, unmanaged_fields
+from stackspec.portal_fields import PATHS
+from stackspec.portal_spec import portal_spec, spec_hash
 from stackspec.settings import parse_settings
 from stackspec.stackfiles import load_stack_file
 from tests.review.review_support import REPO, STACK_FILES, copy_stacks, edit_stack, run, table_row
@@ -34,7 +35,7 @@ def test_the_json_plan_is_exactly_the_spec_the_pulumi_program_declares(stack):
     spec = portal_spec(settings_of(stack))
     assert plan["configuration"] == spec
     assert plan["spec_hash"] == spec_hash(spec)
-    assert plan["unmanaged_fields"] == list(unmanaged_fields(spec))
+    assert plan["unmanaged_fields"] == list(PATHS)
     assert plan["active"] is settings_of(stack).portal.active
 
 
@@ -65,7 +66,8 @@ def test_the_plan_marks_the_settings_pulumi_stripe_cannot_set():
     assert not table_row(result.out, "features.subscription_cancel.mode")[0].endswith(
         UNMANAGED_MARK
     )
-    assert "portalManualUpdate" in result.out
+    assert "PortalFields" in result.out
+    assert "portalManualUpdate" not in result.out
 
 
 def test_the_plan_lists_the_products_and_prices_the_stack_creates():

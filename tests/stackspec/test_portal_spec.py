@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from infra.portal import configuration_args, update_command
+from infra.portal import configuration_args
 from stackspec import schema as stripe_schema
 from stackspec.declared import substitute
-from stackspec.portal_spec import (
-    UNMANAGED_PATHS,
-    form_encode,
-    portal_spec,
-    spec_hash,
-    unmanaged_fields,
-    unmanaged_params,
-)
+from stackspec.portal_fields import PATHS
+from stackspec.portal_spec import portal_spec, spec_hash
 from stackspec.schema import parameter_paths
 from stackspec.settings import parse_settings
 from stackspec.stackfiles import load_stack_file
@@ -80,8 +74,8 @@ def test_every_parameter_the_spec_produces_is_in_stripes_schema(spec):
     assert unknown == [], f"not parameters of {stripe_schema.CREATE_CONFIGURATION}: {unknown}"
 
 
-def test_every_unmanaged_path_is_a_real_parameter():
-    assert set(UNMANAGED_PATHS) <= stripe_schema.request_paths()
+def test_every_path_pulumi_stripe_cannot_set_is_a_real_parameter():
+    assert set(PATHS) <= stripe_schema.request_paths(stripe_schema.UPDATE_CONFIGURATION)
 
 
 def test_the_spec_is_the_stack_portal_in_stripe_terms():
@@ -164,58 +158,6 @@ def test_the_spec_hash_changes_with_any_declared_setting():
 
 
 # ---------------------------------------------------------------------------- pulumi-stripe gaps
-
-
-def test_the_fields_pulumi_stripe_cannot_set_are_listed():
-    assert unmanaged_fields(portal_spec(everything())) == UNMANAGED_PATHS
-
-
-def test_a_spec_within_pulumi_stripe_reach_lists_no_gaps():
-    spec = portal_spec(parse_settings("dev", minimal_config()))
-    assert unmanaged_fields(spec) == ()
-    assert unmanaged_params(spec) == {}
-
-
-def test_the_manual_update_carries_exactly_the_unmanaged_fields():
-    params = unmanaged_params(portal_spec(everything()))
-    update = params["features"]["subscription_update"]
-    assert params["name"] == "Everything portal"
-    assert params["features"]["subscription_pause"] == {"enabled": True}
-    assert params["features"]["payment_method_update"] == {
-        "enabled": True,
-        "payment_method_configuration": "pmc_123",
-    }
-    assert sorted(update) == [
-        "billing_cycle_anchor",
-        "products",
-        "schedule_at_period_end",
-        "trial_update_behavior",
-    ]
-    assert update["products"][0]["adjustable_quantity"] == {
-        "enabled": True,
-        "minimum": 2,
-        "maximum": 9,
-    }
-
-
-def test_the_update_command_form_encodes_the_params_and_reads_the_key_from_the_shell():
-    command = update_command("bpc_123", {"name": "A b", "features": {"x": {"on": True}}})
-    assert command.splitlines() == [
-        "curl https://api.stripe.com/v1/billing_portal/configurations/bpc_123 \\",
-        '  -u "$STRIPE_ADMIN_KEY:" \\',
-        "  -d 'name=A b' \\",
-        "  -d 'features[x][on]=true'",
-    ]
-
-
-def test_form_encoding_follows_stripes_bracket_notation():
-    params = {"a": {"b": [{"c": 1}, {"c": False}], "d": ["x", "y"]}}
-    assert form_encode(params) == [
-        ("a[b][0][c]", "1"),
-        ("a[b][1][c]", "false"),
-        ("a[d][0]", "x"),
-        ("a[d][1]", "y"),
-    ]
 
 
 def test_declared_references_are_replaced_by_ids():

@@ -14,7 +14,7 @@ import socket
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, parse_qsl, urlsplit
 
 from local.servers import HTTPServerThread, KeepAliveHandler
 from local.stripe.core import control_routes
@@ -186,6 +186,11 @@ class _ApiRequest:
                 params = decode_multipart(self.body, content_type or "")
             else:
                 params = decode_form(self.body if self.method == "POST" else self.query)
+                if self.method == "POST":
+                    # the exact form fields as sent, in order: what Stripe would receive
+                    self.entry["form"] = parse_qsl(
+                        self.body.decode("utf-8"), keep_blank_values=True
+                    )
         except FormError as error:
             self._send_error(StripeError(400, str(error), param=error.param))
             return
