@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, NoReturn, TextIO
 
 from review import branding_drift, json_report, markdown
 from review.drift import NotFound, compare_live, expected_rows, find_configuration
@@ -31,9 +31,16 @@ class CommandError(Exception):
     """A one-line reason to stop with exit code 2."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, with its usage errors as one `error:` line like every other mistake."""
+
+    def error(self, message: str) -> NoReturn:
+        raise CommandError(f"{message} (see `{self.prog} --help`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (also what `--help` shows)."""
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="python -m review",
         description="Review the Stripe portal configuration each stack declares.",
     )
@@ -45,10 +52,10 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DIR",
         help="the project directory holding the Pulumi.<stack>.yaml files (default: .)",
     )
-    commands = parser.add_subparsers(dest="command", required=True)
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     plan = commands.add_parser("plan", help="the portal a stack declares (offline)")
-    plan.add_argument("--stack", required=True)
+    plan.add_argument("--stack", help="the stack (default: list the stacks found)")
     plan.add_argument(
         "--base", metavar="REF", help="compare with the stack file at this git commit"
     )
@@ -63,7 +70,7 @@ def build_parser() -> argparse.ArgumentParser:
         "drift",
         help="the live configuration in Stripe vs the stack (key: STRIPE_API_KEY)",
     )
-    drift.add_argument("--stack", required=True)
+    drift.add_argument("--stack", help="the stack (default: list the stacks found)")
     drift.add_argument(
         "--configuration-id",
         metavar="BPC_ID",
@@ -98,7 +105,11 @@ def main(
 ) -> int:
     """Run one command; returns the exit code."""
     out, err = stdout or sys.stdout, stderr or sys.stderr
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except CommandError as error:
+        err.write(f"error: {error}\n")
+        return ERROR
     commands: dict[str, Callable[..., tuple[int, str]]] = {
         "plan": run_plan,
         "diff": run_diff,
@@ -109,16 +120,35 @@ def main(
     except SettingsError as error:
         err.write(f"{error}\n")  # verbatim: the lines `pulumi preview` prints
         return ERROR
-    except (CommandError, stackfiles.StackNotFound, GitError, NotFound) as error:
+    except (
+        CommandError,
+        stackfiles.StackNotFound,
+        stackfiles.StackFileError,
+        GitError,
+        NotFound,
+    ) as error:
         err.write(f"error: {error}\n")
         return ERROR
     out.write(text)
     return code
 
 
+def _stack_path(args: argparse.Namespace) -> Path:
+    """The stack file `--stack` names; without one, the stacks there are, as the error."""
+    if args.stack is None:
+        found = stackfiles.stack_names(args.cwd)
+        if not found:
+            raise CommandError(
+                f"no stack files (Pulumi.<stack>.yaml) in {args.cwd}; run it in the project "
+                "directory or name it with -C DIR"
+            )
+        raise CommandError(f"name a stack with --stack; stacks here: {', '.join(found)}")
+    return stackfiles.stack_file(args.cwd, args.stack)
+
+
 def run_plan(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int, str]:
     """`plan --stack S [--base REF]`."""
-    path = stackfiles.stack_file(args.cwd, args.stack)
+    path = _stack_path(args)
     head = plan_of(stackfiles.read_settings(path))
     render = json_report if args.format == "json" else markdown
     if args.base is None:
@@ -168,7 +198,7 @@ def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int
         api_key,
     )
 
-    settings = stackfiles.read_settings(stackfiles.stack_file(args.cwd, args.stack))
+    settings = stackfiles.read_settings(_stack_path(args))
     spec = portal_spec(settings)
     refs = declared.declared_refs(spec)
     ids = _product_ids(args.product_ids, refs)

@@ -375,7 +375,10 @@ def _resolve_refs(
                 item.problems.add(
                     f"{item.key('prices')}[{index}]",
                     f"{price!r} is not a price declared under {PROJECT}:products.{product}.prices",
-                    "use one of: " + (", ".join(names) or "(none declared)"),
+                    f"use one of: {', '.join(names)}"
+                    if names
+                    else f"declare it under {PROJECT}:products.{product}.prices "
+                    f"(e.g. {price}: {{currency: usd, unitAmount: 900, interval: month}})",
                 )
         refs = tuple(declared_price_ref(product, price) for price in prices)
         return declared_product_ref(product), refs

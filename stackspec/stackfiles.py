@@ -26,13 +26,45 @@ def load_stack_file(path: str | Path) -> tuple[str, dict[str, Any]]:
     return load_stack_text(path.name, path.read_text(encoding="utf-8"))
 
 
+class StackFileError(ValueError):
+    """A stack file that cannot be read as one: the message names the file, the line and the fix."""
+
+
 def load_stack_text(file_name: str, text: str) -> tuple[str, dict[str, Any]]:
-    """`load_stack_file` for a stack file's text (e.g. as of a git commit), named by `file_name`."""
+    """`load_stack_file` for a stack file's text (e.g. as of a git commit), named by `file_name`.
+
+    Raises `StackFileError` for YAML that does not parse or has no `config:` mapping.
+    """
     match = _STACK_FILE.fullmatch(file_name)
     if not match:
-        raise ValueError(f"{file_name} is not named like a stack file (Pulumi.<stack>.yaml)")
-    document = yaml.safe_load(text) or {}
-    return match.group(1), dict(document.get("config") or {})
+        raise StackFileError(f"{file_name} is not named like a stack file (Pulumi.<stack>.yaml)")
+    try:
+        document = yaml.safe_load(text)
+    except yaml.YAMLError as error:
+        raise StackFileError(_yaml_problem(file_name, error)) from None
+    config = document.get("config") if isinstance(document, dict) else None
+    if config is None:
+        raise StackFileError(
+            f"{file_name} has no `config:` section. Fix: set the stack's settings with "
+            f"`pulumi config set <key> <value> --stack {match.group(1)}` (Pulumi.dev.yaml shows "
+            "them all)"
+        )
+    if not isinstance(config, dict):
+        raise StackFileError(
+            f"{file_name}: `config:` must map keys to values (`billing-portal:region: us-central1`"
+            "), not a list or a single value. Fix: write one `key: value` per line under config:"
+        )
+    return match.group(1), dict(config)
+
+
+def _yaml_problem(file_name: str, error: yaml.YAMLError) -> str:
+    mark = getattr(error, "problem_mark", None)
+    where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(error, "problem", None) or "is not valid YAML"
+    return (
+        f"{file_name}{where}: {problem}. Fix: check the indentation there (two spaces per level, "
+        "keys of one mapping aligned) and that values with `: ` or `#` are quoted"
+    )
 
 
 class StackNotFound(LookupError):

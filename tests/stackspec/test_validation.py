@@ -240,6 +240,17 @@ def test_a_declared_product_needs_its_declared_prices():
     assert problem.fix == "use one of: monthly"
 
 
+def test_a_price_of_a_declared_product_without_prices_says_where_to_declare_it():
+    config = plan_switching([{"product": "team", "prices": ["monthly"]}])
+    config["billing-portal:products"] = {"team": {"name": "Team"}}
+    key = "billing-portal:portal.features.subscriptionUpdate.products[0].prices[0]"
+    (problem,) = [p for p in problems_of(config, "dev") if p.key == key]
+    assert "(none declared)" not in problem.fix
+    assert problem.fix.startswith("declare it under billing-portal:products.team.prices"), (
+        problem.fix
+    )
+
+
 def test_an_adjustable_quantity_needs_minimum_at_most_maximum():
     product = {
         "product": "prod_team",
