@@ -25,9 +25,9 @@ $(STAMP): requirements.txt function/requirements.txt requirements-dev.txt constr
 node_modules/.package-lock.json: package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
-## run: the whole product locally (emulators, Stripe stand-in, dev sign-in, function, example page)
+## run: the whole product locally (emulators, Stripe stand-in, dev sign-in, function, example page); ARGS="--help" lists the options
 run: $(STAMP) node_modules/.package-lock.json
-	$(PY) -m local.run
+	$(PY) -m local.run $(ARGS)
 
 ## bench: the full benchmark (about 3 minutes; prints a table, writes bench/results/latest.json)
 bench: $(STAMP) node_modules/.package-lock.json

@@ -14,6 +14,20 @@ FUNCTION_DIR = Path(__file__).resolve().parent.parent / "function"
 if str(FUNCTION_DIR) not in sys.path:
     sys.path.append(str(FUNCTION_DIR))
 
-from billing_portal.settings import CONTRACT, build_environment, load_settings  # noqa: E402
+from billing_portal.settings import (  # noqa: E402
+    CONTRACT,
+    FIREBASE_JWKS_URL,
+    build_environment,
+    is_secure_web_url,
+    load_settings,
+    web_origin,
+)
 
-__all__ = ["CONTRACT", "build_environment", "load_settings"]
+__all__ = [
+    "CONTRACT",
+    "FIREBASE_JWKS_URL",
+    "build_environment",
+    "is_secure_web_url",
+    "load_settings",
+    "web_origin",
+]

@@ -8,8 +8,8 @@
 //
 //   import { openBillingPortal } from "./billing-portal.js";
 //   button.onclick = () => openBillingPortal({
-//     endpoint: "https://…cloudfunctions.net/create-portal-session",
-//     getIdToken: (forceRefresh) => auth.currentUser.getIdToken(forceRefresh),
+//     endpoint: "https://billing-portal-…-ew.a.run.app",   // pulumi stack output functionUrl
+//     getIdToken: (forceRefresh) => getAuth().currentUser?.getIdToken(forceRefresh),
 //     returnUrl: location.href,
 //   }).catch((error) => showError(error.message));
 

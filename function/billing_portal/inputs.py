@@ -116,8 +116,8 @@ def check_return_url(url: str, allowed_origins: frozenset[str]) -> str:
     """
     if not is_secure_web_url(url) or web_origin(url) not in allowed_origins:
         raise BadRequest(
-            "return_url must be a plain absolute https URL on an allowed origin "
-            f"({', '.join(sorted(allowed_origins))}).",
+            "return_url must be a plain absolute URL (https, or http on localhost) on one of "
+            f"the allowed origins: {', '.join(sorted(allowed_origins))}.",
             code="return_url_not_allowed",
         )
     return url

@@ -1,4 +1,4 @@
-"""``python -m local.issuer --port 9099``: run the development token issuer until Ctrl-C."""
+"""``python -m local.issuer --port 9919``: run the development token issuer until Ctrl-C."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the issuer in the foreground; print its URL on one line once it listens."""
     parser = argparse.ArgumentParser(prog="python -m local.issuer", description=server.__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=9099, help="0 picks a free port")
+    parser.add_argument("--port", type=int, default=9919, help="0 picks a free port")
     parser.add_argument("--audience", default=DEFAULT_AUDIENCE)
     parser.add_argument("--jwks-max-age", type=int, default=300)
     parser.add_argument(

@@ -10,7 +10,7 @@ HTTP: ``GET /jwks``, ``GET /.well-known/openid-configuration``, ``GET /_issuer/s
 (``{"sub", "email"}`` → ``{"id_token"}``, CORS-enabled for localhost origins) used by the
 example frontend to sign in a development user.
 
-CLI: ``python -m local.issuer --port 9099``. Signing keys and token signing: ``keys``.
+CLI: ``python -m local.issuer --port 9919``. Signing keys and token signing: ``keys``.
 """
 
 from __future__ import annotations

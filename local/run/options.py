@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from local.contract import build_environment
+from local.contract import FIREBASE_JWKS_URL, build_environment, is_secure_web_url, web_origin
 from local.stripe import TEST_KEY as STANDIN_KEY
 
 HOST = "127.0.0.1"
@@ -45,7 +45,8 @@ PORTS = (
     PortOption("web", "the example frontend", 5173),
     PortOption("stripe", "the Stripe stand-in", 12111),
     PortOption("firestore", "the Firestore emulator", 8089),
-    PortOption("issuer", "the development issuer", 9099),
+    # Not 9099: that is the Firebase Auth emulator's default, which a team may run beside this.
+    PortOption("issuer", "the development issuer", 9919),
 )
 
 
@@ -58,6 +59,26 @@ class RunError(RuntimeError):
 
 
 @dataclass(frozen=True)
+class TokenIssuer:
+    """Whose ID tokens the local function trusts instead of the development sign-in's."""
+
+    issuer: str
+    audience: str
+    jwks_url: str
+    label: str
+
+    @classmethod
+    def firebase(cls, project: str) -> TokenIssuer:
+        """Firebase Auth of `project`, as a deployed stack verifies it by default."""
+        return cls(
+            f"https://securetoken.google.com/{project}",
+            project,
+            FIREBASE_JWKS_URL,
+            f"Firebase Auth ID tokens of project {project}",
+        )
+
+
+@dataclass(frozen=True)
 class Options:
     """What to run where, decided from the command line and the environment."""
 
@@ -65,6 +86,8 @@ class Options:
     stripe_key: str | None
     subscription_id: str | None
     log_dir: Path | None
+    token_issuer: TokenIssuer | None = None  # None: the development sign-in
+    app_origins: tuple[str, ...] = ()
 
     @property
     def real_stripe(self) -> bool:
@@ -79,6 +102,10 @@ class Options:
         """The example frontend's origins (127.0.0.1 and localhost name the same server)."""
         port = self.ports["web"]
         return [f"http://{HOST}:{port}", f"http://localhost:{port}"]
+
+    def allowed_origins(self) -> list[str]:
+        """The example frontend's origins and the developer's own app's (`--app-origin`)."""
+        return list(dict.fromkeys([*self.web_origins(), *self.app_origins]))
 
 
 # ---- options ------------------------------------------------------------------------------
@@ -105,6 +132,37 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
         "names (env LOCAL_SUBSCRIPTION_ID; default none: the button is disabled, because the "
         "function opens deep links only into the caller's own subscriptions)",
     )
+    auth = parser.add_argument_group(
+        "sign-in",
+        "By default the function trusts only the development sign-in of the example page. To "
+        "call it from your own app with real ID tokens, name their issuer:",
+    )
+    auth.add_argument(
+        "--firebase-project",
+        default=env.get("LOCAL_FIREBASE_PROJECT") or None,
+        metavar="ID",
+        help="verify Firebase Auth ID tokens of this project (env LOCAL_FIREBASE_PROJECT)",
+    )
+    for name, what in (
+        ("issuer", "the tokens' iss"),
+        ("audience", "the tokens' aud"),
+        ("jwks-url", "the issuer's signing keys"),
+    ):
+        auth.add_argument(
+            f"--auth-{name}",
+            default=env.get(f"LOCAL_AUTH_{name.upper().replace('-', '_')}") or None,
+            metavar="URL" if name != "audience" else "AUD",
+            help=f"another OIDC issuer: {what} (env LOCAL_AUTH_{name.upper().replace('-', '_')};"
+            " give all three)",
+        )
+    auth.add_argument(
+        "--app-origin",
+        action="append",
+        default=[o for o in (env.get("LOCAL_APP_ORIGINS") or "").split(",") if o.strip()],
+        metavar="ORIGIN",
+        help="your app's origin (e.g. http://localhost:3000), allowed by CORS and as a return "
+        "origin; repeat for several (env LOCAL_APP_ORIGINS, comma-separated)",
+    )
     parser.add_argument(
         "--log-dir",
         type=Path,
@@ -114,7 +172,59 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
     args = parser.parse_args(argv)
     ports = {port.name: getattr(args, f"{port.name}_port") for port in PORTS}
     stripe_key = stripe_test_key(env)
-    return Options(ports, stripe_key, args.subscription_id, args.log_dir)
+    return Options(
+        ports,
+        stripe_key,
+        args.subscription_id,
+        args.log_dir,
+        token_issuer=_token_issuer(args),
+        app_origins=tuple(_app_origin(origin.strip()) for origin in args.app_origin),
+    )
+
+
+def _token_issuer(args: argparse.Namespace) -> TokenIssuer | None:
+    explicit = (args.auth_issuer, args.auth_audience, args.auth_jwks_url)
+    if args.firebase_project and any(explicit):
+        raise RunError(
+            "--firebase-project and --auth-issuer/--auth-audience/--auth-jwks-url name two "
+            "issuers; give one of them.",
+            EXIT_USAGE,
+        )
+    if args.firebase_project:
+        return TokenIssuer.firebase(args.firebase_project)
+    if not any(explicit):
+        return None
+    missing = [
+        flag
+        for flag, value in zip(
+            ("--auth-issuer", "--auth-audience", "--auth-jwks-url"), explicit, strict=True
+        )
+        if not value
+    ]
+    if missing:
+        raise RunError(
+            f"another OIDC issuer needs all three settings; add {', '.join(missing)}.", EXIT_USAGE
+        )
+    if not is_secure_web_url(args.auth_jwks_url):
+        raise RunError(
+            f"--auth-jwks-url {args.auth_jwks_url!r} is not an https URL (http only for "
+            "localhost).",
+            EXIT_USAGE,
+        )
+    return TokenIssuer(
+        args.auth_issuer, args.auth_audience, args.auth_jwks_url, f"tokens of {args.auth_issuer}"
+    )
+
+
+def _app_origin(text: str) -> str:
+    origin = web_origin(text) if is_secure_web_url(text) else None
+    if origin is None or origin != text.rstrip("/").lower():
+        raise RunError(
+            f"--app-origin {text!r} is not an origin; write scheme://host[:port] with no path, "
+            "e.g. http://localhost:3000 (https, or http on localhost).",
+            EXIT_USAGE,
+        )
+    return origin
 
 
 def _port_number(text: str) -> int:
@@ -223,16 +333,29 @@ def function_env(options: Options, base: Mapping[str, str], firestore_host: str)
         build_environment(
             google_cloud_project=PROJECT,
             firestore_emulator_host=firestore_host,
-            auth_issuer=issuer_url(options),
-            auth_audience=DEV_AUDIENCE,
-            auth_jwks_url=options.url("issuer", "/jwks"),
-            allowed_origins=options.web_origins(),
-            allowed_return_origins=options.web_origins(),
+            **_auth(options),
+            allowed_origins=options.allowed_origins(),
+            allowed_return_origins=options.allowed_origins(),
             default_return_url=options.url("web", EXAMPLE_PATH),
             **stripe,
         )
     )
     return env
+
+
+def _auth(options: Options) -> dict[str, str]:
+    trusted = options.token_issuer
+    if trusted is None:
+        return {
+            "auth_issuer": issuer_url(options),
+            "auth_audience": DEV_AUDIENCE,
+            "auth_jwks_url": options.url("issuer", "/jwks"),
+        }
+    return {
+        "auth_issuer": trusted.issuer,
+        "auth_audience": trusted.audience,
+        "auth_jwks_url": trusted.jwks_url,
+    }
 
 
 def issuer_url(options: Options) -> str:

@@ -284,7 +284,15 @@ def summary(options: Options, firestore_host: str, log_dir: Path) -> str:
         ("web", options.url("web"), "web/: the example page and billing-portal.js"),
         stripe,
         ("firestore", firestore_host, f"Firestore emulator, project {PROJECT}"),
-        ("issuer", options.url("issuer"), "development sign-in (local only, never deployed)"),
+        (
+            ("issuer", options.url("issuer"), "development sign-in (local only, never deployed)")
+            if options.token_issuer is None
+            else (
+                "tokens",
+                options.token_issuer.issuer,
+                f"the function trusts {options.token_issuer.label}, not the development sign-in",
+            )
+        ),
         ("logs", str(log_dir), "one file per part"),
     ]
     width = max(len(row[1]) for row in rows)

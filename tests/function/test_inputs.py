@@ -164,3 +164,10 @@ def test_a_body_that_is_not_plain_utf8_is_invalid_json(encoding):
     with pytest.raises(ApiError) as caught:
         parse_body("application/json", body)
     assert caught.value.code == "invalid_json"
+
+
+def test_a_refused_return_url_names_the_allowed_origins_and_the_http_rule():
+    with pytest.raises(ApiError) as caught:
+        check_return_url("https://evil.example/", frozenset({"http://localhost:5173"}))
+    assert "http on localhost" in caught.value.message
+    assert "http://localhost:5173" in caught.value.message

@@ -2,13 +2,13 @@
 //
 // `make run` (local/run) serves its own version of this file with the ports it chose, so the
 // values here are only the defaults, used when web/ is served some other way. For a deployed
-// stack, set functionUrl to the stack's `function_url` output and replace the development
+// stack, set functionUrl to the stack's `functionUrl` output and replace the development
 // sign-in with your real one (see docs/local.md).
 export default {
   /** The billing-portal function (POST here with the ID token). */
   functionUrl: "http://127.0.0.1:8080/",
   /** The local development issuer's token endpoint; null hides the development sign-in. */
-  issuerTokenUrl: "http://127.0.0.1:9099/_issuer/token",
+  issuerTokenUrl: "http://127.0.0.1:9919/_issuer/token",
   /** Where the portal returns to; null means this page. */
   returnUrl: null,
   /** The subscription the "Cancel subscription" deep link names; null disables that button. */

@@ -30,7 +30,7 @@ def test_ports_default_to_the_documented_numbers() -> None:
         "web": 5173,
         "stripe": 12111,
         "firestore": 8089,
-        "issuer": 9099,
+        "issuer": 9919,
     }
 
 
@@ -82,8 +82,8 @@ def test_a_key_that_is_not_a_secret_key_is_refused() -> None:
 
 def test_the_function_trusts_the_development_issuer() -> None:
     env = function_env(options(), {}, FIRESTORE)
-    assert env["AUTH_ISSUER"] == "http://127.0.0.1:9099"
-    assert env["AUTH_JWKS_URL"] == "http://127.0.0.1:9099/jwks"
+    assert env["AUTH_ISSUER"] == "http://127.0.0.1:9919"
+    assert env["AUTH_JWKS_URL"] == "http://127.0.0.1:9919/jwks"
     assert env["AUTH_AUDIENCE"] == "billing-portal-local"
 
 
@@ -123,3 +123,70 @@ def test_real_stripe_mode_names_no_subscription_unless_given_one() -> None:
     assert options(STRIPE_SECRET_KEY=TEST_KEY).subscription_id is None
     given = options(STRIPE_SECRET_KEY=TEST_KEY, LOCAL_SUBSCRIPTION_ID="sub_123")
     assert given.subscription_id == "sub_123"
+
+
+# ---- whose tokens the local function trusts ---------------------------------------------------
+
+
+def test_the_issuer_port_does_not_clash_with_the_firebase_auth_emulator() -> None:
+    assert options().ports["issuer"] != 9099  # the Firebase Auth emulator's default port
+
+
+def test_by_default_the_function_trusts_the_development_sign_in() -> None:
+    env = function_env(options(), {}, FIRESTORE)
+    assert env["AUTH_ISSUER"] == options().url("issuer", "").rstrip("/")
+    assert env["AUTH_JWKS_URL"] == options().url("issuer", "/jwks")
+
+
+def test_a_firebase_project_makes_the_function_verify_that_projects_tokens() -> None:
+    chosen = parse_options(["--firebase-project", "acme-dev"], {})
+    env = function_env(chosen, {}, FIRESTORE)
+    assert env["AUTH_ISSUER"] == "https://securetoken.google.com/acme-dev"
+    assert env["AUTH_AUDIENCE"] == "acme-dev"
+    assert env["AUTH_JWKS_URL"].startswith("https://www.googleapis.com/")
+    assert load_settings({**env, "PATH": "/bin"}).auth_issuer.endswith("/acme-dev")
+
+
+def test_the_firebase_project_can_come_from_the_environment() -> None:
+    env = function_env(options(LOCAL_FIREBASE_PROJECT="acme-dev"), {}, FIRESTORE)
+    assert env["AUTH_AUDIENCE"] == "acme-dev"
+
+
+def test_another_oidc_issuer_needs_all_three_settings() -> None:
+    with pytest.raises(RunError, match="--auth-audience"):
+        parse_options(["--auth-issuer", "https://issuer.example"], {})
+    chosen = parse_options(
+        [
+            "--auth-issuer",
+            "https://issuer.example",
+            "--auth-audience",
+            "my-app",
+            "--auth-jwks-url",
+            "https://issuer.example/jwks",
+        ],
+        {},
+    )
+    env = function_env(chosen, {}, FIRESTORE)
+    assert (env["AUTH_ISSUER"], env["AUTH_AUDIENCE"], env["AUTH_JWKS_URL"]) == (
+        "https://issuer.example",
+        "my-app",
+        "https://issuer.example/jwks",
+    )
+
+
+def test_a_firebase_project_and_another_issuer_are_one_too_many() -> None:
+    with pytest.raises(RunError, match="--firebase-project"):
+        parse_options(["--firebase-project", "p", "--auth-issuer", "https://i.example"], {})
+
+
+def test_an_app_origin_is_allowed_by_cors_and_as_a_return_origin() -> None:
+    chosen = parse_options(["--app-origin", "http://localhost:3000"], {})
+    env = function_env(chosen, {}, FIRESTORE)
+    assert "http://localhost:3000" in env["ALLOWED_ORIGINS"].split(",")
+    assert "http://localhost:3000" in env["ALLOWED_RETURN_ORIGINS"].split(",")
+    assert load_settings({**env, "PATH": "/bin"}).allowed_origins >= {"http://localhost:3000"}
+
+
+def test_a_malformed_app_origin_is_refused_naming_the_flag() -> None:
+    with pytest.raises(RunError, match="--app-origin"):
+        parse_options(["--app-origin", "localhost:3000/app"], {})

@@ -1,0 +1,87 @@
+"""The local run with a team's own sign-in: the function trusts that issuer's tokens, only those.
+
+A frontend engineer points their app at the local function; their tokens come from their real
+issuer (Firebase Auth of a dev project, or any OIDC issuer), not the development sign-in. Here
+"their issuer" is a second issuer of the project's own (another `iss`, another audience, other
+keys), so the test needs no network.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+import requests
+
+from local.issuer import DevIssuer
+from local.process import ServerProcess
+from local.run.options import PORTS
+from tests.browser.browser_support import READY_LINE, LocalRun, local_run_argv, local_run_env
+from tests.support.net import free_ports
+from tests.support.processes import log_path
+
+pytestmark = pytest.mark.integration
+APP_ORIGIN = "http://localhost:3000"
+
+
+@pytest.fixture(scope="module")
+def team_issuer() -> Iterator[DevIssuer]:
+    with DevIssuer(issuer="https://auth.acme.example/dev", audience="acme-app") as issuer:
+        yield issuer
+
+
+@pytest.fixture(scope="module")
+def run_with_team_issuer(team_issuer: DevIssuer) -> Iterator[LocalRun]:
+    ports = dict(zip((port.name for port in PORTS), free_ports(len(PORTS)), strict=True))
+    argv = [
+        *local_run_argv(ports),
+        "--auth-issuer",
+        team_issuer.issuer,
+        "--auth-audience",
+        team_issuer.audience,
+        "--auth-jwks-url",
+        team_issuer.jwks_url,
+        "--app-origin",
+        APP_ORIGIN,
+    ]
+    process = ServerProcess(
+        argv,
+        name="local-run-team-issuer",
+        log_path=log_path("local-run-team-issuer"),
+        env=local_run_env(),
+        ready_pattern=READY_LINE,
+        timeout=90,
+    ).start()
+    try:
+        yield LocalRun(process, ports)
+    finally:
+        process.stop(timeout=20)
+
+
+def call(run: LocalRun, token: str) -> requests.Response:
+    return requests.post(
+        run.url("function"),
+        headers={"Authorization": f"Bearer {token}", "Origin": APP_ORIGIN},
+        timeout=30,
+    )
+
+
+def test_the_teams_tokens_open_the_portal_from_the_teams_app(run_with_team_issuer, team_issuer):
+    response = call(run_with_team_issuer, team_issuer.mint("acme-user-1", email="a@acme.example"))
+    assert response.status_code == 200, response.text
+    assert response.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
+
+
+def test_the_development_sign_in_is_not_trusted_then(run_with_team_issuer):
+    dev_token = requests.post(
+        run_with_team_issuer.url("issuer", "/_issuer/token"),
+        json={"sub": "dev-user", "email": "dev@example.com"},
+        timeout=10,
+    ).json()["id_token"]
+    response = call(run_with_team_issuer, dev_token)
+    assert response.status_code == 401, response.text
+
+
+def test_the_summary_says_whose_tokens_the_function_trusts(run_with_team_issuer, team_issuer):
+    log = run_with_team_issuer.process.log_text()
+    assert f"the function trusts tokens of {team_issuer.issuer}" in log, log
