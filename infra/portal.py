@@ -24,9 +24,10 @@ from infra.connected_branding import ConnectedAccountBranding
 from infra.portal_fields import PortalFields, PortalRetirement, sent_hash
 from stackspec.branding_spec import dashboard_step
 from stackspec.declared import (
-    declared_metadata,
     declared_price_ref,
     declared_product_ref,
+    price_params,
+    product_params,
     substitute,
 )
 from stackspec.portal_fields import PATHS, declared_fields, without_fields
@@ -202,24 +203,18 @@ class StripePortal(pulumi.ComponentResource):
             product_ref = declared_product_ref(product.key)
             created = stripe.Product(
                 f"{name}-product-{product.key}",
-                name=product.name,
-                description=product.description,
-                metadata=declared_metadata(settings.stack, product_ref),
+                **product_params(settings.stack, product),
                 opts=opts,
             )
             ids[product_ref] = created.id
             for price in product.prices:
-                ref = declared_price_ref(product.key, price.key)
-                ids[ref] = stripe.Price(
+                params = price_params(settings.stack, product.key, price)
+                recurring = params.pop("recurring")
+                ids[declared_price_ref(product.key, price.key)] = stripe.Price(
                     f"{name}-price-{product.key}-{price.key}",
                     product=created.id,
-                    currency=price.currency,
-                    unit_amount=price.unit_amount,
-                    nickname=price.nickname,
-                    recurring=stripe.PriceRecurringArgs(
-                        interval=price.interval, interval_count=price.interval_count
-                    ),
-                    metadata=declared_metadata(settings.stack, ref),
+                    recurring=stripe.PriceRecurringArgs(**recurring),
+                    **params,
                     opts=opts,
                 ).id
         return ids

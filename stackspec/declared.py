@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackspec.reader import PROJECT
+
+if TYPE_CHECKING:
+    from stackspec.portal_settings import DeclaredPrice, DeclaredProduct
 
 DECLARED = "declared:"  # prefix of a reference to a product or price declared in config
 MANAGED_BY = f"pulumi/{PROJECT}"
@@ -102,3 +105,29 @@ def referenced_objects(configuration: Mapping[str, Any]) -> tuple[list[str], lis
     product_ids = [item["product"] for item in products if "product" in item]
     price_ids = [price for item in products for price in item.get("prices") or []]
     return product_ids, price_ids
+
+
+def product_params(stack: str, product: DeclaredProduct) -> dict[str, Any]:
+    """`POST /v1/products` parameters of a declared product (pulumi-stripe's Product takes the
+    same names): what `pulumi up`, the local run and the tests create."""
+    params: dict[str, Any] = {
+        "name": product.name,
+        "metadata": declared_metadata(stack, declared_product_ref(product.key)),
+    }
+    if product.description:
+        params["description"] = product.description
+    return params
+
+
+def price_params(stack: str, product_key: str, price: DeclaredPrice) -> dict[str, Any]:
+    """`POST /v1/prices` parameters of a declared price, but for `product` (its id is known only
+    once the product exists)."""
+    params: dict[str, Any] = {
+        "currency": price.currency,
+        "unit_amount": price.unit_amount,
+        "recurring": {"interval": price.interval, "interval_count": price.interval_count},
+        "metadata": declared_metadata(stack, declared_price_ref(product_key, price.key)),
+    }
+    if price.nickname:
+        params["nickname"] = price.nickname
+    return params

@@ -46,7 +46,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("Starting billing-portal locally…", flush=True)
         run.start()
         assert run.firestore is not None
-        print(summary(options, run.firestore.host, workspace.path), flush=True)
+        print(summary(options, run.firestore.host, workspace.path, run.portal), flush=True)
         supervise(run)
     except Stop:
         print("\nStopping…", flush=True)

@@ -88,6 +88,7 @@ class Options:
     log_dir: Path | None
     token_issuer: TokenIssuer | None = None  # None: the development sign-in
     app_origins: tuple[str, ...] = ()
+    stack: str = "dev"  # whose portal the stand-in gets (Pulumi.<stack>.yaml)
 
     @property
     def real_stripe(self) -> bool:
@@ -125,6 +126,12 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
             metavar="N",
             help=f"port of {port.label} (env {port.env_var}, default {port.default})",
         )
+    parser.add_argument(
+        "--stack",
+        default=env.get("LOCAL_STACK") or "dev",
+        help="the stack whose portal configuration (features, headline, plan-switching catalog) "
+        "the Stripe stand-in is given, from Pulumi.<stack>.yaml (env LOCAL_STACK; default dev)",
+    )
     parser.add_argument(
         "--subscription-id",
         default=env.get("LOCAL_SUBSCRIPTION_ID") or None,
@@ -179,6 +186,7 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
         args.log_dir,
         token_issuer=_token_issuer(args),
         app_origins=tuple(_app_origin(origin.strip()) for origin in args.app_origin),
+        stack=args.stack,
     )
 
 
@@ -309,9 +317,15 @@ def port_is_free(port: int) -> bool:
 # ---- what the parts are told ------------------------------------------------------------
 
 
-def function_env(options: Options, base: Mapping[str, str], firestore_host: str) -> dict[str, str]:
+def function_env(
+    options: Options,
+    base: Mapping[str, str],
+    firestore_host: str,
+    portal: Mapping[str, str] | None = None,
+) -> dict[str, str]:
     """The function's contract variables (built by the function's own contract), pointing at
-    the local parts; the rest of `base` (PATH, a PORTAL_CONFIGURATION_ID for real Stripe) kept."""
+    the local parts, with the stack's `portal` variables (configuration id, pause, coupons);
+    the rest of `base` (PATH, a PORTAL_CONFIGURATION_ID for real Stripe) kept."""
     env = {
         name: value
         for name, value in base.items()
@@ -340,6 +354,7 @@ def function_env(options: Options, base: Mapping[str, str], firestore_host: str)
             **stripe,
         )
     )
+    env.update(portal or {})
     return env
 
 

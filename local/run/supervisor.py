@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
 
+import stripe
+
 from local.firestore import FirestoreEmulator
 from local.process import ServerProcess, ServerProcessError
 from local.run.options import (
@@ -34,7 +36,9 @@ from local.run.parts import (
     start_web,
     wait_for_http,
 )
+from local.run.stack_portal import create_stack_portal, portal_environment, stack_settings
 from local.servers import HTTPServerThread
+from local.stripe import TEST_KEY as STANDIN_KEY
 
 
 class Stop(Exception):
@@ -51,9 +55,11 @@ class LocalRun:
     processes: dict[str, ServerProcess] = field(default_factory=dict)
     web: HTTPServerThread | None = None
     follower: LogFollower | None = None
+    portal: dict[str, str] = field(default_factory=dict)  # the stack's portal variables
 
     def start(self) -> None:
         """Start every part and wait until each answers; raise `RunError` otherwise."""
+        settings = stack_settings(self.options.stack)  # a bad stack file stops before anything
         self.firestore = FirestoreEmulator.start(
             self.options.ports["firestore"],
             log_path=self.log_dir / "firestore.log",
@@ -64,6 +70,15 @@ class LocalRun:
                 "stripe",
                 python_module("local.stripe", "--port", str(self.options.ports["stripe"])),
             )
+            standin = stripe.StripeClient(
+                STANDIN_KEY, base_addresses={"api": self.options.url("stripe", "").rstrip("/")}
+            )
+            configuration = create_stack_portal(standin, settings)
+            self.portal = portal_environment(settings, configuration)
+        else:
+            # Real Stripe test mode: the account's own configuration (PORTAL_CONFIGURATION_ID,
+            # if set), with the stack's other portal settings.
+            self.portal = portal_environment(settings, os.environ.get("PORTAL_CONFIGURATION_ID"))
         self._start_process(
             "issuer",
             python_module(
@@ -98,7 +113,7 @@ class LocalRun:
     def start_function(self) -> None:
         """(Re)start the function and wait until it answers HTTP."""
         assert self.firestore is not None
-        env = function_env(self.options, os.environ, self.firestore.host)
+        env = function_env(self.options, os.environ, self.firestore.host, self.portal)
         process = self._start_process(
             "function", function_argv(self.options.ports["function"]), env
         )
@@ -271,7 +286,9 @@ class Workspace:
 # ---- the table ----------------------------------------------------------------------------
 
 
-def summary(options: Options, firestore_host: str, log_dir: Path) -> str:
+def summary(
+    options: Options, firestore_host: str, log_dir: Path, portal: Mapping[str, str] | None = None
+) -> str:
     """The table printed once everything runs."""
     stripe = (
         ("stripe", "api.stripe.com", "real Stripe TEST mode (STRIPE_SECRET_KEY is set)")
@@ -292,6 +309,14 @@ def summary(options: Options, firestore_host: str, log_dir: Path) -> str:
                 options.token_issuer.issuer,
                 f"the function trusts {options.token_issuer.label}, not the development sign-in",
             )
+        ),
+        (
+            "portal",
+            (portal or {}).get("PORTAL_CONFIGURATION_ID") or "the account's default",
+            f"Pulumi.{options.stack}.yaml's portal configuration"
+            if not options.real_stripe
+            else f"configuration (PORTAL_CONFIGURATION_ID); Pulumi.{options.stack}.yaml's other "
+            "portal settings",
         ),
         ("logs", str(log_dir), "one file per part"),
     ]

@@ -330,16 +330,28 @@ def _check_flow(flow_data: Payload | None) -> None:
         )
 
 
+# The configuration feature each deep link needs; Stripe refuses a flow whose feature is off.
+FLOW_FEATURE = {
+    "customer_update": "customer_update",
+    "payment_method_update": "payment_method_update",
+    "subscription_cancel": "subscription_cancel",
+    "subscription_pause": "subscription_pause",
+    "subscription_update": "subscription_update",
+    "subscription_update_confirm": "subscription_update",
+}
+
+
 def _check_flow_enabled(flow_data: Payload | None, configuration: Payload) -> None:
-    """Stripe refuses a pause deep link into a configuration that does not enable pausing."""
-    if flow_data is None or flow_data["type"] != "subscription_pause":
+    """Stripe refuses a deep link into a feature the configuration does not enable."""
+    if flow_data is None:
         return
-    if not configuration["features"]["subscription_pause"]["enabled"]:
+    flow_type = flow_data["type"]
+    feature = FLOW_FEATURE.get(flow_type)
+    if feature is not None and not configuration["features"][feature]["enabled"]:
         raise StripeError(
             400,
-            "You can't create a portal session with flow_data[type]=subscription_pause because "
-            f"the configuration {configuration['id']} does not enable "
-            "features[subscription_pause].",
+            f"You can't create a portal session with flow_data[type]={flow_type} because "
+            f"the configuration {configuration['id']} does not enable features[{feature}].",
             param="flow_data[type]",
         )
 

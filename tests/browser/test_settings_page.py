@@ -253,3 +253,48 @@ def test_an_error_message_is_cleared_when_the_next_attempt_starts(
     page.route(local_run.url("function"), lambda route: None)  # hold the retry in flight
     page.click(MANAGE)
     expect(page.locator(ERROR)).to_be_hidden()
+
+
+def test_the_stand_in_portal_is_the_dev_stacks_portal(page: Page, local_run: LocalRun) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "stack-portal@example.com")
+    page.click(MANAGE)
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    screenshot(page, "10-portal-of-the-dev-stack")
+    # Pulumi.dev.yaml's headline and features, not the stand-in's built-in default.
+    expect(page.locator("#headline")).to_have_text(
+        "Acme (dev) partners with Stripe for simplified billing."
+    )
+    enabled = portal_row(page, "Enabled features")
+    for feature in ("subscription_cancel", "subscription_update", "customer_update"):
+        assert feature in enabled, enabled
+    assert "subscription_pause" not in enabled
+
+
+def test_a_deep_link_into_a_feature_the_dev_stack_disables_is_refused(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "pause@example.com")
+    page.click(MANAGE)
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    subscription = subscribe_in_standin(local_run, portal_row(page, "Customer"))
+    open_settings(page, local_run)
+    code = page.evaluate(
+        """async ([subscription, endpoint]) => {
+            const { createPortalSession } = await import("../billing-portal.js");
+            const session = JSON.parse(sessionStorage.getItem("billing-portal-example.session"));
+            try {
+                await createPortalSession({
+                    endpoint,
+                    getIdToken: async () => session.idToken,
+                    flow: { type: "subscription_pause", subscription },
+                });
+                return "opened";
+            } catch (error) {
+                return error.code;
+            }
+        }""",
+        [subscription, local_run.url("function")],
+    )
+    assert code == "flow_not_enabled", code

@@ -20,6 +20,7 @@ import requests
 from billing_portal.settings import CONTRACT, build_environment
 from local.net import free_port
 from local.process import REPO_ROOT, ServerProcess
+from tests.support.stripe_objects import every_flow_configuration
 
 STRIPE_KEY = "sk_test_billingPortalSuite0123456789"
 APP_ORIGIN = "https://app.example.test"
@@ -148,6 +149,11 @@ def function_factory(
     started: list[FunctionServer] = []
 
     def start(name: str = "custom", **overrides: str) -> FunctionServer:
+        # Like a deployed stack, each server has a configuration of its own; this one enables
+        # every deep link the function offers (Stripe refuses a flow whose feature is off).
+        overrides.setdefault(
+            "PORTAL_CONFIGURATION_ID", every_flow_configuration(stripe_standin.client())
+        )
         env = function_env(stripe_standin, firestore_emulator, dev_issuer, **overrides)
         server = start_function(env, name)
         started.append(server)

@@ -12,12 +12,8 @@ import json
 
 import pytest
 
-from stackspec.declared import (
-    declared_metadata,
-    declared_price_ref,
-    declared_product_ref,
-    substitute,
-)
+from local.run.stack_portal import create_declared_catalog
+from stackspec.declared import declared_metadata, substitute
 from stackspec.portal_spec import portal_spec
 from stackspec.settings import Settings
 from stackspec.stackfiles import read_settings
@@ -30,29 +26,7 @@ DEV = read_settings(REPO / "Pulumi.dev.yaml")
 
 def create_catalog(standin, settings: Settings) -> dict[str, str]:
     """The stack's declared products and prices, as `pulumi up` creates them; {ref: id}."""
-    client = standin.client()
-    ids = {}
-    for product in settings.products:
-        ref = declared_product_ref(product.key)
-        params = {"name": product.name, "metadata": declared_metadata(settings.stack, ref)}
-        if product.description:
-            params["description"] = product.description
-        ids[ref] = client.v1.products.create(params=params).id
-        for price in product.prices:
-            price_ref = declared_price_ref(product.key, price.key)
-            ids[price_ref] = client.v1.prices.create(
-                params={
-                    "product": ids[ref],
-                    "currency": price.currency,
-                    "unit_amount": price.unit_amount,
-                    "recurring": {
-                        "interval": price.interval,
-                        "interval_count": price.interval_count,
-                    },
-                    "metadata": declared_metadata(settings.stack, price_ref),
-                }
-            ).id
-    return ids
+    return create_declared_catalog(standin.client(), settings)
 
 
 def deploy(standin, ids: dict[str, str]) -> str:

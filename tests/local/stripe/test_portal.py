@@ -30,7 +30,10 @@ def portal_session(sdk, **params):
     customer = sdk.v1.customers.create()
     configuration = sdk.v1.billing_portal.configurations.create(
         params={
-            "features": {"invoice_history": {"enabled": True}},
+            "features": {
+                "invoice_history": {"enabled": True},
+                "payment_method_update": {"enabled": True},
+            },
             "business_profile": {"headline": "Acme billing"},
         }
     )

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import stripe
 
+from tests.support.stripe_objects import every_flow_configuration
+
 FEATURES = {"invoice_history": {"enabled": True}}
 
 
@@ -170,6 +172,7 @@ def test_session_echoes_flow_data_into_flow(sdk):
     session = sdk.v1.billing_portal.sessions.create(
         params={
             "customer": customer.id,
+            "configuration": every_flow_configuration(sdk),
             "return_url": "https://app.example.test/",
             "flow_data": {
                 "type": "subscription_cancel",

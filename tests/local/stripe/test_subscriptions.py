@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 import stripe
 
+from tests.support.stripe_objects import every_flow_configuration
+
 BACK = {"return_url": "https://app.example.test/billing"}
+
+
+def every_flow(sdk: stripe.StripeClient) -> dict[str, str]:
+    """Session params naming a configuration where every deep link's feature is on."""
+    return {"configuration": every_flow_configuration(sdk)}
 
 
 def recurring_price(sdk: stripe.StripeClient) -> str:
@@ -79,11 +86,13 @@ def test_a_portal_deep_link_into_another_customers_subscription_is_refused(sdk):
     bobs = subscribe(sdk, bob, price).id
     flow = {"type": "subscription_cancel", "subscription_cancel": {"subscription": bobs}}
     with pytest.raises(stripe.InvalidRequestError) as caught:
-        sdk.v1.billing_portal.sessions.create(params={"customer": ann, "flow_data": flow, **BACK})
+        sdk.v1.billing_portal.sessions.create(
+            params={"customer": ann, "flow_data": flow, **every_flow(sdk), **BACK}
+        )
     assert caught.value.code == "resource_missing"
     assert caught.value.param == "flow_data[subscription_cancel][subscription]"
     session = sdk.v1.billing_portal.sessions.create(
-        params={"customer": bob, "flow_data": flow, **BACK}
+        params={"customer": bob, "flow_data": flow, **every_flow(sdk), **BACK}
     )
     assert session.flow.type == "subscription_cancel"
 
@@ -102,8 +111,42 @@ def test_confirming_an_update_needs_items_of_that_subscription(sdk):
     }
     with pytest.raises(stripe.InvalidRequestError) as caught:
         sdk.v1.billing_portal.sessions.create(
-            params={"customer": customer, "flow_data": flow, **BACK}
+            params={"customer": customer, "flow_data": flow, **every_flow(sdk), **BACK}
         )
     assert caught.value.param == "flow_data[subscription_update_confirm][items][0][id]"
     flow["subscription_update_confirm"]["items"][0]["id"] = item
-    sdk.v1.billing_portal.sessions.create(params={"customer": customer, "flow_data": flow, **BACK})
+    sdk.v1.billing_portal.sessions.create(
+        params={"customer": customer, "flow_data": flow, **every_flow(sdk), **BACK}
+    )
+
+
+FEATURE_OF_FLOW = {
+    "subscription_cancel": "subscription_cancel",
+    "subscription_update": "subscription_update",
+    "payment_method_update": "payment_method_update",
+    "customer_update": "customer_update",
+}
+
+
+@pytest.mark.parametrize("flow_type", sorted(FEATURE_OF_FLOW))
+def test_a_deep_link_into_a_feature_the_configuration_disables_is_refused(sdk, flow_type):
+    customer = sdk.v1.customers.create().id
+    subscription = subscribe(sdk, customer, recurring_price(sdk)).id
+    feature = FEATURE_OF_FLOW[flow_type]
+    disabled = sdk.v1.billing_portal.configurations.create(
+        params={
+            "features": {
+                "invoice_history": {"enabled": True},
+                feature: {"enabled": False},
+            },
+        }
+    ).id
+    flow = {"type": flow_type}
+    if flow_type.startswith("subscription_"):
+        flow[flow_type] = {"subscription": subscription}
+    with pytest.raises(stripe.InvalidRequestError) as caught:
+        sdk.v1.billing_portal.sessions.create(
+            params={"customer": customer, "configuration": disabled, "flow_data": flow, **BACK}
+        )
+    assert caught.value.param == "flow_data[type]", caught.value
+    assert feature in str(caught.value)

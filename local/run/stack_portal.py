@@ -1,0 +1,72 @@
+"""The stack's portal in the Stripe stand-in: what `pulumi up` would create, so that the local run
+shows the dev stack's own portal (its headline, features, plan-switching catalog) and not the
+stand-in's built-in default.
+
+The parameters come from the stack model the Pulumi program and the drift check use
+(`stackspec`): `portal_spec` for the configuration (the fields pulumi-stripe cannot set
+included), `product_params`/`price_params` for the declared catalog. The function then gets the
+configuration's id and the stack's other portal settings (pause deep link, retention coupons)
+through the function's own environment contract, as a deployed stack's function does.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import stripe
+
+from local.process import REPO_ROOT
+from local.run.options import RunError
+from stackspec.declared import (
+    declared_price_ref,
+    declared_product_ref,
+    price_params,
+    product_params,
+    substitute,
+)
+from stackspec.function_contract import function_environment
+from stackspec.portal_spec import portal_spec
+from stackspec.settings import Settings, SettingsError
+from stackspec.stackfiles import StackFileError, StackNotFound, read_settings, stack_file
+
+# What the local function takes from the stack's environment: its portal, not its deployment
+# (origins, issuer, project and database stay the local run's own).
+PORTAL_VARIABLES = ("PORTAL_CONFIGURATION_ID", "PORTAL_SUBSCRIPTION_PAUSE", "RETENTION_COUPONS")
+
+
+def stack_settings(stack: str) -> Settings:
+    """The stack file's settings (secrets need not be set); `RunError` in one line otherwise."""
+    try:
+        return read_settings(stack_file(REPO_ROOT, stack))
+    except (StackNotFound, StackFileError) as error:
+        raise RunError(f"--stack {stack}: {error}", 2) from None
+    except SettingsError as error:
+        problems = "; ".join(str(problem) for problem in error.problems)
+        raise RunError(f"--stack {stack}: Pulumi.{stack}.yaml: {problems}", 2) from None
+
+
+def create_declared_catalog(client: stripe.StripeClient, settings: Settings) -> dict[str, str]:
+    """The stack's declared products and prices, as `pulumi up` creates them: {ref: id}."""
+    ids: dict[str, str] = {}
+    for product in settings.products:
+        product_id = client.v1.products.create(params=product_params(settings.stack, product)).id
+        ids[declared_product_ref(product.key)] = product_id
+        for price in product.prices:
+            params = {"product": product_id, **price_params(settings.stack, product.key, price)}
+            ids[declared_price_ref(product.key, price.key)] = client.v1.prices.create(
+                params=params
+            ).id
+    return ids
+
+
+def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> str:
+    """The stack's portal configuration (and its catalog) in the stand-in; the configuration id."""
+    ids = create_declared_catalog(client, settings)
+    params: dict[str, Any] = substitute(portal_spec(settings), ids)
+    return client.v1.billing_portal.configurations.create(params=params).id
+
+
+def portal_environment(settings: Settings, configuration_id: str | None) -> dict[str, str]:
+    """The stack's portal variables of the function's environment, built by the contract."""
+    env = function_environment(settings, configuration_id)
+    return {name: str(env[name]) for name in PORTAL_VARIABLES if env.get(name) is not None}
