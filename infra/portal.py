@@ -120,6 +120,7 @@ class StripePortal(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         in_stripe = pulumi.ResourceOptions(parent=self, provider=provider)
+        self.provider = provider  # the stack's other Stripe resources use it too (infra.webhook)
         ids = self._declare_products(name, settings, in_stripe)
 
         spec = portal_spec(settings)

@@ -1,4 +1,10 @@
-"""The whole stack, composed: settings → Stripe portal → function source → Google Cloud service."""
+"""The whole stack, composed: settings → Stripe portal and webhook endpoint → function source →
+Google Cloud service.
+
+Dependencies: the webhook endpoint's URL comes from the settings (the webhook function's
+deterministic address, `stackspec.webhook_spec`), not from the function, so the graph has no
+cycle: endpoint → its signing secret → Secret Manager version → webhook function.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,7 @@ import pulumi
 from infra.archive import build_archive
 from infra.portal import PortalArgs, StripePortal
 from infra.service import PortalService, ServiceArgs
+from infra.webhook import StripeWebhook
 from stackspec.settings import Settings
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -24,6 +31,7 @@ def build(
         raise ValueError("the Pulumi program needs the stack's decrypted stripeSecretKey")
     management_key = settings.stripe_management_key
     portal = StripePortal("portal", PortalArgs(settings, api_key=management_key.value))
+    webhook = StripeWebhook("webhook", settings, portal.provider)
     source = build_archive(function_dir, build_dir)
     service = PortalService(
         "service",
@@ -32,6 +40,7 @@ def build(
             source=source,
             portal_configuration_id=portal.configuration_id,
             stripe_secret_key=pulumi.Output.secret(settings.stripe_secret_key.value),
+            webhook_secret=webhook.secret,
         ),
     )
     # Deactivates a replaced configuration only once the function names the new one.
@@ -41,6 +50,9 @@ def build(
         "portalConfigurationId": portal.configuration_id,
         "serviceAccountEmail": service.service_account_email,
         "buildServiceAccountEmail": service.build_service_account_email,
+        "webhookUrl": webhook.url,
+        "webhookEndpointId": webhook.endpoint_id,
+        "webhookServiceAccountEmail": service.webhook_service_account_email,
         "customersCollection": settings.customers_collection,
         "firestoreDatabase": settings.firestore.database,
         "functionSourceObject": service.source_object,

@@ -1,11 +1,16 @@
-"""The Google Cloud side of a stack: the session function and everything it needs, least-privilege.
+"""The Google Cloud side of a stack: the two functions and everything they need, least-privilege.
 
-`PortalService` enables the APIs, creates (or uses) the Firestore database, keeps the Stripe key in
-Secret Manager, creates the function's own service account with exactly two grants (read that one
-secret, use the stack's Firestore database), a build service account with exactly what a Cloud
-Functions build needs (write build logs, read the staged source, push to the stack's own image
-repository), uploads the deterministic source archive and deploys the gen2 function with the
-function's env-var contract. `function_environment` is that contract, as a pure function.
+`PortalService` enables the APIs, creates (or uses) the Firestore database, keeps the Stripe key
+and the webhook's signing secret in Secret Manager, uploads the deterministic source archive once
+and deploys two gen2 functions from it: the session function (`create_portal_session`) and the
+webhook (`stripe_webhook`). Each runs as its own service account with exactly the grants it needs:
+
+- session: read the Stripe key secret; use the stack's Firestore database (an IAM condition);
+- webhook: read the Stripe key secret and the webhook secret; use the stack's database.
+
+A build service account with exactly what a Cloud Functions build needs (write build logs, read
+the staged source, push to the stack's own image repository) builds both. `function_environment`
+is the env-var contract, as a pure function.
 """
 
 from __future__ import annotations
@@ -19,11 +24,13 @@ import pulumi_gcp as gcp
 
 from infra.archive import FunctionSource
 from stackspec.function_contract import function_environment as contract_environment
+from stackspec.function_contract import function_settings, webhook_environment
 from stackspec.settings import Settings
+from stackspec.webhook_spec import webhook_url
 
 RUNTIME = "python312"
-ENTRY_POINT = "create_portal_session"
 SECRET_ENV_VAR = "STRIPE_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
+WEBHOOK_SECRET_ENV_VAR = "STRIPE_WEBHOOK_SECRET"  # noqa: S105 - the variable's name
 REQUIRED_APIS = (
     "artifactregistry.googleapis.com",  # where Cloud Build stores the function image
     "cloudbuild.googleapis.com",  # builds the function from the uploaded source
@@ -71,16 +78,27 @@ class ServiceArgs:
     source: FunctionSource
     portal_configuration_id: pulumi.Input[str]
     stripe_secret_key: pulumi.Input[str]  # a secret; stored only in Secret Manager
+    webhook_secret: pulumi.Input[str]  # the endpoint's signing secret; only in Secret Manager
+
+
+@dataclass(frozen=True)
+class _Secret:
+    """A Secret Manager secret and the version of it a function mounts."""
+
+    secret: gcp.secretmanager.Secret
+    version: gcp.secretmanager.SecretVersion
 
 
 class PortalService(pulumi.ComponentResource):
-    """The deployed session function of one stack and its least-privilege surroundings."""
+    """One stack's two deployed functions (session, webhook) and their least-privilege needs."""
 
     url: pulumi.Output[str]
     service_account_email: pulumi.Output[str]
     build_service_account_email: pulumi.Output[str]
     function_name: pulumi.Output[str]
     source_object: pulumi.Output[str]
+    webhook_function_url: pulumi.Output[str]
+    webhook_service_account_email: pulumi.Output[str]
 
     def __init__(
         self, name: str, args: ServiceArgs, opts: pulumi.ResourceOptions | None = None
@@ -88,7 +106,6 @@ class PortalService(pulumi.ComponentResource):
         super().__init__("billing-portal:gcp:Service", name, None, opts)
         settings = args.settings
         project, region = settings.gcp_project, settings.region
-        labels = dict(settings.labels)
         child = pulumi.ResourceOptions(parent=self)
 
         apis = [
@@ -104,55 +121,31 @@ class PortalService(pulumi.ComponentResource):
         after_apis = pulumi.ResourceOptions(parent=self, depends_on=apis)
 
         database = self._database(name, settings, after_apis)
-
-        secret = gcp.secretmanager.Secret(
-            f"{name}-stripe-key",
-            project=project,
-            secret_id=f"{settings.function.name}-stripe-key",
-            replication=gcp.secretmanager.SecretReplicationArgs(
-                auto=gcp.secretmanager.SecretReplicationAutoArgs()
-            ),
-            labels=labels,
-            opts=after_apis,
+        stripe_key = self._secret(
+            f"{name}-stripe-key", "stripe-key", args.stripe_secret_key, settings, after_apis
         )
-        secret_version = gcp.secretmanager.SecretVersion(
-            f"{name}-stripe-key-version",
-            secret=secret.id,
-            secret_data=pulumi.Output.secret(args.stripe_secret_key),
-            opts=child,
+        webhook_secret = self._secret(
+            f"{name}-webhook-secret", "webhook-secret", args.webhook_secret, settings, after_apis
         )
 
-        account = gcp.serviceaccount.Account(
+        account, grants = self._runtime_identity(
             f"{name}-runtime",
-            project=project,
+            settings,
             account_id=settings.function.service_account_id,
             display_name=f"billing-portal function ({settings.stack})",
             description="Runs the portal session function: reads one secret, uses Firestore.",
+            secrets=[("stripe-key", stripe_key)],
             opts=after_apis,
         )
-        member = account.email.apply(lambda email: f"serviceAccount:{email}")
-        grants = [
-            gcp.secretmanager.SecretIamMember(
-                f"{name}-runtime-reads-stripe-key",
-                project=project,
-                secret_id=secret.secret_id,
-                role=SECRET_ACCESSOR,
-                member=member,
-                opts=child,
-            ),
-            gcp.projects.IAMMember(
-                f"{name}-runtime-uses-firestore",
-                project=project,
-                role=FIRESTORE_USER,
-                member=member,
-                condition=gcp.projects.IAMMemberConditionArgs(
-                    title="stack database only",
-                    description=f"Only the Firestore database of billing-portal {settings.stack}",
-                    expression=firestore_condition(project, settings.firestore.database),
-                ),
-                opts=child,
-            ),
-        ]
+        webhook_account, webhook_grants = self._runtime_identity(
+            f"{name}-webhook",
+            settings,
+            account_id=settings.function.webhook_service_account_id,
+            display_name=f"billing-portal webhook ({settings.stack})",
+            description="Runs the Stripe webhook function: reads two secrets, uses Firestore.",
+            secrets=[("stripe-key", stripe_key), ("webhook-secret", webhook_secret)],
+            opts=after_apis,
+        )
 
         bucket = gcp.storage.Bucket(
             f"{name}-source",
@@ -161,7 +154,7 @@ class PortalService(pulumi.ComponentResource):
             uniform_bucket_level_access=True,
             public_access_prevention="enforced",
             force_destroy=True,  # holds only build inputs, re-uploaded by every `pulumi up`
-            labels=labels,
+            labels=dict(settings.labels),
             opts=after_apis,
         )
         builder, build_grants, images = self._build_identity(name, settings, bucket, after_apis)
@@ -175,16 +168,11 @@ class PortalService(pulumi.ComponentResource):
             opts=child,
         )
 
-        function = gcp.cloudfunctionsv2.Function(
-            f"{name}-function",
-            project=project,
-            location=region,
-            name=settings.function.name,
-            description=f"Stripe Customer Portal sessions for stack {settings.stack}",
-            labels=labels,
-            build_config=gcp.cloudfunctionsv2.FunctionBuildConfigArgs(
+        def build_config(entry_point: str) -> gcp.cloudfunctionsv2.FunctionBuildConfigArgs:
+            """Both functions build from the one uploaded archive, each with its entry point."""
+            return gcp.cloudfunctionsv2.FunctionBuildConfigArgs(
                 runtime=RUNTIME,
-                entry_point=ENTRY_POINT,
+                entry_point=entry_point,
                 service_account=builder.name,  # projects/<p>/serviceAccounts/<email>
                 docker_repository=images.id,
                 source=gcp.cloudfunctionsv2.FunctionBuildConfigSourceArgs(
@@ -192,30 +180,58 @@ class PortalService(pulumi.ComponentResource):
                         bucket=bucket.name, object=source.name
                     )
                 ),
+            )
+
+        ready = [*apis, *build_grants, *([database] if database else [])]
+        function = gcp.cloudfunctionsv2.Function(
+            f"{name}-function",
+            project=project,
+            location=region,
+            name=settings.function.name,
+            description=f"Stripe Customer Portal sessions for stack {settings.stack}",
+            labels=dict(settings.labels),
+            build_config=build_config(function_settings.SESSION_ENTRY_POINT),
+            service_config=self._service_config(
+                settings,
+                account.email,
+                function_environment(settings, args.portal_configuration_id),
+                {SECRET_ENV_VAR: stripe_key},
             ),
-            service_config=self._service_config(args, account.email, secret, secret_version),
-            opts=pulumi.ResourceOptions(
-                parent=self,
-                depends_on=[*apis, *grants, *build_grants, *([database] if database else [])],
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, *grants]),
+        )
+        webhook = gcp.cloudfunctionsv2.Function(
+            f"{name}-webhook-function",
+            project=project,
+            location=region,
+            name=settings.function.webhook_name,
+            description=f"Stripe webhook: subscription state to Firestore, stack {settings.stack}",
+            labels=dict(settings.labels),
+            build_config=build_config(function_settings.WEBHOOK_ENTRY_POINT),
+            service_config=self._service_config(
+                settings,
+                webhook_account.email,
+                webhook_environment(settings, args.portal_configuration_id),
+                {SECRET_ENV_VAR: stripe_key, WEBHOOK_SECRET_ENV_VAR: webhook_secret},
+                # No person waits on a delivery, and Stripe retries: no warm instance.
+                min_instances=0,
             ),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, *webhook_grants]),
         )
 
+        # A gen2 function is invoked through its Cloud Run service, which has the function's name.
         if settings.public_invoker:
-            gcp.cloudrunv2.ServiceIamMember(
-                f"{name}-public-invoker",
-                project=project,
-                location=region,
-                name=function.name,  # a gen2 function's Cloud Run service has its name
-                role=RUN_INVOKER,
-                member="allUsers",
-                opts=child,
-            )
+            self._public_invoker(f"{name}-public-invoker", settings, function)
+        # Stripe calls the webhook without Google credentials; the signature authenticates it.
+        self._public_invoker(f"{name}-webhook-public-invoker", settings, webhook)
+        webhook.url.apply(lambda url: _check_webhook_url(settings, url))
 
         self.url = function.url
         self.service_account_email = account.email
         self.build_service_account_email = builder.email
         self.function_name = function.name
         self.source_object = source.name
+        self.webhook_function_url = webhook.url
+        self.webhook_service_account_email = webhook_account.email
         self.register_outputs(
             {
                 "url": self.url,
@@ -223,7 +239,100 @@ class PortalService(pulumi.ComponentResource):
                 "buildServiceAccountEmail": self.build_service_account_email,
                 "functionName": self.function_name,
                 "sourceObject": self.source_object,
+                "webhookFunctionUrl": self.webhook_function_url,
+                "webhookServiceAccountEmail": self.webhook_service_account_email,
             }
+        )
+
+    def _secret(
+        self,
+        name: str,
+        suffix: str,
+        data: pulumi.Input[str],
+        settings: Settings,
+        opts: pulumi.ResourceOptions,
+    ) -> _Secret:
+        """A Secret Manager secret `<function name>-<suffix>` holding `data` (kept secret)."""
+        secret = gcp.secretmanager.Secret(
+            name,
+            project=settings.gcp_project,
+            secret_id=f"{settings.function.name}-{suffix}",
+            replication=gcp.secretmanager.SecretReplicationArgs(
+                auto=gcp.secretmanager.SecretReplicationAutoArgs()
+            ),
+            labels=dict(settings.labels),
+            opts=opts,
+        )
+        version = gcp.secretmanager.SecretVersion(
+            f"{name}-version",
+            secret=secret.id,
+            secret_data=pulumi.Output.secret(data),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return _Secret(secret, version)
+
+    def _runtime_identity(
+        self,
+        name: str,
+        settings: Settings,
+        *,
+        account_id: str,
+        display_name: str,
+        description: str,
+        secrets: list[tuple[str, _Secret]],
+        opts: pulumi.ResourceOptions,
+    ) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource]]:
+        """A function's own service account: it reads `secrets` and uses the stack's Firestore
+        database, nothing else."""
+        project = settings.gcp_project
+        child = pulumi.ResourceOptions(parent=self)
+        account = gcp.serviceaccount.Account(
+            name,
+            project=project,
+            account_id=account_id,
+            display_name=display_name,
+            description=description,
+            opts=opts,
+        )
+        member = account.email.apply(lambda email: f"serviceAccount:{email}")
+        grants: list[pulumi.Resource] = [
+            gcp.secretmanager.SecretIamMember(
+                f"{name}-reads-{label}",
+                project=project,
+                secret_id=held.secret.secret_id,
+                role=SECRET_ACCESSOR,
+                member=member,
+                opts=child,
+            )
+            for label, held in secrets
+        ]
+        grants.append(
+            gcp.projects.IAMMember(
+                f"{name}-uses-firestore",
+                project=project,
+                role=FIRESTORE_USER,
+                member=member,
+                condition=gcp.projects.IAMMemberConditionArgs(
+                    title="stack database only",
+                    description=f"Only the Firestore database of billing-portal {settings.stack}",
+                    expression=firestore_condition(project, settings.firestore.database),
+                ),
+                opts=child,
+            )
+        )
+        return account, grants
+
+    def _public_invoker(
+        self, name: str, settings: Settings, function: gcp.cloudfunctionsv2.Function
+    ) -> None:
+        gcp.cloudrunv2.ServiceIamMember(
+            name,
+            project=settings.gcp_project,
+            location=settings.region,
+            name=function.name,  # a gen2 function's Cloud Run service has its name
+            role=RUN_INVOKER,
+            member="allUsers",
+            opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _build_identity(
@@ -312,28 +421,27 @@ class PortalService(pulumi.ComponentResource):
 
     @staticmethod
     def _service_config(
-        args: ServiceArgs,
+        settings: Settings,
         account_email: pulumi.Output[str],
-        secret: gcp.secretmanager.Secret,
-        secret_version: gcp.secretmanager.SecretVersion,
+        environment: Mapping[str, Any],
+        secrets: Mapping[str, _Secret],
+        *,
+        min_instances: int | None = None,
     ) -> gcp.cloudfunctionsv2.FunctionServiceConfigArgs:
-        settings = args.settings
         sizing = settings.function
-        environment: Mapping[str, Any] = function_environment(
-            settings, args.portal_configuration_id
-        )
         return gcp.cloudfunctionsv2.FunctionServiceConfigArgs(
             service_account_email=account_email,
             environment_variables=dict(environment),
             secret_environment_variables=[
                 gcp.cloudfunctionsv2.FunctionServiceConfigSecretEnvironmentVariableArgs(
-                    key=SECRET_ENV_VAR,
+                    key=variable,
                     project_id=settings.gcp_project,
-                    secret=secret.secret_id,
-                    version=secret_version.version,  # pinned: a new key redeploys the function
+                    secret=held.secret.secret_id,
+                    version=held.version.version,  # pinned: a new secret redeploys the function
                 )
+                for variable, held in secrets.items()
             ],
-            min_instance_count=sizing.min_instances,
+            min_instance_count=sizing.min_instances if min_instances is None else min_instances,
             max_instance_count=sizing.max_instances,
             available_memory=sizing.memory,
             available_cpu=sizing.cpu,
@@ -341,4 +449,19 @@ class PortalService(pulumi.ComponentResource):
             max_instance_request_concurrency=sizing.concurrency,
             ingress_settings="ALLOW_ALL",
             all_traffic_on_latest_revision=True,
+        )
+
+
+def _check_webhook_url(settings: Settings, url: str | None) -> None:
+    """Warn when Google reports another URL for the webhook than the one Stripe was given.
+
+    Stripe delivers to the documented deterministic URL (`stackspec.webhook_spec`), which Google
+    serves beside the function's run.app URL; a different reported URL is worth a look.
+    """
+    expected = webhook_url(settings)
+    if url and url != expected:
+        pulumi.log.warn(
+            f"the webhook function reports the URL {url}; Stripe's endpoint delivers to "
+            f"{expected} (the function's documented cloudfunctions.net address). Check with "
+            f"`curl -i -X POST {expected}` that it answers 400 invalid_signature."
         )

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from review import branding_drift, json_report, markdown
+from review import branding_drift, json_report, markdown, webhook_drift
 from review.drift import NotFound, compare_live, expected_rows, find_configuration
 from review.git_base import GitError, file_at, plan_rows_at
 from review.plan import compare, identical, plan_of
@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(default: recognised in Stripe by their metadata)",
     )
     drift.add_argument(
+        "--webhook-endpoint-id",
+        metavar="WE_ID",
+        help="the webhook endpoint to check: the stack output webhookEndpointId (default: the "
+        "one tagged with the stack's metadata, else the one at the stack's webhook URL)",
+    )
+    drift.add_argument(
         "--branding-file-ids",
         metavar="JSON|@FILE",
         help="ids of the branding images Pulumi uploaded: the stack output brandingFileIds "
@@ -126,6 +132,7 @@ def main(
         stackfiles.StackFileError,
         GitError,
         NotFound,
+        webhook_drift.AmbiguousEndpoint,
     ) as error:
         err.write(f"error: {error}\n")
         return ERROR
@@ -189,8 +196,8 @@ def run_diff(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int,
 
 
 def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int, str]:
-    """`drift --stack S [--configuration-id ID] [--product-ids JSON] [--branding-file-ids
-    JSON]`."""
+    """`drift --stack S [--configuration-id ID] [--product-ids JSON] [--webhook-endpoint-id ID]
+    [--branding-file-ids JSON]`."""
     from review.stripe_live import (  # the stripe SDK is needed by this command only
         BASE_VARIABLE,
         LiveError,
@@ -215,11 +222,16 @@ def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int
             objects = reader.catalog(*declared.referenced_objects(configuration))
             ids = declared.ids_from_metadata(settings.stack, objects)
         branding = _branding_checks(reader, settings, file_ids)
+        if args.webhook_endpoint_id:
+            endpoint = reader.webhook_endpoint(args.webhook_endpoint_id)
+        else:
+            endpoint = webhook_drift.find_endpoint(reader.webhook_endpoints(), settings)
+        webhook = webhook_drift.check_webhook(settings, endpoint)
     except LiveError as error:
         raise CommandError(str(error)) from None
     expected = expected_rows(substitute(spec, ids or {}), active=settings.portal.active)
     report = compare_live(settings.stack, expected, configuration)
-    report = dataclasses.replace(report, branding=branding)
+    report = dataclasses.replace(report, branding=branding, webhook=webhook)
     render = json_report if args.format == "json" else markdown
     return (DRIFT if report.drifted else OK), render.drift(report)
 

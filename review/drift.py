@@ -15,7 +15,8 @@ Every field of the live object (Stripe's `billing_portal.configuration`) is acco
 
 Plan-switching products present on only one side are reported once, on the product list row.
 The account's branding, when the stack declares one, is checked beside the configuration
-(`review.branding_drift`) and reported in `Drift.branding`.
+(`review.branding_drift`) and reported in `Drift.branding`; the stack's webhook endpoint likewise
+(`review.webhook_drift`, `Drift.webhook`).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 from review.branding_drift import BrandingCheck
 from review.plan import configuration_rows, merged_order
 from review.rows import ABSENT, flatten, item_of, same, schema_path
+from review.webhook_drift import WebhookCheck, WebhookDrift
 from stackspec import schema as stripe_schema
 from stackspec.portal_fields import (
     ADJUSTABLE_QUANTITY,
@@ -64,14 +66,19 @@ class Drift:
     declared_hash: str | None  # spec-hash of the stack's spec
     live_hash: str | None  # spec-hash in the live configuration's metadata
     branding: tuple[BrandingCheck, ...] = ()  # each declared branding field, per account
+    webhook: WebhookDrift | None = None  # the stack's webhook endpoint (None: not checked)
 
     @property
     def branding_drift(self) -> tuple[BrandingCheck, ...]:
         return tuple(check for check in self.branding if not check.matches)
 
     @property
+    def webhook_drift(self) -> tuple[WebhookCheck, ...]:
+        return self.webhook.drift if self.webhook else ()
+
+    @property
     def drifted(self) -> bool:
-        return bool(self.findings or self.branding_drift)
+        return bool(self.findings or self.branding_drift or self.webhook_drift)
 
 
 class NotFound(LookupError):

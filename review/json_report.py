@@ -115,5 +115,25 @@ def drift(report: Drift) -> str:
                 }
                 for check in report.branding
             ],
+            "webhook": _webhook(report),
         }
     )
+
+
+def _webhook(report: Drift) -> dict[str, Any] | None:
+    """The webhook endpoint's checks (None when the report has none)."""
+    if report.webhook is None:
+        return None
+    return {
+        "endpoint_id": report.webhook.endpoint_id,
+        "drifted": report.webhook.drifted,
+        "checks": [
+            {
+                "setting": check.setting,
+                **_sides("declared", check.declared, "live", check.live),
+                "matches": check.matches,
+                "fix": check.fix,
+            }
+            for check in report.webhook.checks
+        ],
+    }

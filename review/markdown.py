@@ -14,6 +14,7 @@ from review.drift import Drift
 from review.git_base import BaseFile
 from review.plan import CATALOG, Change, Plan
 from review.rows import ABSENT, canonical, is_unmanaged
+from review.webhook_drift import WebhookDrift
 from stackspec.branding_spec import DASHBOARD_PAGE, ROWS
 
 UNMANAGED_MARK = "✱"
@@ -141,7 +142,7 @@ def drift(report: Drift) -> str:
     """The drift check's report: what differs, why it may, and what the stack leaves to Stripe;
     then the account's branding, field by field, with what to set where."""
     mode = "live mode" if report.livemode else "test mode"
-    count = len(report.findings) + len(report.branding_drift)
+    count = len(report.findings) + len(report.branding_drift) + len(report.webhook_drift)
     if count:
         title = f"### Drift: `{report.stack}` — {_plural(count, 'setting')} differ from the stack"
     else:
@@ -161,6 +162,8 @@ def drift(report: Drift) -> str:
             lines += ["", UNMANAGED_NOTE]
     if report.branding:
         lines += ["", *_branding(report.branding)]
+    if report.webhook is not None:
+        lines += ["", *_webhook(report.webhook)]
     if report.undeclared:
         lines += [
             "",
@@ -201,6 +204,34 @@ def _branding(checks: tuple[BrandingCheck, ...]) -> list[str]:
     ]
     if drifted:
         lines += ["", "To restore the declared branding:", ""]
+        lines += [f"- `{check.setting}`: {check.fix}" for check in drifted]
+    return lines
+
+
+def _webhook(webhook: WebhookDrift) -> list[str]:
+    """The webhook section of the drift report: each declared field, then the fixes."""
+    drifted = webhook.drift
+    if webhook.endpoint_id is None:
+        summary = "none of the stack's in this account"
+    elif drifted:
+        summary = f"{_plural(len(drifted), 'field')} of {len(webhook.checks)} differ"
+    else:
+        summary = f"all {len(webhook.checks)} declared fields match"
+    rows = (
+        (
+            f"`{check.setting}`",
+            value(check.declared),
+            value(check.live),
+            "✓" if check.matches else "✗",
+        )
+        for check in webhook.checks
+    )
+    lines = [f"#### Webhook endpoint: {summary}", ""]
+    if webhook.endpoint_id:
+        lines += [f"Live endpoint `{webhook.endpoint_id}`.", ""]
+    lines += _table(("setting", "declared", "live", "result"), rows)
+    if drifted:
+        lines += ["", "To restore the declared endpoint:", ""]
         lines += [f"- `{check.setting}`: {check.fix}" for check in drifted]
     return lines
 

@@ -73,6 +73,17 @@ class StripeReader:
                 objects.append(self._client.v1.prices.retrieve(price_id).to_dict())
         return objects
 
+    def webhook_endpoints(self) -> list[dict]:
+        """Every webhook endpoint of the account (in the key's mode)."""
+        with self._translated("webhook endpoints"):
+            page = self._client.v1.webhook_endpoints.list(params={"limit": 100})
+            return [endpoint.to_dict() for endpoint in page.auto_paging_iter()]
+
+    def webhook_endpoint(self, endpoint_id: str) -> dict:
+        """One webhook endpoint."""
+        with self._translated(f"webhook endpoint {endpoint_id}"):
+            return self._client.v1.webhook_endpoints.retrieve(endpoint_id).to_dict()
+
     def account(self, account_id: str | None = None) -> dict:
         """The key's own account (`GET /v1/account`), or a connected account of it."""
         what = f"account {account_id}" if account_id else "the account (GET /v1/account)"

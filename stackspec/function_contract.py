@@ -29,11 +29,13 @@ if TYPE_CHECKING:
 __all__ = [
     "ENV_TO_STACK_KEY",
     "PLACEHOLDER_CONFIGURATION_ID",
+    "PLACEHOLDER_WEBHOOK_SECRET",
     "check_environment",
     "function_environment",
     "function_settings",
     "placeholder_key",
     "preview_problem",
+    "webhook_environment",
 ]
 
 # Which stack key each deployed variable comes from (keys relative to the project namespace,
@@ -56,6 +58,8 @@ ENV_TO_STACK_KEY = {
 # Valid stand-ins for what preview cannot know: the portal configuration id is an Output, and
 # the key itself never goes into a check's message.
 PLACEHOLDER_CONFIGURATION_ID = "bpc_PreviewPlaceholder"
+# The webhook's signing secret exists only once Stripe has created the endpoint.
+PLACEHOLDER_WEBHOOK_SECRET = "whsec_PreviewPlaceholder0"  # noqa: S105 - not a secret
 
 
 def placeholder_key(live: bool) -> str:
@@ -97,14 +101,31 @@ def function_environment(settings: Settings, configuration_id: Any) -> dict[str,
     )
 
 
-def preview_problem(settings: Settings) -> tuple[str, str] | None:
-    """What the function would refuse in the environment this stack deploys, if anything.
+def webhook_environment(settings: Settings, configuration_id: Any) -> dict[str, Any]:
+    """The webhook function's plain env vars: the session function's, built by the same contract.
 
-    Exactly that environment, with valid placeholders for the two values preview cannot know:
-    the secret key (of the stack's mode) and the portal configuration id.
+    One source archive, one `load_settings` for both entry points: it requires what the session
+    function needs (`DEFAULT_RETURN_URL`, …), so the webhook gets the same plain variables, and a
+    stack that previews starts both. Its secrets (`STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`)
+    are mounted from Secret Manager, never among these.
+    """
+    return function_environment(settings, configuration_id)
+
+
+def preview_problem(settings: Settings) -> tuple[str, str] | None:
+    """What either function would refuse in the environment this stack deploys, if anything.
+
+    Exactly those environments, with valid placeholders for what preview cannot know: the secret
+    key (of the stack's mode), the portal configuration id and the webhook's signing secret; and
+    `FUNCTION_TARGET`, the entry point, as the Functions Framework is started with it.
     """
     key = settings.stripe_secret_key
     live = key.live if key is not None and key.value else settings.production
-    env = function_environment(settings, PLACEHOLDER_CONFIGURATION_ID)
-    env["STRIPE_SECRET_KEY"] = placeholder_key(live)
-    return check_environment(env)
+    session = function_environment(settings, PLACEHOLDER_CONFIGURATION_ID)
+    session["STRIPE_SECRET_KEY"] = placeholder_key(live)
+    session["FUNCTION_TARGET"] = function_settings.SESSION_ENTRY_POINT
+    webhook = webhook_environment(settings, PLACEHOLDER_CONFIGURATION_ID)
+    webhook["STRIPE_SECRET_KEY"] = placeholder_key(live)
+    webhook["STRIPE_WEBHOOK_SECRET"] = PLACEHOLDER_WEBHOOK_SECRET
+    webhook["FUNCTION_TARGET"] = function_settings.WEBHOOK_ENTRY_POINT
+    return check_environment(session) or check_environment(webhook)

@@ -58,6 +58,7 @@ PROJECT_DIR = Path(__file__).resolve().parent.parent
 
 
 PROJECT_FILE = PROJECT_DIR / "Pulumi.yaml"
+WEBHOOK_SUFFIX = "webhook"  # the webhook function and its account: `<function name>-webhook`
 
 
 @functools.cache
@@ -108,6 +109,8 @@ class FunctionSettings:
     name: str
     service_account_id: str
     build_service_account_id: str
+    webhook_name: str  # the second function, Stripe's webhook endpoint
+    webhook_service_account_id: str
     min_instances: int = 0
     max_instances: int = 10
     memory: str = "256Mi"
@@ -357,6 +360,16 @@ def _function(section: Section, stack: str) -> FunctionSettings:
         account = f"{account}-runtime"[:30]
     # Account ids are 6–30 characters; "-build" keeps the two accounts apart whatever the name.
     build_account = f"{name[:24].rstrip('-')}-build"
+    # The webhook function: a function name is at most 63 characters, an account id 30.
+    webhook_name = f"{name[:55].rstrip('-')}-{WEBHOOK_SUFFIX}"
+    webhook_account = f"{name[:22].rstrip('-')}-{WEBHOOK_SUFFIX}"
+    if name == webhook_name or len({account, build_account, webhook_account}) < 3:
+        section.add(
+            "name",
+            f"{name!r} gives two of the stack's functions or service accounts the same name "
+            f"(runtime {account!r}, build {build_account!r}, webhook {webhook_account!r})",
+            f"choose a name that does not end in -{WEBHOOK_SUFFIX} or -build",
+        )
     minimum = section.integer("minInstances", 0, minimum=0, maximum=1000)
     maximum = section.integer("maxInstances", 10, minimum=1, maximum=1000)
     if minimum > maximum:
@@ -384,6 +397,8 @@ def _function(section: Section, stack: str) -> FunctionSettings:
         name=name,
         service_account_id=account,
         build_service_account_id=build_account,
+        webhook_name=webhook_name,
+        webhook_service_account_id=webhook_account,
         min_instances=minimum,
         max_instances=maximum,
         memory=memory,

@@ -53,6 +53,8 @@ ENDPOINTS: dict[str, tuple[str, str | None]] = {
     "POST /v1/files": ("FileCreateParams", None),
     "POST /v1/subscriptions": ("SubscriptionCreateParams", None),
     "POST /v1/accounts/{account}": ("AccountUpdateParams", "settings.branding"),
+    "POST /v1/webhook_endpoints": ("WebhookEndpointCreateParams", None),
+    "POST /v1/webhook_endpoints/{webhook_endpoint}": ("WebhookEndpointUpdateParams", None),
 }
 
 

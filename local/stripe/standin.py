@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from local.stripe import accounts, catalog, customers, files, portal, subscriptions
+from local.stripe import (
+    accounts,
+    catalog,
+    customers,
+    files,
+    portal,
+    subscriptions,
+    webhook_endpoints,
+)
 from local.stripe.control import StandinControl
 from local.stripe.core.server import StripeServer
 from local.stripe.core.store import Store
@@ -16,6 +24,7 @@ ROUTES = (
     *customers.ROUTES,
     *subscriptions.ROUTES,
     *portal.ROUTES,
+    *webhook_endpoints.ROUTES,
 )
 CONTROL_ROUTES = (*accounts.CONTROL_ROUTES, *customers.CONTROL_ROUTES)
 

@@ -40,6 +40,7 @@ class Registration:
     provider: str
     inputs: dict[str, Any]
     dependencies: list[str] = field(default_factory=list)  # URNs it depends on (any input)
+    outputs: dict[str, Any] = field(default_factory=dict)  # what the mocks returned
 
     @property
     def parent_name(self) -> str:
@@ -64,9 +65,11 @@ class ProgramRun:
     def all(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
 
-    def one(self, type_: str) -> Registration:
-        found = self.all(type_)
-        assert len(found) == 1, f"expected one {type_}, found {[r.name for r in found]}"
+    def one(self, type_: str, name: str | None = None) -> Registration:
+        """The one registration of `type_` (named `name`, when several share the type)."""
+        found = [r for r in self.all(type_) if name is None or r.name == name]
+        names = [r.name for r in found]
+        assert len(found) == 1, f"expected one {type_} {name or ''}, found {names}"
         return found[0]
 
 
@@ -76,6 +79,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         self.registrations: list[Registration] = []
 
     def RegisterResource(self, request):
+        response = super().RegisterResource(request)
         if request.type != "pulumi:pulumi:Stack":
             self.registrations.append(
                 Registration(
@@ -85,9 +89,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     provider=request.provider,
                     inputs=rpc.deserialize_properties(request.object),
                     dependencies=list(request.dependencies),
+                    outputs=rpc.deserialize_properties(response.object),
                 )
             )
-        return super().RegisterResource(request)
+        return response
 
 
 def load_stack(stack: str) -> dict[str, Any]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 import pulumi
 
 PORTAL_CONFIGURATION_ID = "bpc_1MockPortalConfiguration"
+WEBHOOK_ENDPOINT_ID = "we_1MockWebhookEndpoint"
+WEBHOOK_SECRET = "whsec_MockSigningSecret0123456789"  # made up
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -27,7 +29,16 @@ class RecordingMocks(pulumi.runtime.Mocks):
                 f"/repositories/{inputs['repositoryId']}"
             )
         elif args.typ == "gcp:cloudfunctionsv2/function:Function":
-            outputs["url"] = f"https://{inputs['name']}-mock-{inputs['location']}.a.run.app"
+            # The v2 API's `url` is the deterministic cloudfunctions.net address; the Cloud Run
+            # service's own URL (random hash) is `serviceConfig.uri`.
+            outputs["url"] = (
+                f"https://{inputs['location']}-{inputs['project']}.cloudfunctions.net/"
+                f"{inputs['name']}"
+            )
+            outputs["serviceConfig"] = {
+                **inputs.get("serviceConfig", {}),
+                "uri": f"https://{inputs['name']}-mock-{inputs['location']}.a.run.app",
+            }
         elif args.typ == "gcp:secretmanager/secret:Secret":
             resource_id = f"projects/{inputs['project']}/secrets/{inputs['secretId']}"
         elif args.typ == "gcp:secretmanager/secretVersion:SecretVersion":
@@ -40,6 +51,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
             resource_id = f"prod_mock_{args.name.rsplit('-', 1)[-1]}"
         elif args.typ == "stripe:index/price:Price":
             resource_id = f"price_mock_{args.name.split('price-', 1)[-1]}"
+        elif args.typ == "stripe:index/webhookEndpoint:WebhookEndpoint":
+            resource_id = WEBHOOK_ENDPOINT_ID
+            outputs["secret"] = WEBHOOK_SECRET  # Stripe returns it on creation only
         elif args.typ == "stripe:index/file:File":
             resource_id = f"file_mock_{args.name.rsplit('-', 1)[-1]}"
         return resource_id, outputs

@@ -73,7 +73,9 @@ def test_the_entry_point_exports_the_stack_outputs_when_run_from_infra(tmp_path)
     )
     assert result.returncode == 0, result.stderr
     outputs = json.loads(result.stdout.strip().splitlines()[-1])
-    assert outputs["functionUrl"] == "https://billing-portal-dev-mock-europe-west1.a.run.app"
+    base = "https://europe-west1-acme-billing-dev.cloudfunctions.net"
+    assert outputs["functionUrl"] == f"{base}/billing-portal-dev"
+    assert outputs["webhookUrl"] == f"{base}/billing-portal-dev-webhook"
     assert outputs["portalConfigurationId"] == PORTAL_CONFIGURATION_ID
     assert outputs["serviceAccountEmail"].startswith("billing-portal-dev@")
     assert outputs["customersCollection"] == "stripe_customers"

@@ -165,3 +165,23 @@ def test_the_documented_contract_table_is_the_code_table():
         "docs/architecture.md's function contract table is stale; regenerate it with "
         "`.venv/bin/python -m tools.function_contract`"
     )
+
+
+def test_preview_runs_the_functions_check_on_both_entry_points_environments(monkeypatch):
+    from stackspec import function_contract
+
+    stack = parse_settings("dev", minimal_config())  # itself runs the check: before recording
+    seen: list[dict] = []
+    real = function_settings.load_settings
+    monkeypatch.setattr(
+        function_settings, "load_settings", lambda env: seen.append(dict(env)) or real(env)
+    )
+    assert function_contract.preview_problem(stack) is None
+    targets = [env["FUNCTION_TARGET"] for env in seen]
+    assert targets == [function_settings.SESSION_ENTRY_POINT, function_settings.WEBHOOK_ENTRY_POINT]
+    session, webhook = seen
+    assert "STRIPE_WEBHOOK_SECRET" not in session
+    assert webhook["STRIPE_WEBHOOK_SECRET"].startswith("whsec_")
+    assert {
+        k: v for k, v in webhook.items() if k not in ("STRIPE_WEBHOOK_SECRET", "FUNCTION_TARGET")
+    } == {k: v for k, v in session.items() if k != "FUNCTION_TARGET"}

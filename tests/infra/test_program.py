@@ -21,7 +21,7 @@ from tests.infra.infra_harness import (
     run_program,
     walk_strings,
 )
-from tests.infra.mocks import PORTAL_CONFIGURATION_ID
+from tests.infra.mocks import PORTAL_CONFIGURATION_ID, WEBHOOK_ENDPOINT_ID
 
 FUNCTION = "gcp:cloudfunctionsv2/function:Function"
 PORTAL_CONFIGURATION = "stripe:index/portalConfiguration:PortalConfiguration"
@@ -31,6 +31,10 @@ SECRET_VERSION = "gcp:secretmanager/secretVersion:SecretVersion"
 PORTAL_FIELDS = "pulumi-python:dynamic/stripe:PortalFields"
 PORTAL_RETIREMENT = "pulumi-python:dynamic/stripe:PortalRetirement"
 ACCOUNT = "gcp:serviceaccount/account:Account"
+SESSION_FUNCTION = "service-function"
+WEBHOOK_FUNCTION = "service-webhook-function"
+STRIPE_KEY_SECRET = "service-stripe-key"
+WEBHOOK_SECRET = "service-webhook-secret"
 CONTRACT_ENV_VARS = {
     "PORTAL_CONFIGURATION_ID",
     "PORTAL_SUBSCRIPTION_PAUSE",
@@ -51,8 +55,12 @@ def settings_of(run: ProgramRun):
     return parse_settings(stack, config, secrets_required=False)
 
 
-def env_of(run: ProgramRun) -> dict:
-    return run.one(FUNCTION).plain("serviceConfig", "environmentVariables")
+def session_function(run: ProgramRun):
+    return run.one(FUNCTION, SESSION_FUNCTION)
+
+
+def env_of(run: ProgramRun, function: str = SESSION_FUNCTION) -> dict:
+    return run.one(FUNCTION, function).plain("serviceConfig", "environmentVariables")
 
 
 def stripe_keys(run: ProgramRun) -> set[str]:
@@ -63,14 +71,14 @@ def stripe_keys(run: ProgramRun) -> set[str]:
 # ---------------------------------------------------------------------------- structure
 
 
-def test_every_resource_belongs_to_the_portal_or_the_service_component(stack_run):
+def test_every_resource_belongs_to_the_portal_webhook_or_service_component(stack_run):
     for registration in stack_run.registrations:
         if registration.type.startswith("billing-portal:"):
             assert registration.parent.endswith(
                 "pulumi:pulumi:Stack::billing-portal-" + stack_run.stack
             )
         else:
-            assert registration.parent_name in ("portal", "service"), (
+            assert registration.parent_name in ("portal", "webhook", "service"), (
                 f"{registration.type} {registration.name} is not parented by a component"
             )
 
@@ -96,16 +104,16 @@ def test_required_apis_are_enabled_and_never_disabled_on_destroy(stack_run):
 
 def test_stripe_keys_appear_only_in_the_secret_version_and_the_stripe_provider(stack_run):
     allowed = {
-        (SECRET_VERSION, "secretData"),
-        (STRIPE_PROVIDER, "apiKey"),
+        (SECRET_VERSION, f"{STRIPE_KEY_SECRET}-version", "secretData"),
+        (STRIPE_PROVIDER, stack_run.one(STRIPE_PROVIDER).name, "apiKey"),
         # the dynamic resources' key, a Pulumi secret (tests/infra/test_portal_fields_program.py)
-        (PORTAL_FIELDS, "api_key"),
-        (PORTAL_RETIREMENT, "api_key"),
+        (PORTAL_FIELDS, stack_run.one(PORTAL_FIELDS).name, "api_key"),
+        (PORTAL_RETIREMENT, stack_run.one(PORTAL_RETIREMENT).name, "api_key"),
     }
     for key in stripe_keys(stack_run):
         for registration in stack_run.registrations:
             for name, value in registration.inputs.items():
-                if (registration.type, name) in allowed:
+                if (registration.type, registration.name, name) in allowed:
                     continue
                 assert key not in "".join(walk_strings(value)), (
                     f"a Stripe key appears in input {name!r} of {registration.type} "
@@ -115,7 +123,7 @@ def test_stripe_keys_appear_only_in_the_secret_version_and_the_stripe_provider(s
 
 
 def test_the_function_key_is_stored_as_a_secret_in_secret_manager(stack_run):
-    version = stack_run.one(SECRET_VERSION)
+    version = stack_run.one(SECRET_VERSION, STRIPE_KEY_SECRET + "-version")
     assert rpc.is_rpc_secret(version.inputs["secretData"]), "secret data is not a Pulumi secret"
     assert version.plain("secretData") == rpc.unwrap_rpc_secret(
         stack_run.config["billing-portal:stripeSecretKey"]
@@ -137,8 +145,8 @@ def test_the_stripe_provider_falls_back_to_the_function_key(dev):
 
 
 def test_the_function_reads_the_key_only_as_a_secret_env_var_from_that_secret(stack_run):
-    function = stack_run.one(FUNCTION)
-    secret = stack_run.one(SECRET)
+    function = session_function(stack_run)
+    secret = stack_run.one(SECRET, STRIPE_KEY_SECRET)
     assert function.plain("serviceConfig", "secretEnvironmentVariables") == [
         {
             "key": "STRIPE_SECRET_KEY",
@@ -185,7 +193,7 @@ def member_of(run: ProgramRun, account_name_suffix: str) -> str:
     return f"serviceAccount:{email}"
 
 
-def test_the_function_service_account_has_exactly_two_grants(stack_run):
+def test_the_session_function_service_account_has_exactly_two_grants(stack_run):
     settings = settings_of(stack_run)
     member = member_of(stack_run, "-runtime")
     mine = [grant for grant in iam_grants(stack_run) if grant[3] == member]
@@ -201,7 +209,7 @@ def test_the_function_service_account_has_exactly_two_grants(stack_run):
         (
             "gcp:secretmanager/secretIamMember:SecretIamMember",
             "roles/secretmanager.secretAccessor",
-            stack_run.one(SECRET).inputs["secretId"],
+            stack_run.one(SECRET, STRIPE_KEY_SECRET).inputs["secretId"],
             member,
             None,
         ),
@@ -219,13 +227,62 @@ def test_firestore_access_is_limited_to_the_stacks_database_by_an_iam_condition(
     assert condition["title"] and condition["description"]
 
 
-def test_the_function_is_built_by_its_own_build_service_account(stack_run):
+def test_the_webhook_service_account_has_exactly_its_three_grants(stack_run):
+    settings = settings_of(stack_run)
+    member = member_of(stack_run, "-webhook")
+    mine = [grant for grant in iam_grants(stack_run) if grant[3] == member]
+    database = f"projects/{settings.gcp_project}/databases/{settings.firestore.database}"
+    assert mine == [
+        (
+            "gcp:projects/iAMMember:IAMMember",
+            "roles/datastore.user",
+            settings.gcp_project,
+            member,
+            f'resource.name == "{database}"',
+        ),
+        (
+            "gcp:secretmanager/secretIamMember:SecretIamMember",
+            "roles/secretmanager.secretAccessor",
+            stack_run.one(SECRET, STRIPE_KEY_SECRET).inputs["secretId"],
+            member,
+            None,
+        ),
+        (
+            "gcp:secretmanager/secretIamMember:SecretIamMember",
+            "roles/secretmanager.secretAccessor",
+            stack_run.one(SECRET, WEBHOOK_SECRET).inputs["secretId"],
+            member,
+            None,
+        ),
+    ]
+
+
+def test_only_the_webhook_account_may_read_the_webhook_secret(stack_run):
+    webhook_secret = stack_run.one(SECRET, WEBHOOK_SECRET).inputs["secretId"]
+    readers = {grant[3] for grant in iam_grants(stack_run) if grant[2] == webhook_secret}
+    assert readers == {member_of(stack_run, "-webhook")}
+    assert member_of(stack_run, "-runtime") not in readers
+
+
+def test_each_function_runs_as_its_own_service_account(stack_run):
+    accounts = {
+        function.name: function.plain("serviceConfig", "serviceAccountEmail")
+        for function in stack_run.all(FUNCTION)
+    }
+    assert accounts == {
+        SESSION_FUNCTION: member_of(stack_run, "-runtime").removeprefix("serviceAccount:"),
+        WEBHOOK_FUNCTION: member_of(stack_run, "-webhook").removeprefix("serviceAccount:"),
+    }
+
+
+def test_both_functions_are_built_by_the_build_service_account(stack_run):
     build_member = member_of(stack_run, "-build")
-    build_config = stack_run.one(FUNCTION).plain("buildConfig")
-    assert "serviceAccount" in build_config, "the build would run as the default compute account"
-    assert build_config["serviceAccount"].endswith(
-        "/serviceAccounts/" + build_member.removeprefix("serviceAccount:")
-    )
+    for function in stack_run.all(FUNCTION):
+        build_config = function.plain("buildConfig")
+        assert "serviceAccount" in build_config, "the build would run as the default account"
+        assert build_config["serviceAccount"].endswith(
+            "/serviceAccounts/" + build_member.removeprefix("serviceAccount:")
+        )
 
 
 def test_the_build_service_account_has_exactly_the_roles_a_function_build_needs(stack_run):
@@ -259,45 +316,42 @@ def test_the_build_pushes_images_to_the_stacks_own_repository(stack_run):
     repository = stack_run.one("gcp:artifactregistry/repository:Repository")
     assert repository.inputs["format"] == "DOCKER"
     assert repository.inputs["location"] == settings.region
-    docker_repository = stack_run.one(FUNCTION).plain("buildConfig", "dockerRepository")
-    assert docker_repository == (
-        f"projects/{settings.gcp_project}/locations/{settings.region}"
-        f"/repositories/{repository.inputs['repositoryId']}"
-    )
+    for function in stack_run.all(FUNCTION):
+        assert function.plain("buildConfig", "dockerRepository") == (
+            f"projects/{settings.gcp_project}/locations/{settings.region}"
+            f"/repositories/{repository.inputs['repositoryId']}"
+        )
 
 
-def test_the_only_other_grant_lets_anyone_invoke_the_function_service(stack_run):
+def test_the_only_other_grants_let_anyone_invoke_the_two_function_services(stack_run):
     others = [g for g in iam_grants(stack_run) if not g[3].startswith("serviceAccount:")]
     assert others == [
         (
             "gcp:cloudrunv2/serviceIamMember:ServiceIamMember",
             "roles/run.invoker",
-            stack_run.one(FUNCTION).inputs["name"],
+            stack_run.one(FUNCTION, name).inputs["name"],
             "allUsers",
             None,
         )
+        for name in (SESSION_FUNCTION, WEBHOOK_FUNCTION)
     ]
 
 
-def test_public_invoker_false_leaves_the_function_private(tmp_path):
+def test_public_invoker_false_leaves_the_session_function_private_not_the_webhook(tmp_path):
     config = {**load_stack("dev"), "billing-portal:publicInvoker": False}
     run = run_program("dev", config, tmp_path)
-    assert run.all("gcp:cloudrunv2/serviceIamMember:ServiceIamMember") == []
-
-
-def test_the_function_runs_as_its_own_service_account(stack_run):
-    function = stack_run.one(FUNCTION)
-    member = member_of(stack_run, "-runtime")
-    assert function.plain("serviceConfig", "serviceAccountEmail") == member.removeprefix(
-        "serviceAccount:"
-    )
+    invokers = run.all("gcp:cloudrunv2/serviceIamMember:ServiceIamMember")
+    # Stripe cannot authenticate to Google: the webhook is public whatever the setting.
+    assert [invoker.inputs["name"] for invoker in invokers] == [
+        run.one(FUNCTION, WEBHOOK_FUNCTION).inputs["name"]
+    ]
 
 
 # ---------------------------------------------------------------------------- the function
 
 
 def test_the_function_is_python_312_with_the_contract_entry_point(stack_run):
-    build_config = stack_run.one(FUNCTION).plain("buildConfig")
+    build_config = session_function(stack_run).plain("buildConfig")
     assert build_config["runtime"] == "python312"
     assert build_config["entryPoint"] == "create_portal_session"
 
@@ -333,7 +387,7 @@ def test_the_function_env_carries_the_stack_settings(stack_run):
 
 def test_the_function_is_sized_as_the_stack_says(stack_run):
     sizing = settings_of(stack_run).function
-    service_config = stack_run.one(FUNCTION).plain("serviceConfig")
+    service_config = session_function(stack_run).plain("serviceConfig")
     assert service_config["minInstanceCount"] == sizing.min_instances
     assert service_config["maxInstanceCount"] == sizing.max_instances
     assert service_config["availableMemory"] == sizing.memory
@@ -342,17 +396,18 @@ def test_the_function_is_sized_as_the_stack_says(stack_run):
 
 
 def test_prod_keeps_a_warm_instance_and_dev_scales_to_zero(dev, prod):
-    assert dev.one(FUNCTION).plain("serviceConfig", "minInstanceCount") == 0
-    assert prod.one(FUNCTION).plain("serviceConfig", "minInstanceCount") == 1
+    assert session_function(dev).plain("serviceConfig", "minInstanceCount") == 0
+    assert session_function(prod).plain("serviceConfig", "minInstanceCount") == 1
 
 
 @pytest.mark.parametrize("type_", [FUNCTION, SECRET, "gcp:storage/bucket:Bucket"])
 def test_google_resources_carry_the_stack_labels(stack_run, type_):
-    labels = stack_run.one(type_).plain("labels")
-    assert labels == dict(settings_of(stack_run).labels)
-    assert labels["app"] == "billing-portal"
-    assert labels["stack"] == stack_run.stack
-    assert labels["env"] == stack_run.stack
+    for resource in stack_run.all(type_):
+        labels = resource.plain("labels")
+        assert labels == dict(settings_of(stack_run).labels)
+        assert labels["app"] == "billing-portal"
+        assert labels["stack"] == stack_run.stack
+        assert labels["env"] == stack_run.stack
 
 
 def test_the_source_bucket_is_uniform_and_never_public(stack_run):
@@ -363,8 +418,12 @@ def test_the_source_bucket_is_uniform_and_never_public(stack_run):
 
 def test_the_function_builds_from_the_uploaded_content_addressed_archive(stack_run):
     archive = stack_run.one("gcp:storage/bucketObject:BucketObject")
-    storage_source = stack_run.one(FUNCTION).plain("buildConfig", "source", "storageSource")
-    assert storage_source == {"bucket": "service-source-7d1e2f3", "object": archive.inputs["name"]}
+    for function in stack_run.all(FUNCTION):  # both functions: the same archive, the same object
+        storage_source = function.plain("buildConfig", "source", "storageSource")
+        assert storage_source == {
+            "bucket": "service-source-7d1e2f3",
+            "object": archive.inputs["name"],
+        }
     zip_name = archive.inputs["name"].rsplit("/", 1)[-1]
     assert (stack_run.build_dir / zip_name).is_file()
     assert archive.inputs["source"].path == str(stack_run.build_dir / zip_name)
@@ -485,7 +544,10 @@ def test_prod_references_its_live_catalog_by_id(prod):
 def test_the_stack_outputs_what_the_readme_promises(stack_run):
     outputs = stack_run.outputs
     settings = settings_of(stack_run)
-    assert outputs["functionUrl"].startswith(f"https://{settings.function.name}-")
+    assert outputs["functionUrl"] == (
+        f"https://{settings.region}-{settings.gcp_project}.cloudfunctions.net/"
+        f"{settings.function.name}"
+    )
     assert outputs["portalConfigurationId"] == PORTAL_CONFIGURATION_ID
     assert outputs["serviceAccountEmail"].endswith(
         f"@{settings.gcp_project}.iam.gserviceaccount.com"
@@ -494,6 +556,15 @@ def test_the_stack_outputs_what_the_readme_promises(stack_run):
         f"{settings.function.build_service_account_id}@{settings.gcp_project}.iam.gserviceaccount.com"
     )
     assert outputs["customersCollection"] == settings.customers_collection
+    assert outputs["webhookUrl"] == (
+        f"https://{settings.region}-{settings.gcp_project}.cloudfunctions.net/"
+        f"{settings.function.webhook_name}"
+    )
+    assert outputs["webhookEndpointId"] == WEBHOOK_ENDPOINT_ID
+    assert outputs["webhookServiceAccountEmail"] == (
+        f"{settings.function.webhook_service_account_id}@{settings.gcp_project}"
+        ".iam.gserviceaccount.com"
+    )
 
 
 # ---------------------------------------------------------------------------- failing early

@@ -14,6 +14,12 @@ import yaml
 
 from review.cli import main
 from stackspec.settings import Settings
+from stackspec.webhook_spec import (
+    WEBHOOK_EVENTS,
+    webhook_api_version,
+    webhook_metadata,
+    webhook_url,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_FILES = sorted(REPO.glob("Pulumi.*.yaml"))
@@ -100,6 +106,19 @@ def brand_as_declared(standin: Any, settings: Settings, account: str | None = No
     else:
         standin.set_branding(**values)
     return values
+
+
+def create_webhook_endpoint(standin: Any, settings: Settings, **changes: Any) -> dict:
+    """The stack's webhook endpoint as `pulumi up` creates it (`infra.webhook`), with `changes`
+    to its create parameters; returns the endpoint (with its secret, as Stripe returns it)."""
+    params = {
+        "url": webhook_url(settings),
+        "enabled_events": list(WEBHOOK_EVENTS),
+        "api_version": webhook_api_version(),
+        "metadata": webhook_metadata(settings.stack),
+        **changes,
+    }
+    return standin.client().v1.webhook_endpoints.create(params=params).to_dict()
 
 
 def git(directory: Path, *args: str) -> str:

@@ -20,7 +20,13 @@ from stackspec import portal_fields as fields
 from stackspec.declared import substitute
 from stackspec.portal_spec import portal_spec
 from stackspec.stackfiles import read_settings
-from tests.review.review_support import DEV_PRODUCT_IDS, REPO, brand_as_declared, run
+from tests.review.review_support import (
+    DEV_PRODUCT_IDS,
+    REPO,
+    brand_as_declared,
+    create_webhook_endpoint,
+    run,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -43,7 +49,9 @@ def up(standin, stack: str) -> tuple[str, dict[str, Any]]:
         "api_base": standin.url,
     }
     outs = make_fields_provider().create(inputs).outs
-    brand_as_declared(standin, read_settings(REPO / f"Pulumi.{stack}.yaml"))
+    settings = read_settings(REPO / f"Pulumi.{stack}.yaml")
+    brand_as_declared(standin, settings)
+    create_webhook_endpoint(standin, settings)  # `pulumi up` declares it too
     return configuration.id, {**inputs, **outs}
 
 

@@ -18,6 +18,7 @@ from tests.review.review_support import (
     REPO,
     brand_as_declared,
     copy_stacks,
+    create_webhook_endpoint,
     edit_stack,
     run,
     table_row,
@@ -30,9 +31,12 @@ PRODUCT_IDS = json.dumps(DEV_PRODUCT_IDS)
 
 
 def deploy_configuration(standin, project: Path = REPO, stack: str = "dev") -> None:
-    """The stack's portal configuration as `pulumi up` leaves it (branding is separate)."""
-    spec = substitute(portal_spec(read_settings(project / f"Pulumi.{stack}.yaml")), DEV_PRODUCT_IDS)
+    """The stack's portal configuration and webhook endpoint as `pulumi up` leaves them (branding
+    is separate)."""
+    settings = read_settings(project / f"Pulumi.{stack}.yaml")
+    spec = substitute(portal_spec(settings), DEV_PRODUCT_IDS)
     standin.client().v1.billing_portal.configurations.create(params=spec)
+    create_webhook_endpoint(standin, settings)
 
 
 def drift(env: dict[str, str], *options: str, project: Path = REPO, stack: str = "dev") -> Any:

@@ -15,6 +15,7 @@ from tests.review.review_support import (
     DEV_PRODUCT_IDS,
     REPO,
     brand_as_declared,
+    create_webhook_endpoint,
     run,
     settings_in_table,
 )
@@ -34,7 +35,9 @@ def deploy(standin, stack: str = "dev") -> str:
     """Create the stack's configuration as `pulumi up` leaves it, and brand the account as the
     stack's manual step does; returns the configuration's id."""
     client = standin.client()
-    brand_as_declared(standin, read_settings(REPO / f"Pulumi.{stack}.yaml"))
+    settings = read_settings(REPO / f"Pulumi.{stack}.yaml")
+    brand_as_declared(standin, settings)
+    create_webhook_endpoint(standin, settings)
     return client.v1.billing_portal.configurations.create(params=declared_params(stack)).id
 
 

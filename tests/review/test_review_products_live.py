@@ -17,7 +17,7 @@ from stackspec.declared import declared_metadata, substitute
 from stackspec.portal_spec import portal_spec
 from stackspec.settings import Settings
 from stackspec.stackfiles import read_settings
-from tests.review.review_support import REPO, brand_as_declared, run
+from tests.review.review_support import REPO, brand_as_declared, create_webhook_endpoint, run
 
 pytestmark = pytest.mark.integration
 
@@ -32,6 +32,7 @@ def create_catalog(standin, settings: Settings) -> dict[str, str]:
 def deploy(standin, ids: dict[str, str]) -> str:
     """dev's configuration with these ids, its account branded; returns the configuration id."""
     brand_as_declared(standin, DEV)
+    create_webhook_endpoint(standin, DEV)
     spec = substitute(portal_spec(DEV), ids)
     return standin.client().v1.billing_portal.configurations.create(params=spec).id
 

@@ -25,6 +25,7 @@ from tests.review.review_support import (
     REPO,
     brand_as_declared,
     copy_stacks,
+    create_webhook_endpoint,
     edit_stack,
     git,
 )
@@ -288,6 +289,7 @@ def test_the_drift_step_passes_when_live_is_as_declared(workspace, fresh_stripe_
     spec = substitute(portal_spec(settings), DEV_PRODUCT_IDS)
     fresh_stripe_standin.client().v1.billing_portal.configurations.create(params=spec)
     brand_as_declared(fresh_stripe_standin, settings)
+    create_webhook_endpoint(fresh_stripe_standin, settings)
     done = drift_step(workspace, fresh_stripe_standin)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "— none" in (workspace / "GITHUB_STEP_SUMMARY").read_text()

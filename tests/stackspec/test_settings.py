@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 
 import pytest
 import yaml
@@ -11,6 +12,7 @@ import yaml
 from stackspec.settings import FIREBASE_JWKS_URL, SecretValue, SettingsError, parse_settings
 from stackspec.stackfiles import load_stack_file
 from stackspec.urls import is_local_host
+from stackspec.webhook_spec import webhook_url
 from tests.stackspec.stack_configs import (
     FUNCTION_KEY,
     PROJECT_FILE,
@@ -135,6 +137,36 @@ def test_the_build_account_is_a_valid_account_id_distinct_from_the_runtime_accou
     build = function.build_service_account_id
     assert 6 <= len(build) <= 30 and build.endswith("-build"), build
     assert build != function.service_account_id
+
+
+@pytest.mark.parametrize(
+    "name", [None, "a", "x" * 63, "billing-portal-with-a-name-of-exactly-thirty"]
+)
+def test_the_webhook_function_and_account_names_are_valid_and_distinct(name):
+    config = minimal_config(function={"name": name} if name else {})
+    function = parse_settings("a-very-long-stack-name-for-the-eu-region-staging", config).function
+    assert function.webhook_name.endswith("-webhook") and len(function.webhook_name) <= 63
+    assert re.fullmatch(r"[a-z]([a-z0-9-]{0,61}[a-z0-9])?", function.webhook_name)
+    account = function.webhook_service_account_id
+    assert 6 <= len(account) <= 30 and account.endswith("-webhook"), account
+    assert re.fullmatch(r"[a-z]([-a-z0-9]*[a-z0-9])", account)
+    ids = {function.service_account_id, function.build_service_account_id, account}
+    assert len(ids) == 3
+    assert function.webhook_name != function.name
+
+
+def test_a_function_name_that_would_collide_with_the_webhook_account_is_refused():
+    name = "a" * 22 + "-webhook"  # its runtime account id would be the webhook account's
+    with pytest.raises(SettingsError) as raised:
+        parse_settings("dev", minimal_config(function={"name": name}))
+    assert [p.key for p in raised.value.problems] == ["billing-portal:function.name"]
+
+
+def test_the_webhook_url_is_the_functions_deterministic_address():
+    settings = parse_settings("dev", minimal_config(region="europe-west1"))
+    assert webhook_url(settings) == (
+        "https://europe-west1-acme-billing-dev.cloudfunctions.net/billing-portal-dev-webhook"
+    )
 
 
 def test_defaults_use_the_existing_default_firestore_database():

@@ -16,6 +16,7 @@ _KINDS = {
     "products": "product",
     "prices": "price",
     "subscriptions": "subscription",
+    "webhook_endpoints": "webhook_endpoint",
 }
 
 MODES = ("test", "live")
@@ -47,6 +48,8 @@ class ModeState:
     # the platform itself; acct_…: a connected account, through the Stripe-Account header).
     files: dict[str, StoredFile] = field(default_factory=dict)
     connected_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhook_endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    webhook_secrets: dict[str, str] = field(default_factory=dict)  # endpoint id → whsec_…
 
 
 class Store:

@@ -31,6 +31,8 @@ def test_schema_loads_every_endpoint_the_stand_in_serves():
         "POST /v1/files",
         "POST /v1/subscriptions",
         "POST /v1/accounts/{account}",
+        "POST /v1/webhook_endpoints",
+        "POST /v1/webhook_endpoints/{webhook_endpoint}",
     }
 
 
