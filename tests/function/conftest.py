@@ -17,7 +17,12 @@ from typing import Any
 import pytest
 import requests
 
-from billing_portal.settings import CONTRACT, build_environment
+from billing_portal.settings import (
+    CONTRACT,
+    SESSION_ENTRY_POINT,
+    WEBHOOK_ENTRY_POINT,
+    build_environment,
+)
 from local.net import free_port
 from local.process import REPO_ROOT, ServerProcess
 
@@ -25,6 +30,7 @@ STRIPE_KEY = "sk_test_billingPortalSuite0123456789"
 APP_ORIGIN = "https://app.example.test"
 DEFAULT_RETURN_URL = f"{APP_ORIGIN}/settings/billing"
 PROJECT = "billing-portal-tests"
+WEBHOOK_SECRET = "whsec_billingPortalSuiteWebhook0123"
 OUTPUT = REPO_ROOT / "test-output" / "function"
 CONTRACT_KEYWORDS = frozenset(variable.keyword for variable in CONTRACT)
 
@@ -107,11 +113,16 @@ def function_env(
 
 
 def start_function(env: dict[str, str], name: str) -> FunctionServer:
-    """Start `functions-framework` on a free port with `env`; wait until it listens."""
+    """Start `functions-framework` on a free port with `env`; wait until it listens.
+
+    The entry point is `env["FUNCTION_TARGET"]` (the session function when unset), passed to
+    the framework as Cloud Functions does: as `--target` and in the environment.
+    """
     port = free_port()
+    target = env.get("FUNCTION_TARGET") or SESSION_ENTRY_POINT
     argv = [
         str(Path(sys.executable).parent / "functions-framework"),
-        "--target=create_portal_session",
+        f"--target={target}",
         "--source=function/main.py",
         "--host=127.0.0.1",
         f"--port={port}",
@@ -132,6 +143,7 @@ def assert_no_secrets_logged(server: FunctionServer, tokens: list[str]) -> None:
     """Neither the Stripe key nor any ID token minted during the suite is in the server's log."""
     text = server.process.log_text()
     assert STRIPE_KEY not in text, f"the Stripe key leaked into {server.process.log_path}"
+    assert WEBHOOK_SECRET not in text, f"the webhook secret leaked into {server.process.log_path}"
     leaked = [t for t in tokens if t and t in text]
     assert not leaked, f"{len(leaked)} ID token(s) leaked into {server.process.log_path}"
     signatures = [t.rsplit(".", 1)[-1] for t in tokens if t.count(".") == 2]
@@ -164,6 +176,32 @@ def function_factory(
 def function_server(function_factory) -> FunctionServer:
     """The shared warm instance most behaviour tests talk to."""
     return function_factory("shared")
+
+
+@dataclass
+class BillingPair:
+    """A session function and a webhook function sharing one mapping collection."""
+
+    session: FunctionServer
+    webhook: FunctionServer
+
+    @property
+    def collection(self) -> str:
+        return self.session.collection
+
+
+@pytest.fixture(scope="session")
+def billing_pair(function_factory) -> BillingPair:
+    """The two entry points of one deployment, as a stack deploys them."""
+    collection = f"customers_{uuid.uuid4().hex[:10]}"
+    session = function_factory("billing-session", CUSTOMERS_COLLECTION=collection)
+    webhook = function_factory(
+        "webhook",
+        CUSTOMERS_COLLECTION=collection,
+        FUNCTION_TARGET=WEBHOOK_ENTRY_POINT,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
+    return BillingPair(session, webhook)
 
 
 @pytest.fixture
