@@ -32,9 +32,9 @@ from google.api_core import exceptions as gexc
 from google.api_core.retry import Retry
 from google.cloud import firestore
 
-from .customers import CustomerDirectory, CustomerMapping, document_id
+from .customers import CustomerDirectory, CustomerMapping, Ownership, document_id
 from .errors import Unavailable, UpstreamError
-from .stripe_api import SubscriptionOwner
+from .stripe_api import StripeGateway, SubscriptionOwner
 from .tokens import Caller
 
 # Rounds of write-then-verify before giving up (5xx, so that Stripe redelivers the event).
@@ -214,6 +214,17 @@ def sources_of(
         return Sources(mapping.customer_id, True, [])
     subscriptions = summarize_all(list_subscriptions(mapping.customer_id))
     return Sources(mapping.customer_id, False, subscriptions)
+
+
+def user_sources(
+    directory: CustomerDirectory, stripe_gateway: StripeGateway, uid: str
+) -> Sources | None:
+    """The user's sources read now: their mapping (from Firestore, no cache) and Stripe's
+    subscriptions of its customer. None when the user has no mapping (or not theirs)."""
+    found = directory.mapping_of(uid)
+    if found is None or found[1] is Ownership.FOREIGN:
+        return None
+    return sources_of(found[0], stripe_gateway.customer_subscriptions)
 
 
 def visible_subscriptions(

@@ -21,7 +21,7 @@ import flask
 import stripe
 
 from . import logs
-from .billing_state import BillingState, Sources, sources_of
+from .billing_state import BillingState, user_sources
 from .customers import CustomerDirectory, CustomerMapping, Ownership
 from .errors import ApiError, BadRequest, MethodNotAllowed, PayloadTooLarge
 from .responses import error_response, json_response
@@ -176,7 +176,7 @@ class WebhookApp:
         mapping = self._mapping_naming(uid, customer_id)
         if event["type"] == "customer.deleted" and not mapping.customer_deleted:
             self.directory.mark_customer_deleted(uid, customer_id)
-        written = self.billing.sync(uid, lambda: self._sources(uid))
+        written = self.billing.sync(uid, lambda: user_sources(self.directory, self.stripe, uid))
         if written is not None:
             log["subscriptions"] = len(written.subscriptions)
 
@@ -205,13 +205,6 @@ class WebhookApp:
         if mapping.livemode != self.settings.livemode:
             raise Ignored("unknown_customer")
         return mapping
-
-    def _sources(self, uid: str) -> Sources | None:
-        """The mapping and Stripe's subscriptions of its customer, read now."""
-        found = self.directory.mapping_of(uid)
-        if found is None or found[1] is Ownership.FOREIGN:
-            return None
-        return sources_of(found[0], self.stripe.customer_subscriptions)
 
     def _log(
         self, request: flask.Request, status: int, seconds: float, fields: dict[str, Any]
