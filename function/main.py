@@ -1,7 +1,9 @@
-"""Cloud Function entry point: `create_portal_session` (gen2, HTTP).
+"""Cloud Function entry points of the one source: `create_portal_session` and `stripe_webhook`.
 
-Settings are read and validated here, at cold start: a misconfigured instance stops with a
-message naming the variable instead of answering requests wrongly.
+Each is deployed as its own function (gen2, HTTP); Cloud Functions names the one an instance
+serves in `FUNCTION_TARGET`, and the instance builds only that app. Settings are read and
+validated here, at cold start: a misconfigured instance stops with a message naming the
+variable instead of answering requests wrongly.
 """
 
 from __future__ import annotations
@@ -11,8 +13,11 @@ import functions_framework
 from werkzeug.exceptions import HTTPException
 
 from billing_portal import logs
-from billing_portal.app import build_app, framework_error_response
+from billing_portal.app import PortalApp, build_app, framework_error_response
+from billing_portal.errors import NotFound
+from billing_portal.responses import error_response
 from billing_portal.settings import SettingsError
+from billing_portal.webhooks import WebhookApp
 
 try:
     _app = build_app()
@@ -24,7 +29,20 @@ if flask.has_app_context():  # loaded by functions-framework: its own error page
     flask.current_app.register_error_handler(HTTPException, framework_error_response)
 
 
+def _not_served() -> flask.Response:
+    return error_response(
+        NotFound("This instance serves the other entry point (FUNCTION_TARGET)."), {}
+    )
+
+
 @functions_framework.http
 def create_portal_session(request: flask.Request) -> flask.Response:
-    """POST with `Authorization: Bearer <ID token>` → `{"url": <portal session URL>}`."""
-    return _app(request)
+    """POST with `Authorization: Bearer <ID token>` → `{"url": <portal session URL>}`;
+    GET → `{"subscriptions": [...]}`, the caller's billing state."""
+    return _app(request) if isinstance(_app, PortalApp) else _not_served()
+
+
+@functions_framework.http
+def stripe_webhook(request: flask.Request) -> flask.Response:
+    """A Stripe event, signed (`Stripe-Signature`) → the user's billing state written → 200."""
+    return _app(request) if isinstance(_app, WebhookApp) else _not_served()

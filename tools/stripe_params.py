@@ -52,9 +52,11 @@ ENDPOINTS: dict[str, tuple[str, str | None]] = {
     "POST /v1/prices": ("PriceCreateParams", None),
     "POST /v1/files": ("FileCreateParams", None),
     "POST /v1/subscriptions": ("SubscriptionCreateParams", None),
-    "POST /v1/accounts/{account}": ("AccountUpdateParams", "settings.branding"),
+    "POST /v1/subscriptions/{subscription_exposed_id}": ("SubscriptionUpdateParams", None),
+    "DELETE /v1/subscriptions/{subscription_exposed_id}": ("SubscriptionCancelParams", None),
     "POST /v1/webhook_endpoints": ("WebhookEndpointCreateParams", None),
     "POST /v1/webhook_endpoints/{webhook_endpoint}": ("WebhookEndpointUpdateParams", None),
+    "POST /v1/accounts/{account}": ("AccountUpdateParams", "settings.branding"),
 }
 
 

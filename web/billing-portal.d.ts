@@ -75,6 +75,7 @@ export type FunctionErrorCode =
   | "customer_missing"
   | "mapping_malformed"
   | "mapping_conflict"
+  | "state_malformed"
   | "subscription_not_found"
   | "customer_replace_throttled"
   | "stripe_unavailable"

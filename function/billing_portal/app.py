@@ -1,12 +1,13 @@
 """The HTTP edge: request in, JSON response out, one log line per request.
 
-Every error is an `ApiError` raised somewhere below and turned into JSON here (`error_response`);
+`POST` opens a portal session; `GET` answers the caller's billing state from Firestore. Every
+error is an `ApiError` raised somewhere below and turned into JSON by `responses.error_response`;
 anything else is a bug, logged with its stack and answered with a generic 500 JSON.
+`build_app` builds the instance's app for the entry point it serves (`FUNCTION_TARGET`).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import threading
 import time
@@ -19,16 +20,17 @@ from google.cloud import firestore
 from werkzeug.exceptions import HTTPException
 
 from . import logs
+from .billing_state import BillingState, caller_subscriptions
 from .cors import cors_headers, preflight_headers
 from .customers import CustomerDirectory
 from .errors import ApiError, MethodNotAllowed, PayloadTooLarge
 from .inputs import MAX_BODY_BYTES, parse_body
+from .responses import error_response, json_response
 from .sessions import open_portal
-from .settings import Settings, load_settings
+from .settings import WEBHOOK_ENTRY_POINT, Settings, load_settings
 from .stripe_api import StripeGateway, build_client
 from .tokens import SigningKeys, TokenVerifier
-
-_JSON = "application/json"
+from .webhooks import WebhookApp
 
 
 class PortalApp:
@@ -41,11 +43,13 @@ class PortalApp:
         verifier: TokenVerifier,
         directory: CustomerDirectory,
         stripe: StripeGateway,
+        billing: BillingState,
     ) -> None:
         self.settings = settings
         self.verifier = verifier
         self.directory = directory
         self.stripe = stripe
+        self.billing = billing
 
     def __call__(self, request: flask.Request) -> flask.Response:
         """Handle one request; never raises."""
@@ -61,7 +65,7 @@ class PortalApp:
         except Exception as error:  # a bug: log it, tell the caller nothing about it
             log["code"] = "internal"
             logs.emit_exception("Unhandled error in create_portal_session", error)
-            response = _json(
+            response = json_response(
                 500,
                 {"error": {"code": "internal", "message": "Unexpected error; try again later."}},
                 headers,
@@ -77,10 +81,15 @@ class PortalApp:
                 request.headers.get("Origin"), self.settings.allowed_origins
             )
             return flask.Response(status=204, headers=preflight)
+        if request.method == "GET":
+            caller = self.verifier.verify(request.headers.get("Authorization"))
+            log["user"] = logs.user_ref(caller.uid)
+            subscriptions = caller_subscriptions(caller, self.directory, self.billing)
+            return json_response(200, {"subscriptions": subscriptions}, headers)
         if request.method != "POST":
             raise MethodNotAllowed(
-                "Use POST to open a billing portal session.",
-                headers={"Allow": "POST, OPTIONS"},
+                "Use POST to open a billing portal session, GET to read your billing state.",
+                headers={"Allow": "GET, POST, OPTIONS"},
             )
         body = _read_body(request)
         caller = self.verifier.verify(request.headers.get("Authorization"))
@@ -92,8 +101,9 @@ class PortalApp:
             settings=self.settings,
             directory=self.directory,
             stripe=self.stripe,
+            billing=self.billing,
         )
-        return _json(200, {"url": url}, headers)
+        return json_response(200, {"url": url}, headers)
 
     def _log(
         self, request: flask.Request, status: int, seconds: float, fields: dict[str, Any]
@@ -118,15 +128,6 @@ class PortalApp:
         )
 
 
-def error_response(error: ApiError, headers: Mapping[str, str]) -> flask.Response:
-    """The JSON response of a typed error: `{"error": {"code", "message"}}` with its status."""
-    return _json(
-        error.status,
-        {"error": {"code": error.code, "message": error.message}},
-        {**headers, **error.headers},
-    )
-
-
 def framework_error_response(error: HTTPException) -> flask.Response:
     """JSON for errors raised by the web framework itself (e.g. its 404 for /favicon.ico).
 
@@ -135,16 +136,7 @@ def framework_error_response(error: HTTPException) -> flask.Response:
     status = error.code or 500
     code = (error.name or "error").lower().replace(" ", "_") if status < 500 else "internal"
     message = error.description if status < 500 else "Unexpected error; try again later."
-    return _json(status, {"error": {"code": code, "message": message}}, {})
-
-
-def _json(status: int, body: dict[str, Any], headers: Mapping[str, str]) -> flask.Response:
-    return flask.Response(
-        json.dumps(body),
-        status=status,
-        mimetype=_JSON,
-        headers={**headers, "Cache-Control": "no-store"},
-    )
+    return json_response(status, {"error": {"code": code, "message": message}}, {})
 
 
 def _read_body(request: flask.Request) -> bytes:
@@ -154,8 +146,12 @@ def _read_body(request: flask.Request) -> bytes:
     return request.stream.read(MAX_BODY_BYTES + 1)
 
 
-def build_app(env: Mapping[str, str] | None = None) -> PortalApp:
-    """Build the instance's app from the environment: settings, clients and caches, once."""
+def build_app(env: Mapping[str, str] | None = None) -> PortalApp | WebhookApp:
+    """Build the instance's app from the environment: settings, clients and caches, once.
+
+    The entry point it serves (`FUNCTION_TARGET`) decides which: the session function, or the
+    webhook (which needs `STRIPE_WEBHOOK_SECRET`, checked by `load_settings`).
+    """
     settings = load_settings(os.environ if env is None else env)
     stripe_gateway = StripeGateway(build_client(settings), settings)
     db = firestore.Client(
@@ -169,8 +165,17 @@ def build_app(env: Mapping[str, str] | None = None) -> PortalApp:
         timeout_seconds=settings.firestore_timeout_seconds,
         background=ThreadPoolExecutor(max_workers=8, thread_name_prefix="stripe-email"),
     )
+    billing = BillingState(
+        db, settings.customers_collection, timeout_seconds=settings.firestore_timeout_seconds
+    )
+    if settings.function_target == WEBHOOK_ENTRY_POINT:
+        return WebhookApp(
+            settings, directory=directory, billing=billing, stripe_gateway=stripe_gateway
+        )
     keys = SigningKeys(settings.auth_jwks_url)
     # The first caller should not also wait for the key server: fetch while the instance boots.
     threading.Thread(target=keys.prefetch, name="jwks-prefetch", daemon=True).start()
     verifier = TokenVerifier(keys, issuer=settings.auth_issuer, audience=settings.auth_audience)
-    return PortalApp(settings, verifier=verifier, directory=directory, stripe=stripe_gateway)
+    return PortalApp(
+        settings, verifier=verifier, directory=directory, stripe=stripe_gateway, billing=billing
+    )

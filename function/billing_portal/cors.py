@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .errors import Forbidden
 
-ALLOWED_METHODS = "POST, OPTIONS"
+ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Authorization, Content-Type"
 PREFLIGHT_MAX_AGE = "3600"
 

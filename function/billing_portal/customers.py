@@ -85,6 +85,15 @@ class CustomerMapping:
     generation: int
     uid: str | None = None  # None only in documents written before issue 11
     healed_at: datetime.datetime | None = None  # when this generation replaced a deleted one
+    # Set by the webhook's `customer.deleted`: the customer Stripe said was deleted. The mark
+    # applies only while it names the mapped customer, so replacing the customer (a new
+    # `stripe_customer_id`) clears it without deleting a field (the emulator ignores deletes).
+    deleted_customer_id: str | None = None
+
+    @property
+    def customer_deleted(self) -> bool:
+        """True when Stripe told the webhook that the mapped customer was deleted."""
+        return self.deleted_customer_id == self.customer_id
 
 
 class _LruCache:
@@ -149,17 +158,58 @@ class CustomerDirectory:
         if cached is not None:
             return cached.customer_id, None
         existing = self._read(caller)
+        if existing is not None and existing.customer_deleted:
+            # The webhook saw `customer.deleted`: the next generation now, without first
+            # failing against Stripe (within the healing cap, like any replacement).
+            return self._heal(caller, existing)
         if existing is not None:
             return existing.customer_id, None
         return self._create(caller, generation=0)
 
     def existing_customer(self, caller: Caller) -> str | None:
-        """The caller's customer id if they have one (cache, then Firestore); never creates."""
+        """The caller's customer id if they have one (cache, then Firestore); never creates.
+
+        A customer the webhook saw deleted is none: it owns nothing any more.
+        """
         cached = self._cache.get(caller.uid)
         if cached is not None:
             return cached.customer_id
         existing = self._read(caller)
-        return existing.customer_id if existing is not None else None
+        if existing is None or existing.customer_deleted:
+            return None
+        return existing.customer_id
+
+    def forget(self, uid: str) -> None:
+        """Drop the instance's cached mapping of `uid` (it was found to be stale)."""
+        self._cache.discard(uid)
+
+    def mapping_of(self, uid: str) -> tuple[CustomerMapping, Ownership] | None:
+        """The user's mapping as Firestore has it now (no cache), and whose it says it is.
+
+        For the webhook, which learns the user from Stripe (the customer's metadata) and must
+        not trust an instance cache. None when the user has no mapping.
+        """
+        ref = self._doc(uid)
+        with self._firestore():
+            snapshot = ref.get(retry=self._retry, timeout=self._timeout)
+        if not snapshot.exists:
+            return None
+        mapping = parse_mapping(snapshot.to_dict() or {})
+        return mapping, ownership(mapping.uid, uid, ref.id)
+
+    def mark_customer_deleted(self, uid: str, customer_id: str) -> None:
+        """Record that Stripe deleted `customer_id` (the webhook's `customer.deleted`).
+
+        An update of two fields; if the mapping meanwhile names another customer, the mark
+        names a customer that is not the mapped one and so means nothing.
+        """
+        with self._firestore():
+            self._doc(uid).update(
+                {"deleted_customer_id": customer_id, "customer_deleted_at": self._clock()},
+                retry=self._retry,
+                timeout=self._timeout,
+            )
+        self._cache.discard(uid)
 
     def replace_missing(self, caller: Caller, missing_id: str) -> tuple[str, Future[None] | None]:
         """Re-create a customer deleted in Stripe under the next generation and re-map the user."""
@@ -168,14 +218,20 @@ class CustomerDirectory:
         if current is not None and current.customer_id != missing_id:
             return current.customer_id, None  # another instance healed it already
         # Stripe said `resource_missing` on `customer`; a retrieve decides, because replacing a
-        # customer that still exists would cut the user off from their subscriptions.
-        if self._stripe.customer_state(missing_id).exists:
+        # customer that still exists would cut the user off from their subscriptions. A
+        # customer the webhook saw deleted (Stripe's signed word) needs no second opinion.
+        known_deleted = current is not None and current.customer_deleted
+        if not known_deleted and self._stripe.customer_state(missing_id).exists:
             raise UpstreamError(
                 "Stripe refused the customer although it exists; it was not replaced.",
                 code="stripe_invalid_request",
             )
         if current is None:
             return self._create(caller, generation=0)
+        return self._heal(caller, current)
+
+    def _heal(self, caller: Caller, current: CustomerMapping) -> tuple[str, Future[None] | None]:
+        """Replace the deleted customer of `current` by the next generation, within the cap."""
         wait = heal_wait_seconds(current.healed_at, self._clock(), HEAL_INTERVAL)
         if wait:
             logs.emit(
@@ -206,7 +262,8 @@ class CustomerDirectory:
         elif decision is Ownership.FOREIGN:
             raise _conflict(caller)
         self._check_mode(mapping)
-        self._cache.put(caller.uid, mapping)
+        if not mapping.customer_deleted:  # a deleted customer is never served from the cache
+            self._cache.put(caller.uid, mapping)
         return mapping
 
     def _verify_old_document(
@@ -335,7 +392,12 @@ def parse_mapping(data: dict[str, Any]) -> CustomerMapping:
         problems.append("generation")
     if uid is not None and (not isinstance(uid, str) or not uid):
         problems.append("uid")
-    for name in ("created_at", "healed_at"):
+    deleted = data.get("deleted_customer_id")
+    if deleted is not None and (
+        not isinstance(deleted, str) or not _CUSTOMER_ID.fullmatch(deleted)
+    ):
+        problems.append("deleted_customer_id")
+    for name in ("created_at", "healed_at", "customer_deleted_at"):
         if data.get(name) is not None and not isinstance(data[name], datetime.datetime):
             problems.append(name)
     if problems:
@@ -349,4 +411,5 @@ def parse_mapping(data: dict[str, Any]) -> CustomerMapping:
         generation=generation,  # type: ignore[arg-type]
         uid=uid,
         healed_at=data.get("healed_at"),
+        deleted_customer_id=deleted,
     )

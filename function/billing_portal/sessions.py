@@ -1,8 +1,9 @@
 """Opening the portal: the caller's customer → a one-time portal session URL.
 
 The one place where the flow is decided: validate the return URL, find (or create) the customer,
-confirm a subscription deep link is into the caller's own subscription, create the session, and
-heal once if Stripe says the customer was deleted.
+confirm a subscription deep link is into the caller's own subscription (from the synced billing
+state, else one Stripe read), create the session, and heal once if Stripe says the customer was
+deleted.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from concurrent.futures import Future
 from typing import Any
 
 from . import logs
+from .billing_state import BillingState
 from .customers import CustomerDirectory
 from .errors import BadRequest, CustomerMissing, NotFound, UpstreamError
 from .inputs import PortalRequest, check_return_url
@@ -47,6 +49,12 @@ def check_flow_enabled(flow: Mapping[str, Any] | None, settings: Settings) -> No
             "(portal.features.subscriptionPause), so flow.type subscription_pause is refused.",
             code="flow_not_enabled",
         )
+
+
+def flow_items(flow: Mapping[str, Any]) -> frozenset[str]:
+    """The subscription item ids a deep link names (`subscription_update_confirm`). Pure."""
+    items = flow[flow["type"]].get("items") or []
+    return frozenset(str(item.get("id")) for item in items)
 
 
 def check_deep_link(
@@ -97,6 +105,7 @@ def open_portal(
     settings: Settings,
     directory: CustomerDirectory,
     stripe: StripeGateway,
+    billing: BillingState,
 ) -> str:
     """The portal session URL for `caller`, as `request` asks."""
     return_url = (
@@ -111,7 +120,13 @@ def open_portal(
     if subscription_id is not None and request.flow is not None:
         # A user without a customer owns no subscription: 404 without creating one.
         existing = directory.existing_customer(caller)
-        owner = stripe.subscription_owner(subscription_id) if existing is not None else None
+        owner = None
+        if existing is not None:
+            # The synced state answers for the subscriptions it knows (with every item the link
+            # names); one Stripe read answers for the rest (not synced yet, or items changed).
+            owner = billing.subscription_owner(caller.uid, existing, subscription_id)
+            if owner is None or not flow_items(request.flow) <= owner.item_ids:
+                owner = stripe.subscription_owner(subscription_id)
         check_deep_link(request.flow, owner, existing)
         customer_id = str(existing)
     else:

@@ -126,6 +126,12 @@ CONTRACT: tuple[Variable, ...] = (
         "required by the `stripe_webhook` entry point; unused by the session function",
     ),
     Variable(
+        "FUNCTION_TARGET",
+        "the entry point this instance serves (`create_portal_session` or `stripe_webhook`); "
+        "set by Cloud Functions from the deployed entry point, by the tests and the local run",
+        "`create_portal_session`",
+    ),
+    Variable(
         "RETENTION_COUPONS",
         "comma-separated coupon ids a `subscription_cancel` deep link may offer to keep the "
         "customer; the caller picks among these, never another coupon",
@@ -207,6 +213,7 @@ class Settings:
     retention_coupons: frozenset[str] = frozenset()
     stripe_webhook_secret: str | None = None
     subscription_pause: bool = False  # the configuration lets customers pause subscriptions
+    function_target: str = SESSION_ENTRY_POINT
 
     @property
     def livemode(self) -> bool:
@@ -446,6 +453,16 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             variable="CUSTOMERS_COLLECTION",
         )
 
+    target = _function_target(get("FUNCTION_TARGET"))
+    webhook_secret = _webhook_secret(get("STRIPE_WEBHOOK_SECRET"))
+    if target == WEBHOOK_ENTRY_POINT and webhook_secret is None:
+        raise SettingsError(
+            "STRIPE_WEBHOOK_SECRET is not set; the stripe_webhook entry point verifies every "
+            "event with it (deployed stacks mount the webhook endpoint's secret from Secret "
+            "Manager).",
+            variable="STRIPE_WEBHOOK_SECRET",
+        )
+
     return Settings(
         stripe_secret_key=key,
         stripe_api_base=api_base,
@@ -464,9 +481,21 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         firestore_timeout_seconds=_number(env, "FIRESTORE_TIMEOUT_SECONDS", 5.0, 0.1, 60.0),
         https_proxy=get("HTTPS_PROXY") or get("https_proxy") or None,
         retention_coupons=_coupons(get("RETENTION_COUPONS")),
-        stripe_webhook_secret=_webhook_secret(get("STRIPE_WEBHOOK_SECRET")),
+        stripe_webhook_secret=webhook_secret,
         subscription_pause=pause == "true",
+        function_target=target,
     )
+
+
+def _function_target(raw: str) -> str:
+    target = raw or SESSION_ENTRY_POINT
+    if target not in (SESSION_ENTRY_POINT, WEBHOOK_ENTRY_POINT):
+        raise SettingsError(
+            f"FUNCTION_TARGET={target!r} is not an entry point of this source; deploy it as "
+            f"{SESSION_ENTRY_POINT} or {WEBHOOK_ENTRY_POINT}.",
+            variable="FUNCTION_TARGET",
+        )
+    return target
 
 
 def _webhook_secret(raw: str) -> str | None:

@@ -121,6 +121,17 @@ class StripeGateway:
             item_ids=frozenset(str(item.get("id")) for item in items),
         )
 
+    def customer_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every subscription of the customer as Stripe has it now, ended ones included.
+
+        All pages (100 per call); a Stripe refusal or outage raises the usual `ApiError`.
+        """
+        with _translated():
+            page = self._client.v1.subscriptions.list(
+                params={"customer": customer_id, "status": "all", "limit": 100}
+            )
+            return [subscription.to_dict() for subscription in page.auto_paging_iter()]
+
     def update_email(self, customer_id: str, email: str) -> None:
         """Set the customer's email (from a verified token claim)."""
         with _translated():

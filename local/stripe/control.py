@@ -174,6 +174,74 @@ class StandinControl:
         """Delete a customer as someone in the Dashboard would (either mode, no key)."""
         return self._call("DELETE", f"customers/{customer_id}")
 
+    def events(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Events of a mode, oldest first."""
+        return self._call("GET", "events", params={"mode": mode})["data"]
+
+    def webhook_endpoints(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Webhook endpoints of a mode, oldest first (with their secrets)."""
+        return self._call("GET", "webhook_endpoints", params={"mode": mode})["data"]
+
+    def forward_webhooks(
+        self,
+        url: str,
+        *,
+        secret: str | None = None,
+        events: list[str] | None = None,
+        mode: str = "test",
+        max_attempts: int | None = None,
+        retry_delay_ms: int | None = None,
+    ) -> dict[str, Any]:
+        """``stripe listen --forward-to url``: send every event of ``mode`` (or only ``events``
+        types) to ``url``, signed with ``secret`` (a new ``whsec_…`` if None). Returns
+        ``{"url", "secret", "mode", "events"}``. Undone by ``reset()``."""
+        spec: dict[str, Any] = {"url": url, "mode": mode}
+        for name, value in (
+            ("secret", secret),
+            ("events", events),
+            ("max_attempts", max_attempts),
+            ("retry_delay_ms", retry_delay_ms),
+        ):
+            if value is not None:
+                spec[name] = value
+        return self._call("POST", "webhooks/forward", json=spec)
+
+    def stop_forwarding(self) -> None:
+        """Stop forwarding events."""
+        self._call("DELETE", "webhooks/forward")
+
+    def hold_webhooks(self, hold: bool = True) -> int:
+        """Hold deliveries from now on (``True``), or release the held ones in order (returns
+        how many)."""
+        return self._call("POST", "webhooks/hold", json={"hold": hold})["released"]
+
+    def held_webhooks(self) -> list[dict[str, Any]]:
+        """Held deliveries, oldest first: ``{"event", "type", "via"}``."""
+        return self._call("GET", "webhooks/held")["held"]
+
+    def discard_held_webhooks(self) -> int:
+        """Drop the held deliveries; returns how many."""
+        return self._call("DELETE", "webhooks/held")["discarded"]
+
+    def webhook_deliveries(self) -> list[dict[str, Any]]:
+        """Every automatic delivery attempt, oldest first: ``event, type, url, via, attempt,
+        status`` (None when no answer), ``error``, ``body`` (the answer's first 500 chars)."""
+        return self._call("GET", "webhooks/deliveries")["deliveries"]
+
+    def wait_webhooks(self, timeout: float = 10) -> bool:
+        """Wait until no delivery is queued or in flight (retries included); False on timeout."""
+        return self._call("POST", "webhooks/wait", json={"timeout": timeout})["idle"]
+
+    def deliver_events(
+        self, event_ids: list[str], *, parallel: bool = False, timestamp: int | None = None
+    ) -> list[dict[str, Any]]:
+        """Send these events to the forward target now, once each, in this order (repeats
+        allowed), or all at once (``parallel``); the answers in the same order."""
+        spec: dict[str, Any] = {"events": event_ids, "parallel": parallel}
+        if timestamp is not None:
+            spec["timestamp"] = timestamp
+        return self._call("POST", "webhooks/deliver", json=spec)["results"]
+
     def close(self) -> None:
         """Release the HTTP connection pool."""
         self._http.close()

@@ -2,11 +2,13 @@
 would (control API).
 
 A deleted customer keeps its last state in the store: the API shows Stripe's ``deleted`` stub,
-the control API the object. Deleting a customer cancels its subscriptions at once.
+the control API the object. Deleting a customer cancels its subscriptions at once. Creating,
+updating and deleting one record its ``customer.*`` event.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 import secrets
@@ -15,13 +17,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from local.stripe import events
 from local.stripe.core.control_routes import listed, mode_state
 from local.stripe.core.errors import StripeError
 from local.stripe.core.listing import LIST_PARAMS, list_limit, list_page
 from local.stripe.core.objects import merge, merge_metadata, new_id
 from local.stripe.core.routing import Payload, StripeApi, route
 from local.stripe.core.server import StripeServer
-from local.stripe.core.store import ModeState
+from local.stripe.core.store import ModeState, Store
 from local.stripe.subscriptions import cancel_subscriptions_of
 
 ADDRESS_FIELDS = ("city", "country", "line1", "line2", "postal_code", "state")
@@ -116,9 +119,13 @@ def deleted_customer(customer_id: str) -> dict[str, Any]:
     return {"id": customer_id, "object": "customer", "deleted": True}
 
 
-def _delete(state: ModeState, customer_id: str) -> dict[str, Any]:
-    state.deleted_customers[customer_id] = state.customers.pop(customer_id)
-    cancel_subscriptions_of(state, customer_id, int(time.time()))
+def _delete(store: Store, state: ModeState, customer_id: str) -> dict[str, Any]:
+    """Delete: its subscriptions end now (their events first), then ``customer.deleted`` with the
+    customer's last state, as Stripe sends it."""
+    cancel_subscriptions_of(store, state, customer_id)
+    customer = state.customers.pop(customer_id)
+    state.deleted_customers[customer_id] = customer
+    events.record(store, state, "customer.deleted", customer)
     return deleted_customer(customer_id)
 
 
@@ -130,6 +137,7 @@ def create_customer(api: StripeApi, state: ModeState, params: Payload) -> tuple[
     customer = new_customer(new_id("cus"), livemode=state.livemode, created=int(time.time()))
     apply_customer_params(customer, params)
     state.customers[customer["id"]] = customer
+    events.record(api.store, state, "customer.created", customer)
     return 200, customer
 
 
@@ -147,7 +155,11 @@ def update_customer(
 ) -> tuple[int, Payload]:
     """``POST /v1/customers/{id}``."""
     customer = api.store.require(state, "customers", id, param="id", status=404)
+    before = copy.deepcopy(customer)
     apply_customer_params(customer, params)
+    previous = events.previous_attributes(before, customer)
+    if previous:
+        events.record(api.store, state, "customer.updated", customer, previous)
     return 200, customer
 
 
@@ -156,7 +168,7 @@ def delete_customer(
 ) -> tuple[int, Payload]:
     """``DELETE /v1/customers/{id}``."""
     api.store.require(state, "customers", id, param="id", status=404)
-    return 200, _delete(state, id)
+    return 200, _delete(api.store, state, id)
 
 
 def list_customers(api: StripeApi, state: ModeState, params: Payload) -> tuple[int, Payload]:
@@ -257,7 +269,7 @@ def _control_delete(
     with store.lock:
         for state in store.modes.values():
             if id in state.customers:
-                return 200, _delete(state, id)
+                return 200, _delete(store, state, id)
     return 404, {"error": f"no such customer: {id}"}
 
 

@@ -14,7 +14,7 @@ from html import escape
 from typing import Any
 from urllib.parse import urlsplit
 
-from local.stripe.core.errors import StripeError
+from local.stripe.core.errors import StripeError, check_url
 from local.stripe.core.listing import LIST_PARAMS, list_page, where_boolean
 from local.stripe.core.objects import merge, merge_metadata, new_id
 from local.stripe.core.routing import Payload, StripeApi, retrieve, route
@@ -292,7 +292,7 @@ def create_session(api: StripeApi, state: ModeState, params: Payload) -> tuple[i
             f"{configuration['id']}.",
             param="return_url",
         )
-    _check_url(return_url, "return_url")
+    check_url(return_url, "return_url")
     session_id = new_id("bps")
     session = new_session(
         session_id,
@@ -325,7 +325,7 @@ def _check_flow(flow_data: Payload | None) -> None:
             raise StripeError(
                 400, f"Missing required param: {param}.", code="parameter_missing", param=param
             )
-        _check_url(
+        check_url(
             after["redirect"]["return_url"], "flow_data[after_completion][redirect][return_url]"
         )
 
@@ -354,12 +354,6 @@ def _check_flow_enabled(flow_data: Payload | None, configuration: Payload) -> No
             f"the configuration {configuration['id']} does not enable features[{feature}].",
             param="flow_data[type]",
         )
-
-
-def _check_url(url: str, param: str) -> None:
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.netloc:
-        raise StripeError(400, "Not a valid URL", code="url_invalid", param=param)
 
 
 ROUTES = (

@@ -8,6 +8,7 @@ from local.stripe import (
     accounts,
     catalog,
     customers,
+    events,
     files,
     portal,
     subscriptions,
@@ -24,9 +25,14 @@ ROUTES = (
     *customers.ROUTES,
     *subscriptions.ROUTES,
     *portal.ROUTES,
+    *events.ROUTES,
     *webhook_endpoints.ROUTES,
 )
-CONTROL_ROUTES = (*accounts.CONTROL_ROUTES, *customers.CONTROL_ROUTES)
+CONTROL_ROUTES = (
+    *accounts.CONTROL_ROUTES,
+    *customers.CONTROL_ROUTES,
+    *webhook_endpoints.CONTROL_ROUTES,
+)
 
 
 def _seed(store: Store) -> None:
@@ -57,6 +63,22 @@ class StripeStandin(StripeServer):
             pages=portal.PAGES,
             seed=_seed,
         )
+        # Sends every recorded event to the webhook endpoints and the forward target.
+        self.webhooks = webhook_endpoints.Deliverer(self.store)
+
+    def _launch(self) -> None:
+        self.webhooks.start()
+        super()._launch()
+
+    def stop(self) -> None:
+        """Stop serving and sending webhooks."""
+        super().stop()
+        self.webhooks.stop()
+
+    def reset(self) -> None:
+        """Forget all objects (events included), and the webhook forward target and queue."""
+        super().reset()
+        self.webhooks.reset()
 
     def control(self) -> StandinControl:
         """An HTTP control handle on this stand-in (what the test fixtures hand out)."""

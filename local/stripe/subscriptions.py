@@ -1,8 +1,11 @@
-"""Subscriptions: create (customer + items[][price]), retrieve, list; and the checks a portal
-session's ``flow_data`` gets against them, as Stripe makes them.
+"""Subscriptions: create (customer + items[][price]), retrieve, list, update (what the portal's
+actions do: cancel at period end and undo it, switch price, quantity, pause collection,
+metadata), cancel now (``DELETE``); and the checks a portal session's ``flow_data`` gets against
+them, as Stripe makes them. Every change records its ``customer.subscription.*`` event.
 
-Only what the project's deep links need: no invoices, payments, trials or proration. A create
-asking for more is refused with a clear message rather than silently ignored.
+Only what the project's deep links and billing state need: no invoices, payments, trials or
+proration (``proration_behavior`` is accepted and has no effect). A request asking for more is
+refused with a clear message rather than silently ignored.
 """
 
 from __future__ import annotations
@@ -11,15 +14,28 @@ import copy
 import datetime
 import time
 
+from local.stripe import events
 from local.stripe.core.errors import StripeError, resource_missing
 from local.stripe.core.listing import LIST_PARAMS, list_page
-from local.stripe.core.objects import new_id
+from local.stripe.core.objects import merge_metadata, new_id
 from local.stripe.core.routing import Payload, StripeApi, retrieve, route
-from local.stripe.core.store import ModeState
+from local.stripe.core.store import ModeState, Store
 
 # Create parameters the stand-in models; the rest of the schema's rows are validated, then refused.
 _SUPPORTED = frozenset({"customer", "items", "metadata", "expand"})
 _ITEM_SUPPORTED = frozenset({"price", "quantity", "metadata"})
+_UPDATE_SUPPORTED = frozenset(
+    {
+        "cancel_at_period_end",
+        "items",
+        "metadata",
+        "pause_collection",
+        "proration_behavior",
+        "expand",
+    }
+)
+_UPDATE_ITEM_SUPPORTED = frozenset({"id", "price", "quantity", "metadata", "deleted"})
+_CANCEL_SUPPORTED = frozenset({"cancellation_details", "invoice_now", "prorate", "expand"})
 # A subscription flow's subscription parameter, per flow type.
 SUBSCRIPTION_FLOWS = ("subscription_cancel", "subscription_update", "subscription_update_confirm")
 
@@ -47,22 +63,13 @@ def new_subscription(
     """
     period_end = _month_later(created)
     data = [
-        {
-            "id": new_id("si"),
-            "object": "subscription_item",
-            "created": created,
-            "current_period_start": created,
-            "current_period_end": period_end,
-            "metadata": item_metadata,
-            "price": copy.deepcopy(price),
-            "quantity": quantity,
-            "subscription": subscription_id,
-        }
+        new_item(subscription_id, price, quantity, item_metadata, created, period_end)
         for price, quantity, item_metadata in items
     ]
     return {
         "id": subscription_id,
         "object": "subscription",
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
         "billing_cycle_anchor": created,
         "cancel_at": None,
         "cancel_at_period_end": False,
@@ -80,16 +87,61 @@ def new_subscription(
         },
         "livemode": livemode,
         "metadata": metadata,
+        "pause_collection": None,
         "start_date": created,
         "status": "active",
     }
 
 
-def cancel_subscriptions_of(state: ModeState, customer_id: str, now: int) -> None:
-    """What deleting a customer does to its subscriptions: canceled at once."""
+def new_item(
+    subscription_id: str,
+    price: Payload,
+    quantity: int,
+    metadata: dict[str, str],
+    start: int,
+    period_end: int,
+) -> Payload:
+    """A subscription item; Stripe keeps the billing period per item."""
+    return {
+        "id": new_id("si"),
+        "object": "subscription_item",
+        "created": start,
+        "current_period_start": start,
+        "current_period_end": period_end,
+        "metadata": metadata,
+        "price": copy.deepcopy(price),
+        "quantity": quantity,
+        "subscription": subscription_id,
+    }
+
+
+def _end_now(store: Store, state: ModeState, subscription: Payload, reason: str) -> None:
+    """Cancel at once: status ``canceled``, ``ended_at``, and the ``…deleted`` event."""
+    now = int(time.time())
+    before = copy.deepcopy(subscription)
+    subscription.update(
+        status="canceled",
+        canceled_at=subscription["canceled_at"] or now,
+        ended_at=now,
+        cancel_at=None,
+        cancel_at_period_end=False,
+    )
+    subscription["cancellation_details"]["reason"] = reason
+    events.record(
+        store,
+        state,
+        "customer.subscription.deleted",
+        subscription,
+        events.previous_attributes(before, subscription),
+    )
+
+
+def cancel_subscriptions_of(store: Store, state: ModeState, customer_id: str) -> None:
+    """What deleting a customer does to its subscriptions: canceled at once, each with its
+    ``customer.subscription.deleted`` event."""
     for subscription in state.subscriptions.values():
         if subscription["customer"] == customer_id and subscription["status"] != "canceled":
-            subscription.update(status="canceled", canceled_at=now, ended_at=now)
+            _end_now(store, state, subscription, "cancellation_requested")
 
 
 def check_flow_subscription(state: ModeState, flow_data: Payload | None, customer: str) -> None:
@@ -149,6 +201,106 @@ def create_subscription(api: StripeApi, state: ModeState, params: Payload) -> tu
         created=int(time.time()),
     )
     state.subscriptions[subscription["id"]] = subscription
+    events.record(api.store, state, "customer.subscription.created", subscription)
+    return 200, subscription
+
+
+def _refuse_unsupported(params: Payload, supported: frozenset[str], prefix: str = "") -> None:
+    unsupported = sorted(set(params) - supported)
+    if unsupported:
+        param = f"{prefix}[{unsupported[0]}]" if prefix else unsupported[0]
+        raise StripeError(
+            400, f"The Stripe stand-in does not support {param} on subscriptions.", param=param
+        )
+
+
+def update_subscription(
+    api: StripeApi, state: ModeState, params: Payload, id: str
+) -> tuple[int, Payload]:
+    """``POST /v1/subscriptions/{id}``: what the portal's actions change, as Stripe does."""
+    _refuse_unsupported(params, _UPDATE_SUPPORTED)
+    subscription = api.store.require(state, "subscriptions", id, param="id", status=404)
+    if subscription["status"] == "canceled" and set(params) - {"metadata", "expand"}:
+        raise StripeError(
+            400,
+            "A canceled subscription can only update its cancellation_details and metadata.",
+        )
+    before = copy.deepcopy(subscription)
+    now = int(time.time())
+    if "cancel_at_period_end" in params:
+        if params["cancel_at_period_end"]:
+            period_end = max(i["current_period_end"] for i in subscription["items"]["data"])
+            subscription.update(cancel_at_period_end=True, cancel_at=period_end, canceled_at=now)
+        else:
+            subscription.update(cancel_at_period_end=False, cancel_at=None, canceled_at=None)
+    if "items" in params:
+        _update_items(api, state, subscription, params["items"], now)
+    if "pause_collection" in params:
+        pause = params["pause_collection"]
+        subscription["pause_collection"] = (
+            None
+            if pause == ""
+            else {"behavior": pause["behavior"], "resumes_at": pause.get("resumes_at")}
+        )
+    if "metadata" in params:
+        subscription["metadata"] = merge_metadata(subscription["metadata"], params["metadata"])
+    previous = events.previous_attributes(before, subscription)
+    if previous:
+        events.record(api.store, state, "customer.subscription.updated", subscription, previous)
+    return 200, subscription
+
+
+def _update_items(
+    api: StripeApi, state: ModeState, subscription: Payload, changes: list[Payload], now: int
+) -> None:
+    """Switch an item's price, change its quantity or metadata, add or delete items."""
+    items = subscription["items"]["data"]
+    for index, change in enumerate(changes):
+        _refuse_unsupported(change, _UPDATE_ITEM_SUPPORTED, f"items[{index}]")
+        if "id" in change:
+            item = next((i for i in items if i["id"] == change["id"]), None)
+            if item is None:
+                raise resource_missing(
+                    "subscription_item", change["id"], param=f"items[{index}][id]", status=400
+                )
+            if change.get("deleted"):
+                items.remove(item)
+                continue
+        else:
+            if "price" not in change:
+                param = f"items[{index}][price]"
+                raise StripeError(
+                    400, f"Missing required param: {param}.", code="parameter_missing", param=param
+                )
+            period_end = items[0]["current_period_end"] if items else _month_later(now)
+            item = new_item(subscription["id"], {}, 1, {}, now, period_end)
+            items.append(item)
+        if "price" in change:
+            price, _, _ = _item(api, state, {"price": change["price"]}, index)
+            item["price"] = copy.deepcopy(price)
+        if "quantity" in change:
+            item["quantity"] = change["quantity"]
+        if "metadata" in change:
+            item["metadata"] = merge_metadata(item["metadata"], change["metadata"])
+    if not items:
+        raise StripeError(400, "A subscription must have at least one item.", param="items")
+
+
+def cancel_subscription(
+    api: StripeApi, state: ModeState, params: Payload, id: str
+) -> tuple[int, Payload]:
+    """``DELETE /v1/subscriptions/{id}``: canceled now, ``ended_at`` set."""
+    _refuse_unsupported(params, _CANCEL_SUPPORTED)
+    subscription = api.store.require(state, "subscriptions", id, param="id", status=404)
+    if subscription["status"] == "canceled":
+        raise StripeError(
+            400, f"This subscription has already been canceled: '{id}'", param="subscription"
+        )
+    details = params.get("cancellation_details") or {}
+    for key in ("comment", "feedback"):
+        if key in details:
+            subscription["cancellation_details"][key] = details[key] or None
+    _end_now(api.store, state, subscription, "cancellation_requested")
     return 200, subscription
 
 
@@ -205,4 +357,17 @@ ROUTES = (
         query=frozenset(LIST_PARAMS | {"customer", "price", "status"}),
     ),
     route("GET", "/v1/subscriptions/{id}", retrieve("subscriptions")),
+    route(
+        "POST",
+        "/v1/subscriptions/{id}",
+        update_subscription,
+        schema="POST /v1/subscriptions/{subscription_exposed_id}",
+        allow_unset=True,
+    ),
+    route(
+        "DELETE",
+        "/v1/subscriptions/{id}",
+        cancel_subscription,
+        schema="DELETE /v1/subscriptions/{subscription_exposed_id}",
+    ),
 )

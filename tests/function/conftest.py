@@ -17,15 +17,21 @@ from typing import Any
 import pytest
 import requests
 
-from billing_portal.settings import CONTRACT, build_environment
+from billing_portal.settings import (
+    CONTRACT,
+    SESSION_ENTRY_POINT,
+    WEBHOOK_ENTRY_POINT,
+    build_environment,
+)
 from local.net import free_port
 from local.process import REPO_ROOT, ServerProcess
-from tests.support.stripe_objects import every_flow_configuration
+from tests.support.stripe_objects import EVERY_FLOW_FEATURES
 
 STRIPE_KEY = "sk_test_billingPortalSuite0123456789"
 APP_ORIGIN = "https://app.example.test"
 DEFAULT_RETURN_URL = f"{APP_ORIGIN}/settings/billing"
 PROJECT = "billing-portal-tests"
+WEBHOOK_SECRET = "whsec_billingPortalSuiteWebhook0123"
 OUTPUT = REPO_ROOT / "test-output" / "function"
 CONTRACT_KEYWORDS = frozenset(variable.keyword for variable in CONTRACT)
 
@@ -108,11 +114,16 @@ def function_env(
 
 
 def start_function(env: dict[str, str], name: str) -> FunctionServer:
-    """Start `functions-framework` on a free port with `env`; wait until it listens."""
+    """Start `functions-framework` on a free port with `env`; wait until it listens.
+
+    The entry point is `env["FUNCTION_TARGET"]` (the session function when unset), passed to
+    the framework as Cloud Functions does: as `--target` and in the environment.
+    """
     port = free_port()
+    target = env.get("FUNCTION_TARGET") or SESSION_ENTRY_POINT
     argv = [
         str(Path(sys.executable).parent / "functions-framework"),
-        "--target=create_portal_session",
+        f"--target={target}",
         "--source=function/main.py",
         "--host=127.0.0.1",
         f"--port={port}",
@@ -133,12 +144,40 @@ def assert_no_secrets_logged(server: FunctionServer, tokens: list[str]) -> None:
     """Neither the Stripe key nor any ID token minted during the suite is in the server's log."""
     text = server.process.log_text()
     assert STRIPE_KEY not in text, f"the Stripe key leaked into {server.process.log_path}"
+    assert WEBHOOK_SECRET not in text, f"the webhook secret leaked into {server.process.log_path}"
     leaked = [t for t in tokens if t and t in text]
     assert not leaked, f"{len(leaked)} ID token(s) leaked into {server.process.log_path}"
     signatures = [t.rsplit(".", 1)[-1] for t in tokens if t.count(".") == 2]
     assert not [s for s in signatures if len(s) > 16 and s in text], (
         f"a token signature leaked into {server.process.log_path}"
     )
+
+
+def reset_standin(standin: Any) -> Any:
+    """Reset the stand-in, then give its default configuration every deep link's feature.
+
+    The function servers use the account's default configuration (no PORTAL_CONFIGURATION_ID),
+    which survives resets; Stripe refuses a deep link whose feature is off, and the stand-in's
+    default is the Dashboard's (no cancel, no plan switching).
+    """
+    standin.reset()
+    client = standin.client()
+    (default,) = [c for c in client.v1.billing_portal.configurations.list().data if c.is_default]
+    client.v1.billing_portal.configurations.update(
+        default.id, params={"features": EVERY_FLOW_FEATURES}
+    )
+    return standin
+
+
+@pytest.fixture
+def fresh_stripe_standin(stripe_standin: Any) -> Any:
+    """The stand-in, reset, with a default configuration that enables every deep link."""
+    return reset_standin(stripe_standin)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _every_flow_default_configuration(stripe_standin: Any) -> None:
+    reset_standin(stripe_standin)
 
 
 @pytest.fixture(scope="session")
@@ -149,11 +188,6 @@ def function_factory(
     started: list[FunctionServer] = []
 
     def start(name: str = "custom", **overrides: str) -> FunctionServer:
-        # Like a deployed stack, each server has a configuration of its own; this one enables
-        # every deep link the function offers (Stripe refuses a flow whose feature is off).
-        overrides.setdefault(
-            "PORTAL_CONFIGURATION_ID", every_flow_configuration(stripe_standin.client())
-        )
         env = function_env(stripe_standin, firestore_emulator, dev_issuer, **overrides)
         server = start_function(env, name)
         started.append(server)
@@ -170,6 +204,32 @@ def function_factory(
 def function_server(function_factory) -> FunctionServer:
     """The shared warm instance most behaviour tests talk to."""
     return function_factory("shared")
+
+
+@dataclass
+class BillingPair:
+    """A session function and a webhook function sharing one mapping collection."""
+
+    session: FunctionServer
+    webhook: FunctionServer
+
+    @property
+    def collection(self) -> str:
+        return self.session.collection
+
+
+@pytest.fixture(scope="session")
+def billing_pair(function_factory) -> BillingPair:
+    """The two entry points of one deployment, as a stack deploys them."""
+    collection = f"customers_{uuid.uuid4().hex[:10]}"
+    session = function_factory("billing-session", CUSTOMERS_COLLECTION=collection)
+    webhook = function_factory(
+        "webhook",
+        CUSTOMERS_COLLECTION=collection,
+        FUNCTION_TARGET=WEBHOOK_ENTRY_POINT,
+        STRIPE_WEBHOOK_SECRET=WEBHOOK_SECRET,
+    )
+    return BillingPair(session, webhook)
 
 
 @pytest.fixture

@@ -26,7 +26,7 @@ def test_other_origin_is_forbidden():
 
 def test_preflight_names_method_and_headers():
     headers = preflight_headers("https://app.example.com", ALLOWED)
-    assert headers["Access-Control-Allow-Methods"] == "POST, OPTIONS"
+    assert headers["Access-Control-Allow-Methods"] == "GET, POST, OPTIONS"
     assert headers["Access-Control-Allow-Headers"] == "Authorization, Content-Type"
     assert headers["Vary"] == "Origin"
 

@@ -115,3 +115,16 @@ def test_a_webhook_secret_must_be_a_signing_secret():
     assert settings_with(STRIPE_WEBHOOK_SECRET="whsec_" + "c" * 32).stripe_webhook_secret
     assert "STRIPE_WEBHOOK_SECRET" in error_for(STRIPE_WEBHOOK_SECRET="sk_test_" + "c" * 24)
     assert settings_with().stripe_webhook_secret is None
+
+
+def test_the_webhook_entry_point_requires_its_secret():
+    assert "STRIPE_WEBHOOK_SECRET" in error_for(FUNCTION_TARGET="stripe_webhook")
+    webhook = settings_with(
+        FUNCTION_TARGET="stripe_webhook", STRIPE_WEBHOOK_SECRET="whsec_" + "c" * 32
+    )
+    assert webhook.function_target == "stripe_webhook"
+    assert settings_with().function_target == "create_portal_session"
+
+
+def test_an_unknown_function_target_is_refused():
+    assert "FUNCTION_TARGET" in error_for(FUNCTION_TARGET="main")

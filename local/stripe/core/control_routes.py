@@ -27,6 +27,8 @@ LISTED = frozenset(
         "prices",
         "subscriptions",
         "connected_accounts",
+        "events",
+        "webhook_endpoints",
     }
 )
 

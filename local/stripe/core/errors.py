@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from local.stripe.core.validation import ParamError
 
@@ -62,3 +63,10 @@ def resource_missing(
             "to make this request."
         )
     return StripeError(status, message, code="resource_missing", param=param)
+
+
+def check_url(url: str, param: str) -> None:
+    """Stripe's check of a URL parameter: absolute http(s) with a host, else 400 url_invalid."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.netloc:
+        raise StripeError(400, "Not a valid URL", code="url_invalid", param=param)

@@ -16,6 +16,7 @@ _KINDS = {
     "products": "product",
     "prices": "price",
     "subscriptions": "subscription",
+    "events": "event",
     "webhook_endpoints": "webhook_endpoint",
 }
 
@@ -48,15 +49,18 @@ class ModeState:
     # the platform itself; acct_…: a connected account, through the Stripe-Account header).
     files: dict[str, StoredFile] = field(default_factory=dict)
     connected_accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Every change to a customer or subscription, as Stripe records it (``local.stripe.events``).
+    events: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhook_endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
-    webhook_secrets: dict[str, str] = field(default_factory=dict)  # endpoint id → whsec_…
 
 
 class Store:
     """All state, guarded by one lock (requests are short; simplicity beats contention here).
 
     ``seed`` puts in what a fresh account has before any request (the account object, each
-    mode's default portal configuration); ``reset()`` runs it again.
+    mode's default portal configuration); ``reset()`` runs it again. ``subscribe`` registers a
+    listener that every event recorded (``publish``) is handed to, under the lock: listeners
+    only enqueue (webhook delivery happens on its own thread).
     """
 
     def __init__(self, seed: Callable[[Store], None] = lambda store: None) -> None:
@@ -64,7 +68,17 @@ class Store:
         self.modes: dict[str, ModeState] = {}
         self.account: dict[str, Any] = {}
         self._seed = seed
+        self._listeners: list[Callable[[ModeState, dict[str, Any]], None]] = []
         self.reset()
+
+    def subscribe(self, listener: Callable[[ModeState, dict[str, Any]], None]) -> None:
+        """Call ``listener(state, event)`` for every event recorded from now on."""
+        self._listeners.append(listener)
+
+    def publish(self, state: ModeState, event: dict[str, Any]) -> None:
+        """Hand a newly recorded event to every listener."""
+        for listener in self._listeners:
+            listener(state, event)
 
     def reset(self) -> None:
         """Forget every object, then seed again."""

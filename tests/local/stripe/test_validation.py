@@ -30,9 +30,11 @@ def test_schema_loads_every_endpoint_the_stand_in_serves():
         "POST /v1/prices",
         "POST /v1/files",
         "POST /v1/subscriptions",
-        "POST /v1/accounts/{account}",
+        "POST /v1/subscriptions/{subscription_exposed_id}",
+        "DELETE /v1/subscriptions/{subscription_exposed_id}",
         "POST /v1/webhook_endpoints",
         "POST /v1/webhook_endpoints/{webhook_endpoint}",
+        "POST /v1/accounts/{account}",
     }
 
 

@@ -1,0 +1,278 @@
+"""The user's billing state: their subscriptions as Stripe has them, kept in Firestore.
+
+One document per user, `{CUSTOMERS_COLLECTION}/{document id}/billing/state`, beside the mapping
+document. It is only ever written whole, with the same fields every time (`uid`, `customer`,
+`customer_deleted`, `subscriptions` — one array — and `updated_at`), so a write means the same on
+Firestore (where `set()` replaces) and on the local emulator (where `set()` merges): no field is
+ever left behind from an earlier write, and no map is updated in part.
+
+Order-safe without transactions or preconditions ("write, then verify against the source of
+truth", `BillingState.sync`): whatever event arrives, the user's state is rebuilt from the two
+sources it is made of — the mapping (which customer is the user's now, and whether Stripe said it
+was deleted) and Stripe's current list of that customer's subscriptions — never from the event's
+body. After writing, the handler reads both sources again; if they changed in the meantime, it
+writes the new value and checks again, at most `MAX_ROUNDS` times, and otherwise fails (5xx: Stripe
+redelivers). So every handler's last action is a write that it saw equal the sources *after* the
+write. Take the last write W of all handlers: its handler then read sources equal to W; a change
+to Stripe after that read produces a new event whose handler reads (and writes) after the change,
+so after W — contradicting W being last unless that write equals W anyway. Hence, once deliveries
+stop, the document equals Stripe's state: late, duplicate and concurrent events cannot leave an
+older state behind. docs/how-it-works.md has the argument and its limits.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from google.api_core import exceptions as gexc
+from google.api_core.retry import Retry
+from google.cloud import firestore
+
+from .customers import CustomerDirectory, CustomerMapping, Ownership, document_id
+from .errors import Unavailable, UpstreamError
+from .stripe_api import StripeGateway, SubscriptionOwner
+from .tokens import Caller
+
+# Rounds of write-then-verify before giving up (5xx, so that Stripe redelivers the event).
+MAX_ROUNDS = 5
+STATE_COLLECTION = "billing"
+STATE_DOCUMENT = "state"
+
+Subscription = dict[str, Any]
+
+
+def _id_of(value: Any) -> str | None:
+    """An id field that may come expanded (`{"id": …}`) or as the id itself."""
+    if isinstance(value, dict):
+        value = value.get("id")
+    return str(value) if value is not None else None
+
+
+def summarize(subscription: dict[str, Any]) -> Subscription:
+    """The fields the app reads of one Stripe subscription (the `GET` contract's shape). Pure.
+
+    Stripe keeps the billing period per item: `current_period_end` is the latest of the items'.
+    """
+    items = (subscription.get("items") or {}).get("data") or []
+    ends = [item["current_period_end"] for item in items if item.get("current_period_end")]
+    return {
+        "id": str(subscription["id"]),
+        "status": str(subscription.get("status")),
+        "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
+        "current_period_end": max(ends) if ends else None,
+        "items": [
+            {
+                "id": str(item.get("id")),
+                "price": _id_of(item.get("price")),
+                "product": _id_of((item.get("price") or {}).get("product")),
+                "quantity": item.get("quantity"),
+            }
+            for item in items
+        ],
+    }
+
+
+def summarize_all(subscriptions: list[dict[str, Any]]) -> list[Subscription]:
+    """Every subscription summarized, newest (`created`) first, ties by id. Pure."""
+    ordered = sorted(
+        subscriptions, key=lambda s: (int(s.get("created") or 0), str(s["id"])), reverse=True
+    )
+    return [summarize(subscription) for subscription in ordered]
+
+
+@dataclass(frozen=True)
+class StoredState:
+    """The state document: whose, of which customer, and the subscriptions."""
+
+    uid: str
+    customer_id: str
+    customer_deleted: bool
+    subscriptions: list[Subscription]
+
+
+@dataclass(frozen=True)
+class Sources:
+    """What the state is made of: the mapped customer and Stripe's subscriptions of it."""
+
+    customer_id: str
+    customer_deleted: bool
+    subscriptions: list[Subscription]
+
+
+class StateUnsettled(Unavailable):
+    """The sources kept changing while the state was written; Stripe will redeliver."""
+
+    code = "state_unsettled"
+
+
+class BillingState:
+    """Reads and writes users' state documents; `sync` rebuilds one from its sources."""
+
+    def __init__(
+        self,
+        db: firestore.Client,
+        collection: str,
+        *,
+        timeout_seconds: float,
+        clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
+    ) -> None:
+        self._collection = db.collection(collection)
+        self._timeout = timeout_seconds
+        self._retry = Retry(initial=0.1, maximum=1.0, multiplier=2.0, timeout=timeout_seconds)
+        self._clock = clock
+
+    def _ref(self, uid: str) -> firestore.DocumentReference:
+        return (
+            self._collection.document(document_id(uid))
+            .collection(STATE_COLLECTION)
+            .document(STATE_DOCUMENT)
+        )
+
+    def read(self, uid: str) -> StoredState | None:
+        """The user's state document, or None when there is none (or it is another user's)."""
+        with _firestore():
+            snapshot = self._ref(uid).get(retry=self._retry, timeout=self._timeout)
+        if not snapshot.exists:
+            return None
+        data = snapshot.to_dict() or {}
+        if data.get("uid") != uid:
+            return None  # under a hashed id only the recorded user's state counts
+        subscriptions = data.get("subscriptions")
+        if not isinstance(subscriptions, list) or not isinstance(data.get("customer"), str):
+            raise UpstreamError(
+                "The billing state document is malformed; it was left untouched.",
+                code="state_malformed",
+            )
+        return StoredState(
+            uid=uid,
+            customer_id=data["customer"],
+            customer_deleted=bool(data.get("customer_deleted")),
+            subscriptions=subscriptions,
+        )
+
+    def write(self, uid: str, sources: Sources) -> None:
+        """Replace the user's state document with `sources`: the whole document, every field."""
+        document = {
+            "uid": uid,
+            "customer": sources.customer_id,
+            "customer_deleted": sources.customer_deleted,
+            "subscriptions": sources.subscriptions,
+            "updated_at": self._clock(),
+        }
+        with _firestore():
+            self._ref(uid).set(document, retry=self._retry, timeout=self._timeout)
+
+    def subscription_owner(
+        self, uid: str, customer_id: str, subscription_id: str
+    ) -> SubscriptionOwner | None:
+        """The subscription's owner and items as the synced state knows them, or None when the
+        state (of `customer_id`) does not know it. A subscription never changes customer."""
+        state = self.read(uid)
+        if state is None or state.customer_id != customer_id:
+            return None
+        for subscription in state.subscriptions:
+            if subscription.get("id") == subscription_id:
+                items = subscription.get("items") or []
+                return SubscriptionOwner(
+                    customer_id=customer_id,
+                    item_ids=frozenset(str(item.get("id")) for item in items),
+                )
+        return None
+
+    def sync(self, uid: str, read_sources: Callable[[], Sources | None]) -> Sources | None:
+        """Write the user's state from `read_sources()`, then verify it against them again.
+
+        Repeats while the sources changed between the write and the check (at most
+        `MAX_ROUNDS` writes), so the last write is one the sources were seen to equal after it
+        was made. Returns what was written, or None if the sources say the user has no state
+        to keep (no mapping any more). Raises `StateUnsettled` (503) if they never settle.
+        """
+        current = read_sources()
+        for _ in range(MAX_ROUNDS):
+            if current is None:
+                return None
+            self.write(uid, current)
+            check = read_sources()
+            if check == current:
+                return current
+            current = check
+        raise StateUnsettled(
+            "The subscriptions kept changing while they were written; retry later.",
+            headers={"Retry-After": "5"},
+        )
+
+
+def sources_of(
+    mapping: CustomerMapping, list_subscriptions: Callable[[str], list[dict[str, Any]]]
+) -> Sources:
+    """The state a mapping calls for: none for a deleted customer, else Stripe's list."""
+    if mapping.customer_deleted:
+        return Sources(mapping.customer_id, True, [])
+    subscriptions = summarize_all(list_subscriptions(mapping.customer_id))
+    return Sources(mapping.customer_id, False, subscriptions)
+
+
+def user_sources(
+    directory: CustomerDirectory, stripe_gateway: StripeGateway, uid: str
+) -> Sources | None:
+    """The user's sources read now: their mapping (from Firestore, no cache) and Stripe's
+    subscriptions of its customer. None when the user has no mapping (or not theirs)."""
+    found = directory.mapping_of(uid)
+    if found is None or found[1] is Ownership.FOREIGN:
+        return None
+    return sources_of(found[0], stripe_gateway.customer_subscriptions)
+
+
+def visible_subscriptions(
+    state: StoredState | None, customer_id: str | None
+) -> list[Subscription] | None:
+    """What `GET` shows: the state's subscriptions if the state is of `customer_id`. Pure.
+
+    None when the state is of another customer (the caller's cached mapping may be stale);
+    `[]` when there is no customer, no state, or the customer was deleted.
+    """
+    if customer_id is None or state is None:
+        return []
+    if state.customer_id != customer_id:
+        return None
+    return [] if state.customer_deleted else list(state.subscriptions)
+
+
+def caller_subscriptions(
+    caller: Caller, directory: CustomerDirectory, billing: BillingState
+) -> list[Subscription]:
+    """`GET`: the caller's subscriptions from Firestore; no Stripe call, never creates.
+
+    The mapping comes from the instance cache when it has it; a state of another customer means
+    that cache may be stale (another instance replaced the customer), so the mapping is read
+    once more from Firestore before answering.
+    """
+    customer_id = directory.existing_customer(caller)
+    if customer_id is None:
+        return []
+    state = billing.read(caller.uid)
+    visible = visible_subscriptions(state, customer_id)
+    if visible is None:
+        directory.forget(caller.uid)
+        visible = visible_subscriptions(state, directory.existing_customer(caller))
+    return visible or []
+
+
+@contextmanager
+def _firestore() -> Iterator[None]:
+    try:
+        yield
+    except (gexc.RetryError, gexc.ServiceUnavailable, gexc.DeadlineExceeded) as error:
+        raise Unavailable(
+            "The billing state store could not be reached in time; try again shortly.",
+            code="datastore_unavailable",
+            headers={"Retry-After": "5"},
+        ) from error
+    except gexc.GoogleAPICallError as error:
+        raise UpstreamError(
+            "The billing state store refused the request.", code="datastore_error"
+        ) from error

@@ -1,0 +1,231 @@
+"""The `stripe_webhook` entry point: a signed Stripe event in, the user's billing state written.
+
+verify the signature (SDK, 300 s tolerance) → mode → type → customer → user (the customer's
+`metadata.app_user_id`) → that user's mapping must name this customer → rebuild the user's
+state from the mapping and Stripe's current subscriptions (`BillingState.sync`) → 200.
+
+Nothing is read or written before the signature is verified. 200 means the state is written (or
+the event is one this deployment ignores, with the reason in the body and the log); any failure
+is a 5xx, so that Stripe delivers the event again.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import OrderedDict
+from typing import Any
+
+import flask
+import stripe
+
+from . import logs
+from .billing_state import BillingState, user_sources
+from .customers import CustomerDirectory, CustomerMapping, Ownership
+from .errors import ApiError, BadRequest, MethodNotAllowed, PayloadTooLarge
+from .responses import error_response, json_response
+from .settings import WEBHOOK_EVENTS, Settings
+from .stripe_api import StripeGateway
+
+SIGNATURE_TOLERANCE_SECONDS = 300
+# Stripe's events are small; the largest it documents stay well under this.
+MAX_EVENT_BYTES = 512 * 1024
+_CUSTOMER_CACHE_SIZE = 10_000
+
+
+class _CustomerUsers:
+    """customer id → the user it was created for (`metadata.app_user_id`), per instance.
+
+    Set once by the function when it creates the customer; a later edit cannot make an event
+    reach another user's state, because that user's mapping must also name the customer.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._items: OrderedDict[str, str] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, customer_id: str) -> str | None:
+        with self._lock:
+            return self._items.get(customer_id)
+
+    def put(self, customer_id: str, uid: str) -> None:
+        with self._lock:
+            self._items[customer_id] = uid
+            if len(self._items) > self._size:
+                self._items.popitem(last=False)
+
+
+class Ignored(Exception):
+    """An authentic event this deployment does not act on (200, with the reason)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def verify_event(payload: bytes, header: str | None, secret: str) -> dict[str, Any]:
+    """The event, if `header` is a valid Stripe signature of `payload`; else `BadRequest`.
+
+    One of several `v1` signatures is enough (Stripe signs with the old and the new secret
+    while a secret is being rolled); the timestamp must be within 300 s.
+    """
+    try:
+        stripe.WebhookSignature.verify_header(
+            payload.decode("utf-8"), header, secret, SIGNATURE_TOLERANCE_SECONDS
+        )
+    except (stripe.SignatureVerificationError, UnicodeDecodeError, ValueError):
+        raise BadRequest(
+            "The Stripe-Signature header is missing, malformed, stale or does not match.",
+            code="invalid_signature",
+        ) from None
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+        raise BadRequest("The event is not a JSON Stripe event.", code="invalid_event")
+    return event
+
+
+def event_customer(event: dict[str, Any]) -> str:
+    """The customer an event is about (`customer.*`: the object; else its `customer`). Pure."""
+    obj = (event.get("data") or {}).get("object") or {}
+    value = obj.get("id") if obj.get("object") == "customer" else obj.get("customer")
+    if isinstance(value, dict):
+        value = value.get("id")
+    if not isinstance(value, str) or not value.startswith("cus_"):
+        raise Ignored("no_customer")
+    return value
+
+
+class WebhookApp:
+    """The webhook function: one per instance, built at cold start."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        directory: CustomerDirectory,
+        billing: BillingState,
+        stripe_gateway: StripeGateway,
+    ) -> None:
+        assert settings.stripe_webhook_secret, "load_settings requires it for this entry point"
+        self.settings = settings
+        self._secret = settings.stripe_webhook_secret
+        self.directory = directory
+        self.billing = billing
+        self.stripe = stripe_gateway
+        self._users = _CustomerUsers(_CUSTOMER_CACHE_SIZE)
+
+    def __call__(self, request: flask.Request) -> flask.Response:
+        """Handle one delivery; never raises."""
+        started = time.perf_counter()
+        log: dict[str, Any] = {}
+        try:
+            body = self._handle(request, log)
+            response = json_response(200, body, {})
+        except ApiError as error:
+            log["code"] = error.code
+            response = error_response(error, {})
+        except Exception as error:  # a bug: Stripe retries; nothing about it in the answer
+            log["code"] = "internal"
+            logs.emit_exception("Unhandled error in stripe_webhook", error)
+            response = json_response(
+                500, {"error": {"code": "internal", "message": "Unexpected error."}}, {}
+            )
+        self._log(request, response.status_code, time.perf_counter() - started, log)
+        return response
+
+    def _handle(self, request: flask.Request, log: dict[str, Any]) -> dict[str, Any]:
+        if request.method != "POST":
+            raise MethodNotAllowed("Stripe POSTs events here.", headers={"Allow": "POST"})
+        if request.content_length is not None and request.content_length > MAX_EVENT_BYTES:
+            raise PayloadTooLarge(f"An event is at most {MAX_EVENT_BYTES} bytes here.")
+        payload = request.stream.read(MAX_EVENT_BYTES + 1)
+        if len(payload) > MAX_EVENT_BYTES:
+            raise PayloadTooLarge(f"An event is at most {MAX_EVENT_BYTES} bytes here.")
+        event = verify_event(payload, request.headers.get("Stripe-Signature"), self._secret)
+        log["event"] = {"id": str(event.get("id")), "type": event["type"]}
+        if event.get("livemode") is not self.settings.livemode:
+            raise BadRequest(
+                f"This endpoint serves {self.settings.mode} mode; the event is of the other.",
+                code="mode_mismatch",
+            )
+        try:
+            self._apply(event, log)
+        except Ignored as ignored:
+            log["ignored"] = ignored.reason
+            return {"received": True, "ignored": ignored.reason}
+        return {"received": True}
+
+    def _apply(self, event: dict[str, Any], log: dict[str, Any]) -> None:
+        if event["type"] not in WEBHOOK_EVENTS:
+            raise Ignored("unhandled_type")
+        customer_id = event_customer(event)
+        log["customer"] = customer_id
+        if event["type"] == "customer.deleted":
+            metadata = event["data"]["object"].get("metadata") or {}
+            uid = metadata.get("app_user_id")
+            if not isinstance(uid, str) or not uid:
+                raise Ignored("unknown_customer")
+        else:
+            uid = self._user_of(customer_id)
+        log["user"] = logs.user_ref(uid)
+        mapping = self._mapping_naming(uid, customer_id)
+        if event["type"] == "customer.deleted" and not mapping.customer_deleted:
+            self.directory.mark_customer_deleted(uid, customer_id)
+        written = self.billing.sync(uid, lambda: user_sources(self.directory, self.stripe, uid))
+        if written is not None:
+            log["subscriptions"] = len(written.subscriptions)
+
+    def _user_of(self, customer_id: str) -> str:
+        """The user a customer was created for, from its metadata (cached per instance)."""
+        cached = self._users.get(customer_id)
+        if cached is not None:
+            return cached
+        state = self.stripe.customer_state(customer_id)
+        if not state.exists:
+            raise Ignored("customer_deleted")  # its `customer.deleted` clears the state
+        if state.user is None:
+            raise Ignored("unknown_customer")
+        self._users.put(customer_id, state.user)
+        return state.user
+
+    def _mapping_naming(self, uid: str, customer_id: str) -> CustomerMapping:
+        """The user's mapping if it names this customer (a customer this deployment created for
+        this user); otherwise the event is ignored and logged."""
+        found = self.directory.mapping_of(uid)
+        if found is None:
+            raise Ignored("unknown_customer")
+        mapping, whose = found
+        if whose is Ownership.FOREIGN or mapping.customer_id != customer_id:
+            raise Ignored("unknown_customer")
+        if mapping.livemode != self.settings.livemode:
+            raise Ignored("unknown_customer")
+        return mapping
+
+    def _log(
+        self, request: flask.Request, status: int, seconds: float, fields: dict[str, Any]
+    ) -> None:
+        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
+        if fields.get("ignored") == "unknown_customer":
+            severity = "WARNING"  # a customer of another deployment (or app) on this account
+        logs.emit(
+            {
+                "severity": severity,
+                "message": f"{request.method} stripe webhook {status}",
+                "httpRequest": {
+                    "requestMethod": request.method,
+                    "status": status,
+                    "latency": f"{seconds:.6f}s",
+                    "userAgent": (request.headers.get("User-Agent") or "")[:200],
+                },
+                **fields,
+                **logs.trace_field(
+                    request.headers.get("X-Cloud-Trace-Context"),
+                    self.settings.google_cloud_project,
+                ),
+            }
+        )
