@@ -23,16 +23,14 @@ older state behind. docs/how-it-works.md has the argument and its limits.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from google.api_core import exceptions as gexc
-from google.api_core.retry import Retry
 from google.cloud import firestore
 
 from .customers import CustomerDirectory, CustomerMapping, Ownership, document_id
+from .datastore import bounded_retry, translated
 from .errors import Unavailable, UpstreamError
 from .stripe_api import StripeGateway, SubscriptionOwner
 from .tokens import Caller
@@ -122,7 +120,7 @@ class BillingState:
     ) -> None:
         self._collection = db.collection(collection)
         self._timeout = timeout_seconds
-        self._retry = Retry(initial=0.1, maximum=1.0, multiplier=2.0, timeout=timeout_seconds)
+        self._retry = bounded_retry(timeout_seconds)
         self._clock = clock
 
     def _ref(self, uid: str) -> firestore.DocumentReference:
@@ -134,7 +132,7 @@ class BillingState:
 
     def read(self, uid: str) -> StoredState | None:
         """The user's state document, or None when there is none (or it is another user's)."""
-        with _firestore():
+        with translated("billing state store"):
             snapshot = self._ref(uid).get(retry=self._retry, timeout=self._timeout)
         if not snapshot.exists:
             return None
@@ -163,7 +161,7 @@ class BillingState:
             "subscriptions": sources.subscriptions,
             "updated_at": self._clock(),
         }
-        with _firestore():
+        with translated("billing state store"):
             self._ref(uid).set(document, retry=self._retry, timeout=self._timeout)
 
     def subscription_owner(
@@ -260,19 +258,3 @@ def caller_subscriptions(
         directory.forget(caller.uid)
         visible = visible_subscriptions(state, directory.existing_customer(caller))
     return visible or []
-
-
-@contextmanager
-def _firestore() -> Iterator[None]:
-    try:
-        yield
-    except (gexc.RetryError, gexc.ServiceUnavailable, gexc.DeadlineExceeded) as error:
-        raise Unavailable(
-            "The billing state store could not be reached in time; try again shortly.",
-            code="datastore_unavailable",
-            headers={"Retry-After": "5"},
-        ) from error
-    except gexc.GoogleAPICallError as error:
-        raise UpstreamError(
-            "The billing state store refused the request.", code="datastore_error"
-        ) from error

@@ -18,17 +18,16 @@ import math
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
 from google.api_core import exceptions as gexc
-from google.api_core.retry import Retry
 from google.cloud import firestore
 
 from . import logs
+from .datastore import bounded_retry, translated
 from .errors import Conflict, MappingConflict, MappingMalformed, Unavailable, UpstreamError
 from .stripe_api import StripeGateway
 from .tokens import Caller
@@ -141,9 +140,7 @@ class CustomerDirectory:
         self._stripe = stripe_gateway
         self._livemode = livemode
         self._timeout = timeout_seconds
-        # Firestore's default retry waits up to 5 minutes on an unreachable server; the caller
-        # is waiting, so retry briefly and then answer 503.
-        self._retry = Retry(initial=0.1, maximum=1.0, multiplier=2.0, timeout=timeout_seconds)
+        self._retry = bounded_retry(timeout_seconds)
         self._cache = _LruCache(CACHE_SIZE)
         self._background = background or ThreadPoolExecutor(max_workers=4)
         self._clock = clock
@@ -190,7 +187,7 @@ class CustomerDirectory:
         not trust an instance cache. None when the user has no mapping.
         """
         ref = self._doc(uid)
-        with self._firestore():
+        with translated("customer store"):
             snapshot = ref.get(retry=self._retry, timeout=self._timeout)
         if not snapshot.exists:
             return None
@@ -203,7 +200,7 @@ class CustomerDirectory:
         An update of two fields; if the mapping meanwhile names another customer, the mark
         names a customer that is not the mapped one and so means nothing.
         """
-        with self._firestore():
+        with translated("customer store"):
             self._doc(uid).update(
                 {"deleted_customer_id": customer_id, "customer_deleted_at": self._clock()},
                 retry=self._retry,
@@ -251,7 +248,7 @@ class CustomerDirectory:
 
     def _read(self, caller: Caller) -> CustomerMapping | None:
         ref = self._doc(caller.uid)
-        with self._firestore():
+        with translated("customer store"):
             snapshot = ref.get(retry=self._retry, timeout=self._timeout)
         if not snapshot.exists:
             return None
@@ -277,7 +274,7 @@ class CustomerDirectory:
         state = self._stripe.customer_state(mapping.customer_id)
         if state.exists and state.user != caller.uid:
             raise _conflict(caller)
-        with self._firestore():
+        with translated("customer store"):
             ref.update({"uid": caller.uid}, retry=self._retry, timeout=self._timeout)
         return dataclasses.replace(mapping, uid=caller.uid)
 
@@ -306,7 +303,7 @@ class CustomerDirectory:
             document["healed_at"] = now  # the cap on healing is read from here, by any instance
         ref = self._doc(caller.uid)
         try:
-            with self._firestore():
+            with translated("customer store"):
                 if replacing:
                     ref.update(document, retry=self._retry, timeout=self._timeout)
                 else:
@@ -330,23 +327,6 @@ class CustomerDirectory:
 
     def _doc(self, uid: str) -> firestore.DocumentReference:
         return self._collection.document(document_id(uid))
-
-    @contextmanager
-    def _firestore(self) -> Iterator[None]:
-        try:
-            yield
-        except gexc.AlreadyExists:
-            raise
-        except (gexc.RetryError, gexc.ServiceUnavailable, gexc.DeadlineExceeded) as error:
-            raise Unavailable(
-                "The customer store could not be reached in time; try again shortly.",
-                code="datastore_unavailable",
-                headers={"Retry-After": "5"},
-            ) from error
-        except gexc.GoogleAPICallError as error:
-            raise UpstreamError(
-                "The customer store refused the request.", code="datastore_error"
-            ) from error
 
 
 def heal_wait_seconds(

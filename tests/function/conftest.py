@@ -241,19 +241,7 @@ def new_uid() -> str:
 @pytest.fixture(scope="session")
 def firestore_db(firestore_emulator) -> Any:
     """A Firestore client on the emulator the functions use, to seed and inspect mappings."""
-    import os
-
-    from google.cloud import firestore
-
-    previous = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_emulator.host
-    try:
-        return firestore.Client(project=PROJECT)
-    finally:
-        if previous is None:
-            os.environ.pop("FIRESTORE_EMULATOR_HOST")
-        else:
-            os.environ["FIRESTORE_EMULATOR_HOST"] = previous
+    return firestore_emulator.client(PROJECT)
 
 
 def customers_of(standin: Any, uid: str) -> list[dict[str, Any]]:

@@ -20,6 +20,7 @@ from tests.function.conftest import (
     function_env,
     start_function,
 )
+from tests.support.stripe_objects import subscribe
 
 pytestmark = pytest.mark.integration
 
@@ -32,18 +33,7 @@ def own_subscription(server, issuer, standin, uid: str) -> dict:
     """Give `uid` a customer (through the function) and a subscription (straight in Stripe)."""
     assert server.post(issuer.mint(uid)).status_code == 200
     customer = customers_of(standin, uid)[0]["id"]
-    sdk = standin.client()
-    price = sdk.v1.prices.create(
-        params={
-            "currency": "eur",
-            "unit_amount": 900,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Pro"},
-        }
-    )
-    return sdk.v1.subscriptions.create(
-        params={"customer": customer, "items": [{"price": price.id}]}
-    ).to_dict()
+    return subscribe(standin.client(), customer)
 
 
 # --- finding: a non-string locale crashes the handler ----------------------------------------

@@ -3,30 +3,21 @@
 from __future__ import annotations
 
 import datetime
-import os
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 import stripe
 from google.cloud import firestore
 
-from tests.function.conftest import PROJECT, STRIPE_KEY
+from tests.function.conftest import STRIPE_KEY
 
 pytestmark = pytest.mark.integration
 
 
 @pytest.fixture(scope="module")
-def db(firestore_emulator) -> firestore.Client:
-    """A Firestore client on the emulator the function uses, to inspect and seed mappings."""
-    previous = os.environ.get("FIRESTORE_EMULATOR_HOST")
-    os.environ["FIRESTORE_EMULATOR_HOST"] = firestore_emulator.host
-    try:
-        return firestore.Client(project=PROJECT)
-    finally:
-        if previous is None:
-            os.environ.pop("FIRESTORE_EMULATOR_HOST")
-        else:
-            os.environ["FIRESTORE_EMULATOR_HOST"] = previous
+def db(firestore_db) -> firestore.Client:
+    """The suite's Firestore client on the emulator the function uses."""
+    return firestore_db
 
 
 def customers_of(standin, uid: str) -> list[dict]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 
 from tests.function.conftest import customers_of
+from tests.support.stripe_objects import subscribe as new_subscription
 
 pytestmark = pytest.mark.integration
 
@@ -23,19 +24,7 @@ def customer_of_user(server, issuer, standin, uid: str) -> str:
 
 
 def subscribe(standin, customer: str) -> dict:
-    sdk = standin.client()
-    price = sdk.v1.prices.create(
-        params={
-            "currency": "eur",
-            "unit_amount": 900,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Pro"},
-        }
-    )
-    created = sdk.v1.subscriptions.create(
-        params={"customer": customer, "items": [{"price": price.id}]}
-    )
-    return created.to_dict()
+    return new_subscription(standin.client(), customer)
 
 
 @pytest.mark.parametrize("kind", ["subscription_cancel", "subscription_update"])

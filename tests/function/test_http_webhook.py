@@ -18,6 +18,8 @@ from billing_portal.billing_state import summarize_all
 from billing_portal.customers import document_id
 from local.stripe.webhook_endpoints import signature_header
 from tests.function.conftest import WEBHOOK_SECRET, customers_of, reset_standin
+from tests.support.stripe_objects import monthly_price
+from tests.support.stripe_objects import subscribe as new_subscription
 
 pytestmark = pytest.mark.integration
 
@@ -44,20 +46,11 @@ def customer_of_user(pair, issuer, standin, uid: str) -> str:
 
 
 def new_price(sdk) -> str:
-    return sdk.v1.prices.create(
-        params={
-            "currency": "eur",
-            "unit_amount": 900,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Pro"},
-        }
-    ).id
+    return monthly_price(sdk)
 
 
 def subscribe(sdk, customer: str, price: str) -> str:
-    return sdk.v1.subscriptions.create(
-        params={"customer": customer, "items": [{"price": price}]}
-    ).id
+    return new_subscription(sdk, customer, price)["id"]
 
 
 def stripe_state(standin, customer: str) -> list[dict]:

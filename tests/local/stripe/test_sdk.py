@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from tests.support.stripe_objects import every_flow_configuration
+from tests.support.stripe_objects import every_flow_configuration, monthly_price
 
 FEATURES = {"invoice_history": {"enabled": True}}
 
@@ -158,16 +158,8 @@ def test_session_without_any_return_url_is_400_naming_default_return_url(sdk):
 
 def test_session_echoes_flow_data_into_flow(sdk):
     customer = sdk.v1.customers.create()
-    price = sdk.v1.prices.create(
-        params={
-            "currency": "eur",
-            "unit_amount": 900,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Pro"},
-        }
-    )
     subscription = sdk.v1.subscriptions.create(
-        params={"customer": customer.id, "items": [{"price": price.id}]}
+        params={"customer": customer.id, "items": [{"price": monthly_price(sdk)}]}
     )
     session = sdk.v1.billing_portal.sessions.create(
         params={

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import stripe
 
-from tests.support.stripe_objects import every_flow_configuration
+from tests.support.stripe_objects import every_flow_configuration, monthly_price
 
 BACK = {"return_url": "https://app.example.test/billing"}
 
@@ -16,14 +16,7 @@ def every_flow(sdk: stripe.StripeClient) -> dict[str, str]:
 
 
 def recurring_price(sdk: stripe.StripeClient) -> str:
-    return sdk.v1.prices.create(
-        params={
-            "currency": "eur",
-            "unit_amount": 900,
-            "recurring": {"interval": "month"},
-            "product_data": {"name": "Pro"},
-        }
-    ).id
+    return monthly_price(sdk)
 
 
 def subscribe(sdk: stripe.StripeClient, customer: str, price: str, quantity: int = 1):
