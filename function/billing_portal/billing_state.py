@@ -92,6 +92,42 @@ class StoredState:
     subscriptions: list[Subscription]
 
 
+def parse_state(uid: str, data: dict[str, Any]) -> StoredState:
+    """A state document's fields, type-checked like the mapping's: anything but the shape the
+    webhook writes is `state_malformed` (502), never passed on to the caller. Pure."""
+    customer = data.get("customer")
+    deleted = data.get("customer_deleted")
+    subscriptions = data.get("subscriptions")
+    if (
+        not isinstance(customer, str)
+        or not isinstance(deleted, bool)
+        or not isinstance(subscriptions, list)
+        or not all(_is_subscription(entry) for entry in subscriptions)
+    ):
+        raise UpstreamError(
+            "The billing state document is malformed; it was left untouched.",
+            code="state_malformed",
+        )
+    return StoredState(uid, customer, deleted, subscriptions)
+
+
+def _is_subscription(entry: Any) -> bool:
+    """One entry of the `GET` contract's shape (as `summarize` writes it)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+        return False
+    if not isinstance(entry.get("status"), str) or not isinstance(
+        entry.get("cancel_at_period_end"), bool
+    ):
+        return False
+    end = entry.get("current_period_end")
+    if end is not None and (isinstance(end, bool) or not isinstance(end, int)):
+        return False
+    items = entry.get("items")
+    return isinstance(items, list) and all(
+        isinstance(item, dict) and isinstance(item.get("id"), str) for item in items
+    )
+
+
 @dataclass(frozen=True)
 class Sources:
     """What the state is made of: the mapped customer and Stripe's subscriptions of it."""
@@ -139,18 +175,7 @@ class BillingState:
         data = snapshot.to_dict() or {}
         if data.get("uid") != uid:
             return None  # under a hashed id only the recorded user's state counts
-        subscriptions = data.get("subscriptions")
-        if not isinstance(subscriptions, list) or not isinstance(data.get("customer"), str):
-            raise UpstreamError(
-                "The billing state document is malformed; it was left untouched.",
-                code="state_malformed",
-            )
-        return StoredState(
-            uid=uid,
-            customer_id=data["customer"],
-            customer_deleted=bool(data.get("customer_deleted")),
-            subscriptions=subscriptions,
-        )
+        return parse_state(uid, data)
 
     def write(self, uid: str, sources: Sources) -> None:
         """Replace the user's state document with `sources`: the whole document, every field."""

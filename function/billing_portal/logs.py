@@ -16,9 +16,10 @@ from typing import Any, TextIO
 
 _lock = threading.Lock()
 # Defence in depth: whatever reaches a log line (an exception message included) is scrubbed of
-# anything shaped like a Stripe key, a JWT or an email address.
+# anything shaped like a Stripe key, a webhook signing secret, a JWT or an email address.
 _SECRETS = re.compile(
     r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]+"
+    r"|whsec_[0-9A-Za-z_]+"
     r"|eyJ[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*"
     r"|[0-9A-Za-z._%+-]+@[0-9A-Za-z.-]+\.[A-Za-z]{2,}"
 )

@@ -173,12 +173,18 @@ class WebhookApp:
         else:
             uid = self._user_of(customer_id)
         log["user"] = logs.user_ref(uid)
-        mapping = self._mapping_naming(uid, customer_id)
-        if event["type"] == "customer.deleted" and not mapping.customer_deleted:
+        mapping = self._users_mapping(uid)
+        current = mapping.customer_id == customer_id
+        if current and event["type"] == "customer.deleted" and not mapping.customer_deleted:
             self.directory.mark_customer_deleted(uid, customer_id)
+        # The state is rebuilt from the mapping, never from the event, so an event of a customer
+        # the user no longer has (replaced after a deletion on another instance) still brings the
+        # user's state up to date: otherwise the old customer's subscriptions could stay there.
         written = self.billing.sync(uid, lambda: user_sources(self.directory, self.stripe, uid))
         if written is not None:
             log["subscriptions"] = len(written.subscriptions)
+        if not current:
+            raise Ignored("unknown_customer")  # not the user's customer now
 
     def _user_of(self, customer_id: str) -> str:
         """The user a customer was created for, from its metadata (cached per instance)."""
@@ -193,16 +199,14 @@ class WebhookApp:
         self._users.put(customer_id, state.user)
         return state.user
 
-    def _mapping_naming(self, uid: str, customer_id: str) -> CustomerMapping:
-        """The user's mapping if it names this customer (a customer this deployment created for
-        this user); otherwise the event is ignored and logged."""
+    def _users_mapping(self, uid: str) -> CustomerMapping:
+        """The user's own mapping in this mode; otherwise the event is ignored and logged (a
+        customer this deployment did not create)."""
         found = self.directory.mapping_of(uid)
         if found is None:
             raise Ignored("unknown_customer")
         mapping, whose = found
-        if whose is Ownership.FOREIGN or mapping.customer_id != customer_id:
-            raise Ignored("unknown_customer")
-        if mapping.livemode != self.settings.livemode:
+        if whose is Ownership.FOREIGN or mapping.livemode != self.settings.livemode:
             raise Ignored("unknown_customer")
         return mapping
 

@@ -33,3 +33,7 @@ def test_keys_tokens_and_emails_are_scrubbed_from_log_lines():
 
 def test_scrub_leaves_ordinary_text_alone():
     assert scrub("cus_123 created in 0.2s") == "cus_123 created in 0.2s"
+
+
+def test_a_webhook_signing_secret_is_scrubbed_from_log_lines():
+    assert scrub("verify with whsec_abc123DEF_456 failed") == "verify with [redacted] failed"
