@@ -212,7 +212,7 @@ def session_page(
     profile = configuration["business_profile"]
     flow = session["flow"]
     return_url = session["return_url"]
-    return_label = business or urlsplit(return_url).netloc
+    return_label = urlsplit(return_url).netloc
     enabled, notes = _features(configuration)
     rows = [
         ("Customer", f'<code id="customer">{escape(session["customer"])}</code>'),
@@ -242,6 +242,13 @@ def session_page(
     subs = "".join(_subscription_html(state, session, configuration, s) for s in owned) or (
         '<p class="muted" id="no-subscriptions">No subscriptions.</p>'
     )
+    cancel = _cancel(configuration)
+    if cancel is not None and cancel["mode"] == "immediately" and owned:
+        subs += (
+            "<p class=\"muted\">Stripe's portal offers only this configuration's cancel mode "
+            "(immediately); the stand-in also offers cancel at the end of the period, to try "
+            "both in development.</p>"
+        )
     message = ""
     if done in DONE:
         message = f'<p class="notice" id="done" role="status">{escape(DONE[done])}</p>'
