@@ -13,6 +13,7 @@ import pytest
 
 from local.process import REPO_ROOT, ServerProcess
 from local.run.options import PORTS, PROJECT
+from local.stripe.control import StandinControl
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -68,6 +69,10 @@ class LocalRun:
     def settings_page(self) -> str:
         """The example account-settings page."""
         return self.url("web", "/example/")
+
+    def standin(self) -> StandinControl:
+        """A control handle on the run's Stripe stand-in."""
+        return StandinControl(self.url("stripe", "").rstrip("/"))
 
     def customer_of(self, user_id: str) -> str | None:
         """The Stripe customer id the function mapped `user_id` to, read from Firestore."""
@@ -128,7 +133,8 @@ def local_config(run: LocalRun, **changes: Any) -> dict[str, Any]:
         "functionUrl": run.url("function"),
         "issuerTokenUrl": run.url("issuer", "/_issuer/token"),
         "returnUrl": None,
-        "subscriptionId": None,
+        "plans": {},
+        "testSubscriptionUrl": run.url("web", "/_local/test-subscription"),
         "environment": "browser test",
     }
     config.update(changes)
