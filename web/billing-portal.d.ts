@@ -1,4 +1,5 @@
-// Types for billing-portal.js: open the Stripe Customer Portal through the billing-portal function.
+// Types for billing-portal.js: open the Stripe Customer Portal through the billing-portal
+// function, and read the user's billing state.
 
 /** A portal deep link: what the portal opens on instead of its home page. */
 export type PortalFlow =
@@ -38,6 +39,53 @@ export interface BillingPortalOptions {
   fetch?: typeof fetch;
   /** Where to send the browser; default `url => window.location.assign(url)`. */
   navigate?: (url: string) => void;
+}
+
+/** Options of `getBillingState`: the same endpoint, token, timeout, signal and fetch. */
+export type BillingStateOptions = Pick<
+  BillingPortalOptions,
+  "endpoint" | "getIdToken" | "timeoutMs" | "signal" | "fetch"
+>;
+
+/** Stripe's subscription statuses (a newer one may appear: compare, do not enumerate). */
+export type SubscriptionStatus =
+  | "active"
+  | "trialing"
+  | "past_due"
+  | "unpaid"
+  | "canceled"
+  | "incomplete"
+  | "incomplete_expired"
+  | "paused"
+  | (string & {});
+
+/** One item of a subscription: a price (and its product) and how many. */
+export interface SubscriptionItem {
+  /** `si_…`: what `subscription_update_confirm` deep links name in `items[].id`. */
+  id: string;
+  /** `price_…`: map it to your plan by id (the stack's price ids). */
+  price: string | null;
+  /** `prod_…` */
+  product: string | null;
+  quantity: number | null;
+}
+
+/** One of the user's subscriptions, as the webhook last wrote it from Stripe. */
+export interface Subscription {
+  /** `sub_…`: what the subscription deep links take. */
+  id: string;
+  /** Check it before granting anything: ended subscriptions are listed too (`canceled`). */
+  status: SubscriptionStatus;
+  /** True when it ends at `current_period_end` ("cancels on <date>"). */
+  cancel_at_period_end: boolean;
+  /** Unix seconds: the end of the current period (the latest of the items'), or null. */
+  current_period_end: number | null;
+  items: SubscriptionItem[];
+}
+
+/** The user's billing state: their subscriptions, newest first; `[]` when there are none. */
+export interface BillingState {
+  subscriptions: Subscription[];
 }
 
 /** Codes raised in the browser, beside the function's own (`invalid_token`, `rate_limited`, …). */
@@ -106,3 +154,9 @@ export declare function createPortalSession(options: BillingPortalOptions): Prom
 
 /** Ask for a portal session and send the browser there; resolves with the URL. */
 export declare function openBillingPortal(options: BillingPortalOptions): Promise<string>;
+
+/**
+ * Read the signed-in user's subscriptions (`GET` on the function, same token and errors). From
+ * the function's store only: a change made in the portal shows a second or so later.
+ */
+export declare function getBillingState(options: BillingStateOptions): Promise<BillingState>;

@@ -1,10 +1,12 @@
-// billing-portal.js — open the Stripe Customer Portal from a web page.
+// billing-portal.js — open the Stripe Customer Portal from a web page, and read what the user
+// pays for.
 //
 // A dependency-free ES module. It POSTs to the billing-portal Cloud Function with the signed-in
-// user's ID token, then sends the browser to the one-time portal URL the function returns.
-// Every failure (an error answer from the function, an answer that is not JSON, a network
-// failure, a timeout) becomes a `BillingPortalError` with a stable `code`, the HTTP `status`
-// (0 when there was no answer) and a `message` written to be read.
+// user's ID token, then sends the browser to the one-time portal URL the function returns; a GET
+// with the same token (`getBillingState`) answers the user's subscriptions. Every failure (an
+// error answer from the function, an answer that is not JSON, a network failure, a timeout)
+// becomes a `BillingPortalError` with a stable `code`, the HTTP `status` (0 when there was no
+// answer) and a `message` written to be read.
 //
 //   import { openBillingPortal } from "./billing-portal.js";
 //   button.onclick = () => openBillingPortal({
@@ -12,6 +14,8 @@
 //     getIdToken: (forceRefresh) => getAuth().currentUser?.getIdToken(forceRefresh),
 //     returnUrl: location.href,
 //   }).catch((error) => showError(error.message));
+//
+//   const { subscriptions } = await getBillingState({ endpoint, getIdToken });
 
 /** Default time allowed for the function to answer, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 15000;
@@ -63,15 +67,34 @@ export class BillingPortalError extends Error {
  * @throws {BillingPortalError}
  */
 export async function createPortalSession(options) {
-  const settings = checkOptions(options);
+  const settings = checkOptions(options, "openBillingPortal");
+  return portalUrl(await authorizedRequest(settings, "POST"));
+}
+
+/**
+ * Read the signed-in user's billing state: `GET` on the function, same token, same errors.
+ * Answers from the function's store only (no Stripe call, never creates a customer); a change
+ * made in the portal shows a second or so later, once Stripe's event has been applied.
+ *
+ * @param {import("./billing-portal").BillingStateOptions} options
+ * @returns {Promise<import("./billing-portal").BillingState>} `{subscriptions: [...]}`
+ * @throws {BillingPortalError}
+ */
+export async function getBillingState(options) {
+  const settings = checkOptions(options, "getBillingState");
+  return billingState(await authorizedRequest(settings, "GET"));
+}
+
+/** The request with the user's token; once more with a refreshed token after a 401. */
+async function authorizedRequest(settings, method) {
   let token = await idToken(settings.getIdToken, false);
-  let response = await post(settings, token);
+  let response = await send(settings, token, method);
   if (response.status === 401) {
     // An expired or revoked token: refresh it once and try again, as the function's contract says.
     token = await idToken(settings.getIdToken, true);
-    response = await post(settings, token);
+    response = await send(settings, token, method);
   }
-  return portalUrl(response);
+  return response;
 }
 
 /**
@@ -88,10 +111,10 @@ export async function openBillingPortal(options) {
   return url;
 }
 
-function checkOptions(options) {
+function checkOptions(options, caller) {
   const problem = (message) => new BillingPortalError(message, { code: C.INVALID_OPTIONS });
   if (!options || typeof options !== "object") {
-    throw problem("openBillingPortal needs an options object with endpoint and getIdToken.");
+    throw problem(`${caller} needs an options object with endpoint and getIdToken.`);
   }
   const { endpoint, getIdToken, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
   if (typeof endpoint !== "string" || !/^https?:\/\//i.test(endpoint)) {
@@ -132,16 +155,24 @@ async function idToken(getIdToken, forceRefresh) {
   return token.trim();
 }
 
-async function post(settings, token) {
+async function send(settings, token, method) {
+  const cancelled =
+    method === "GET" ? "Reading billing was cancelled." : "Opening billing was cancelled.";
   if (settings.signal?.aborted) {
-    throw new BillingPortalError("Opening billing was cancelled.", { code: C.ABORTED });
+    throw new BillingPortalError(cancelled, { code: C.ABORTED });
   }
   const { signal, cleanup, timedOut } = deadline(settings.timeoutMs, settings.signal);
+  const request =
+    method === "GET"
+      ? { method, headers: { Authorization: `Bearer ${token}` } }
+      : {
+          method,
+          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
+          body: JSON.stringify(settings.body),
+        };
   try {
     return await settings.fetchImpl(settings.endpoint, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-      body: JSON.stringify(settings.body),
+      ...request,
       credentials: "omit",
       cache: "no-store",
       signal,
@@ -155,7 +186,7 @@ async function post(settings, token) {
       );
     }
     if (settings.signal?.aborted) {
-      throw new BillingPortalError("Opening billing was cancelled.", { code: C.ABORTED, cause });
+      throw new BillingPortalError(cancelled, { code: C.ABORTED, cause });
     }
     throw new BillingPortalError(
       "Could not reach the billing service. Check your connection and try again.",
@@ -188,23 +219,49 @@ function deadline(ms, outer) {
 }
 
 async function portalUrl(response) {
-  const status = response.status;
   const data = await readJson(response);
-  if (response.ok) {
-    const url = data?.url;
-    if (typeof url === "string" && isWebUrl(url)) return url;
-    throw new BillingPortalError(
-      "The billing service answered without a portal link. Please try again.",
-      { code: C.INVALID_RESPONSE, status },
-    );
+  if (!response.ok) throw failure(response, data);
+  const url = data?.url;
+  if (typeof url === "string" && isWebUrl(url)) return url;
+  throw new BillingPortalError(
+    "The billing service answered without a portal link. Please try again.",
+    { code: C.INVALID_RESPONSE, status: response.status },
+  );
+}
+
+async function billingState(response) {
+  const data = await readJson(response);
+  if (!response.ok) throw failure(response, data);
+  const subscriptions = data?.subscriptions;
+  if (Array.isArray(subscriptions) && subscriptions.every(isSubscription)) {
+    return { subscriptions };
   }
+  throw new BillingPortalError(
+    "The billing service answered without a billing state. Please try again.",
+    { code: C.INVALID_RESPONSE, status: response.status },
+  );
+}
+
+function isSubscription(value) {
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    typeof value.id === "string" &&
+    typeof value.status === "string" &&
+    Array.isArray(value.items)
+  );
+}
+
+/** The BillingPortalError for an answer that is not 2xx. */
+function failure(response, data) {
+  const status = response.status;
   const retryAfter = retryAfterSeconds(response.headers?.get?.("Retry-After"));
   const error = data?.error;
   if (error && typeof error.code === "string" && typeof error.message === "string") {
-    throw new BillingPortalError(error.message, { code: error.code, status, retryAfter });
+    return new BillingPortalError(error.message, { code: error.code, status, retryAfter });
   }
   const reason = response.statusText ? ` (${status} ${response.statusText})` : ` (${status})`;
-  throw new BillingPortalError(
+  return new BillingPortalError(
     `The billing service failed${reason} without saying why. Please try again later.`,
     { code: C.INVALID_RESPONSE, status, retryAfter },
   );

@@ -2,12 +2,16 @@
 
 Starts, on 127.0.0.1 only: the Firestore emulator, the Stripe stand-in (or, when
 `STRIPE_SECRET_KEY=sk_test_…` is set, real Stripe test mode instead), the development sign-in
-issuer, the function under functions-framework's debug server (reloads when its code changes;
-see `serve_function`) and a static server for `web/` (the example settings page and
-`billing-portal.js`). Prints what runs where; Ctrl-C (or SIGTERM) stops everything it started,
-whole process groups, nothing left over. A crashed function restarts on the next save.
+issuer, the two functions of `function/` under functions-framework's debug server (each
+reloads when its code changes; see `serve_function`) — `create_portal_session` and
+`stripe_webhook`, which the stand-in forwards every event to, signed with a secret of this run,
+as `stripe listen --forward-to` does — and a static server for `web/` (the example settings page
+and `billing-portal.js`, and the development-only `POST /_local/test-subscription`). Prints what
+runs where; Ctrl-C (or SIGTERM) stops everything it started, whole process groups, nothing left
+over. A crashed function restarts on the next save.
 
-Ports: `--function-port`, `--web-port`, `--stripe-port`, `--firestore-port`, `--issuer-port`, or
+Ports: `--function-port`, `--webhook-port`, `--web-port`, `--stripe-port`, `--firestore-port`,
+`--issuer-port`, or
 the environment variables `LOCAL_FUNCTION_PORT`, … (flags win). A busy port stops the run before
 anything starts, with a one-line message naming the flag to change.
 
@@ -16,6 +20,8 @@ Modules, by job:
                function's environment and the example page's config
   parts        how each part starts: the function in its own child (`--serve-function PORT`)
                with its reloader, `python -m` children, the static server for `web/`
+  dev_tools    the stack's plans for the page, "Give me a test subscription"
+  stack_portal the stack's portal configuration and catalog in the stand-in
   supervisor   starting and stopping the parts, signals, the log folder and the function's log
                on this terminal, the table printed once everything runs, restarting a crashed
                function

@@ -30,8 +30,8 @@ def _fail(message: str) -> None:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run until Ctrl-C; return the process exit status."""
     args = list(sys.argv[1:] if argv is None else argv)
-    if args[:1] == [SERVE_FUNCTION_FLAG] and len(args) == 2:
-        return serve_function(int(args[1]))
+    if args[:1] == [SERVE_FUNCTION_FLAG] and len(args) in (2, 3):
+        return serve_function(int(args[1]), *args[2:])
     try:
         options = parse_options(args, os.environ)
         check_ports(options)

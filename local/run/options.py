@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 import errno
+import re
+import secrets
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -19,6 +21,10 @@ EXIT_USAGE = 2
 EXAMPLE_PATH = "/example/"
 PROJECT = "billing-portal-local"
 DEV_AUDIENCE = PROJECT
+SESSION_TARGET = "create_portal_session"
+WEBHOOK_TARGET = "stripe_webhook"
+TEST_SUBSCRIPTION_PATH = "/_local/test-subscription"
+_WEBHOOK_SECRET = re.compile(r"whsec_[0-9A-Za-z_]{8,}")
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class PortOption:
 
 PORTS = (
     PortOption("function", "the function", 8080),
+    PortOption("webhook", "the webhook function", 8081),
     PortOption("web", "the example frontend", 5173),
     PortOption("stripe", "the Stripe stand-in", 12111),
     PortOption("firestore", "the Firestore emulator", 8089),
@@ -84,8 +91,11 @@ class Options:
 
     ports: dict[str, int]
     stripe_key: str | None
-    subscription_id: str | None
     log_dir: Path | None
+    # The webhook function's signing secret: STRIPE_WEBHOOK_SECRET (e.g. `stripe listen`'s), or
+    # one generated for this run, which the stand-in signs its forwarded events with.
+    webhook_secret: str = ""
+    webhook_secret_given: bool = False
     token_issuer: TokenIssuer | None = None  # None: the development sign-in
     app_origins: tuple[str, ...] = ()
     stack: str = "dev"  # whose portal the stand-in gets (Pulumi.<stack>.yaml)
@@ -132,13 +142,6 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
         help="the stack whose portal configuration (features, headline, plan-switching catalog) "
         "the Stripe stand-in is given, from Pulumi.<stack>.yaml (env LOCAL_STACK; default dev)",
     )
-    parser.add_argument(
-        "--subscription-id",
-        default=env.get("LOCAL_SUBSCRIPTION_ID") or None,
-        help="a subscription of the signed-in user that the example's 'Cancel subscription' "
-        "names (env LOCAL_SUBSCRIPTION_ID; default none: the button is disabled, because the "
-        "function opens deep links only into the caller's own subscriptions)",
-    )
     auth = parser.add_argument_group(
         "sign-in",
         "By default the function trusts only the development sign-in of the example page. To "
@@ -179,11 +182,13 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
     args = parser.parse_args(argv)
     ports = {port.name: getattr(args, f"{port.name}_port") for port in PORTS}
     stripe_key = stripe_test_key(env)
+    given_secret = webhook_secret(env)
     return Options(
         ports,
         stripe_key,
-        args.subscription_id,
         args.log_dir,
+        webhook_secret=given_secret or f"whsec_local{secrets.token_hex(16)}",
+        webhook_secret_given=given_secret is not None,
         token_issuer=_token_issuer(args),
         app_origins=tuple(_app_origin(origin.strip()) for origin in args.app_origin),
         stack=args.stack,
@@ -275,6 +280,20 @@ def stripe_test_key(env: Mapping[str, str]) -> str | None:
     return key
 
 
+def webhook_secret(env: Mapping[str, str]) -> str | None:
+    """`STRIPE_WEBHOOK_SECRET` (the Stripe CLI's `whsec_…`), None when unset."""
+    secret = env.get("STRIPE_WEBHOOK_SECRET", "").strip()
+    if not secret:
+        return None
+    if not _WEBHOOK_SECRET.fullmatch(secret):
+        raise RunError(
+            "STRIPE_WEBHOOK_SECRET is not a webhook signing secret (whsec_…); pass the one "
+            "`stripe listen` prints, or unset it to let the local run make one.",
+            EXIT_USAGE,
+        )
+    return secret
+
+
 # ---- ports --------------------------------------------------------------------------------
 
 
@@ -322,16 +341,26 @@ def function_env(
     base: Mapping[str, str],
     firestore_host: str,
     portal: Mapping[str, str] | None = None,
+    target: str = SESSION_TARGET,
 ) -> dict[str, str]:
-    """The function's contract variables (built by the function's own contract), pointing at
-    the local parts, with the stack's `portal` variables (configuration id, pause, coupons);
-    the rest of `base` (PATH, a PORTAL_CONFIGURATION_ID for real Stripe) kept."""
-    env = {
-        name: value
-        for name, value in base.items()
-        if name not in ("STRIPE_API_BASE", "FIRESTORE_EMULATOR_HOST", "PORT", "DEBUG")
-    }
+    """The environment of the function serving the entry point `target`: its contract
+    variables (built by the function's own contract), pointing at the local parts, with the
+    stack's `portal` variables (configuration id, pause, coupons) and, for the webhook, this
+    run's signing secret; the rest of `base` (PATH, a PORTAL_CONFIGURATION_ID for real Stripe)
+    kept."""
+    dropped = (
+        "STRIPE_API_BASE",
+        "FIRESTORE_EMULATOR_HOST",
+        "PORT",
+        "DEBUG",
+        "FUNCTION_TARGET",
+        "STRIPE_WEBHOOK_SECRET",
+    )
+    env = {name: value for name, value in base.items() if name not in dropped}
     env["PYTHONUNBUFFERED"] = "1"
+    env["FUNCTION_TARGET"] = target
+    if target == WEBHOOK_TARGET:
+        env["STRIPE_WEBHOOK_SECRET"] = options.webhook_secret
     if options.real_stripe:
         assert options.stripe_key is not None
         stripe = {"stripe_secret_key": options.stripe_key}
@@ -378,13 +407,20 @@ def issuer_url(options: Options) -> str:
     return options.url("issuer", "").rstrip("/")
 
 
-def frontend_config(options: Options) -> dict[str, Any]:
-    """What `web/example/config.js` says when the local run serves it."""
+def frontend_config(
+    options: Options, plans: Mapping[str, Mapping[str, Any]] | None = None
+) -> dict[str, Any]:
+    """What `web/example/config.js` says when the local run serves it: the ports, the stack's
+    `plans` by price id (for the plan card) and, with the stand-in, the development-only
+    "Give me a test subscription" endpoint."""
     stripe = "real Stripe test mode" if options.real_stripe else "Stripe stand-in"
     return {
         "functionUrl": options.url("function"),
         "issuerTokenUrl": options.url("issuer", "/_issuer/token"),
         "returnUrl": None,
-        "subscriptionId": options.subscription_id,
+        "plans": dict(plans or {}),
+        "testSubscriptionUrl": None
+        if options.real_stripe
+        else options.url("web", TEST_SUBSCRIPTION_PATH),
         "environment": f"local run · {stripe} · Firestore emulator",
     }

@@ -17,13 +17,20 @@ from typing import Any
 import requests
 
 from local.process import REPO_ROOT
-from local.run.options import EXAMPLE_PATH, HOST, Options, RunError, frontend_config
+from local.run.options import (
+    EXAMPLE_PATH,
+    HOST,
+    SESSION_TARGET,
+    TEST_SUBSCRIPTION_PATH,
+    Options,
+    RunError,
+    frontend_config,
+)
 from local.servers import HTTPServerThread
 
 START_TIMEOUT = 30.0
 
 FUNCTION_SOURCE = REPO_ROOT / "function" / "main.py"
-FUNCTION_TARGET = "create_portal_session"
 SERVE_FUNCTION_FLAG = "--serve-function"
 
 
@@ -32,13 +39,14 @@ def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-def function_argv(port: int) -> list[str]:
-    """argv of the function server: `serve_function` in a child of its own."""
-    return python_module("local.run", SERVE_FUNCTION_FLAG, str(port))
+def function_argv(port: int, target: str = SESSION_TARGET) -> list[str]:
+    """argv of a function server (entry point `target`): `serve_function` in its own child."""
+    return python_module("local.run", SERVE_FUNCTION_FLAG, str(port), target)
 
 
-def serve_function(port: int) -> int:
-    """Serve the function as `functions-framework --target … --source … --debug` does.
+def serve_function(port: int, target: str = SESSION_TARGET) -> int:
+    """Serve the entry point `target` as `functions-framework --target … --source … --debug`
+    does.
 
     The same `functions_framework.create_app` and Flask debug server, with one difference: the
     reloader polls the function's own files (`stat`) instead of watching every folder on
@@ -47,7 +55,7 @@ def serve_function(port: int) -> int:
     """
     from functions_framework import create_app
 
-    app = create_app(FUNCTION_TARGET, str(FUNCTION_SOURCE))
+    app = create_app(target, str(FUNCTION_SOURCE))
     app.run(
         HOST,
         port,
@@ -82,10 +90,31 @@ def source_fingerprint(root: Path = FUNCTION_SOURCE.parent) -> tuple[tuple[str, 
 WEB_ROOT = REPO_ROOT / "web"
 
 
+# The development-only "Give me a test subscription": (Authorization header) → (status, JSON).
+TestSubscription = Callable[[str | None], tuple[int, dict[str, Any]]]
+
+
 class WebHandler(SimpleHTTPRequestHandler):
-    """Serves `web/`, with `example/config.js` written for this run; never cached."""
+    """Serves `web/`, with `example/config.js` written for this run; never cached. With the
+    stand-in, also `POST /_local/test-subscription` (the example page's development control)."""
 
     config_js: bytes = b""
+    test_subscription: TestSubscription | None = None
+
+    def do_POST(self) -> None:
+        """Only the local run's own development endpoint; everything else is 404."""
+        give = type(self).test_subscription
+        if self.path.split("?")[0] != TEST_SUBSCRIPTION_PATH or give is None:
+            self.send_error(404)
+            return
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        status, answer = give(self.headers.get("Authorization"))
+        body = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def do_GET(self) -> None:
         """GET, with the generated `config.js` in place of the file of defaults."""
@@ -110,11 +139,21 @@ class WebHandler(SimpleHTTPRequestHandler):
         """Quiet: the frontend's requests are not news."""
 
 
-def start_web(options: Options) -> HTTPServerThread:
+def start_web(
+    options: Options,
+    plans: dict[str, dict[str, Any]] | None = None,
+    test_subscription: TestSubscription | None = None,
+) -> HTTPServerThread:
     """Serve `web/` on the web port from a thread of this process."""
-    config = json.dumps(frontend_config(options), indent=2)
+    config = json.dumps(frontend_config(options, plans), indent=2)
     script = f"// Written by local/run for this run.\nexport default {config};\n"
-    handler = type("ConfiguredWebHandler", (WebHandler,), {"config_js": script.encode()})
+    handler = type(
+        "ConfiguredWebHandler",
+        (WebHandler,),
+        {"config_js": script.encode(), "test_subscription": staticmethod(test_subscription)}
+        if test_subscription
+        else {"config_js": script.encode()},
+    )
     address = (HOST, options.ports["web"])
     return HTTPServerThread(address, partial(handler, directory=WEB_ROOT), name="web").start()
 

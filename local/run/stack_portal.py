@@ -59,11 +59,17 @@ def create_declared_catalog(client: stripe.StripeClient, settings: Settings) -> 
     return ids
 
 
-def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> str:
-    """The stack's portal configuration (and its catalog) in the stand-in; the configuration id."""
+def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> tuple[str, list[str]]:
+    """The stack's portal configuration (and its catalog) in the stand-in: the configuration id
+    and the declared prices' ids, in declared order."""
     ids = create_declared_catalog(client, settings)
     params: dict[str, Any] = substitute(portal_spec(settings), ids)
-    return client.v1.billing_portal.configurations.create(params=params).id
+    prices = [
+        ids[declared_price_ref(product.key, price.key)]
+        for product in settings.products
+        for price in product.prices
+    ]
+    return client.v1.billing_portal.configurations.create(params=params).id, prices
 
 
 def portal_environment(settings: Settings, configuration_id: str | None) -> dict[str, str]:

@@ -19,11 +19,14 @@ import stripe
 
 from local.firestore import FirestoreEmulator
 from local.process import ServerProcess, ServerProcessError
+from local.run.dev_tools import Plans, TestSubscriptions, catalog_plans
 from local.run.options import (
     DEV_AUDIENCE,
     EXAMPLE_PATH,
     HOST,
     PROJECT,
+    SESSION_TARGET,
+    WEBHOOK_TARGET,
     Options,
     RunError,
     function_env,
@@ -39,6 +42,10 @@ from local.run.parts import (
 from local.run.stack_portal import create_stack_portal, portal_environment, stack_settings
 from local.servers import HTTPServerThread
 from local.stripe import TEST_KEY as STANDIN_KEY
+from local.stripe.control import StandinControl
+
+# The two functions of the one source: part name → entry point (`FUNCTION_TARGET`).
+FUNCTIONS = {"function": SESSION_TARGET, "webhook": WEBHOOK_TARGET}
 
 
 class Stop(Exception):
@@ -54,8 +61,9 @@ class LocalRun:
     firestore: FirestoreEmulator | None = None
     processes: dict[str, ServerProcess] = field(default_factory=dict)
     web: HTTPServerThread | None = None
-    follower: LogFollower | None = None
+    followers: dict[str, LogFollower] = field(default_factory=dict)
     portal: dict[str, str] = field(default_factory=dict)  # the stack's portal variables
+    plans: Plans = field(default_factory=dict)  # the stack's declared prices, by id
 
     def start(self) -> None:
         """Start every part and wait until each answers; raise `RunError` otherwise."""
@@ -65,6 +73,7 @@ class LocalRun:
             log_path=self.log_dir / "firestore.log",
             timeout=START_TIMEOUT,
         )
+        test_subscriptions = None
         if not self.options.real_stripe:
             self._start_process(
                 "stripe",
@@ -73,8 +82,10 @@ class LocalRun:
             standin = stripe.StripeClient(
                 STANDIN_KEY, base_addresses={"api": self.options.url("stripe", "").rstrip("/")}
             )
-            configuration = create_stack_portal(standin, settings)
+            configuration, prices = create_stack_portal(standin, settings)
             self.portal = portal_environment(settings, configuration)
+            self.plans = catalog_plans(standin, prices)
+            test_subscriptions = TestSubscriptions(self.options, standin, self.plans).give
         else:
             # Real Stripe test mode: the account's own configuration (PORTAL_CONFIGURATION_ID,
             # if set), with the stack's other portal settings.
@@ -89,8 +100,18 @@ class LocalRun:
                 DEV_AUDIENCE,
             ),
         )
-        self.web = start_web(self.options)
-        self.start_function()
+        self.web = start_web(self.options, self.plans, test_subscriptions)
+        for name in FUNCTIONS:
+            self.start_function(name)
+        if not self.options.real_stripe:
+            # `stripe listen --forward-to`: every event of the stand-in to the webhook function.
+            control = StandinControl(self.options.url("stripe", "").rstrip("/"))
+            try:
+                control.forward_webhooks(
+                    self.options.url("webhook"), secret=self.options.webhook_secret
+                )
+            finally:
+                control.close()
 
     def _start_process(
         self, name: str, argv: list[str], env: Mapping[str, str] | None = None
@@ -110,31 +131,31 @@ class LocalRun:
             raise RunError(str(error)) from None
         return process
 
-    def start_function(self) -> None:
-        """(Re)start the function and wait until it answers HTTP."""
+    def start_function(self, name: str = "function") -> None:
+        """(Re)start one of the two functions (`FUNCTIONS`) and wait until it answers HTTP."""
         assert self.firestore is not None
-        env = function_env(self.options, os.environ, self.firestore.host, self.portal)
-        process = self._start_process(
-            "function", function_argv(self.options.ports["function"]), env
-        )
+        target = FUNCTIONS[name]
+        env = function_env(self.options, os.environ, self.firestore.host, self.portal, target)
+        process = self._start_process(name, function_argv(self.options.ports[name], target), env)
         try:
-            wait_for_http(
-                self.options.url("function"), self.options.web_origins()[0], process.alive
-            )
+            wait_for_http(self.options.url(name), self.options.web_origins()[0], process.alive)
         except RunError:
             raise RunError(
-                f"the function did not start; log {process.log_path}:\n{process.log_tail()}"
+                f"the {target} function did not start; log {process.log_path}:\n"
+                f"{process.log_tail()}"
             ) from None
-        if self.follower is None:
-            self.follower = LogFollower(process.log_path, prefix="function | ")
-            self.follower.start()
+        follower = self.followers.get(name)
+        if follower is None:
+            follower = LogFollower(process.log_path, prefix=f"{name:<8} | ")
+            self.followers[name] = follower
+            follower.start()
         else:
-            self.follower.follow(process.log_path)
+            follower.follow(process.log_path)
 
     def stop(self) -> None:
         """Stop everything started so far, newest first; safe to call twice."""
-        if self.follower is not None:
-            self.follower.stop()
+        for follower in self.followers.values():
+            follower.stop()
         for process in reversed(list(self.processes.values())):
             process.stop()
         self.processes.clear()
@@ -183,30 +204,34 @@ def supervise(run: LocalRun) -> None:
     while True:
         time.sleep(0.25)
         dead = run.dead_part()
-        if dead == "function" and waiting_since is None:
-            process = run.processes["function"]
+        if dead in FUNCTIONS and waiting_since is None:
+            process = run.processes[dead]
             print(
-                f"\nThe function stopped (exit {process.stop()}); see above or {process.log_path}. "
-                "It restarts when you save a file under function/.",
+                f"\nThe {FUNCTIONS[dead]} function stopped (exit {process.stop()}); see above or "
+                f"{process.log_path}. It restarts when you save a file under function/.",
                 flush=True,
             )
             waiting_since = source_fingerprint()
-        elif dead not in (None, "function"):
+        elif dead is not None and dead not in FUNCTIONS:
             raise RunError(
                 f"{dead} stopped unexpectedly; stopping everything (logs: {run.log_dir})"
             )
         if waiting_since is not None and source_fingerprint() != waiting_since:
-            waiting_since = _restart_function(run)
+            waiting_since = _restart_functions(run)
 
 
-def _restart_function(run: LocalRun) -> tuple[tuple[str, int], ...] | None:
-    print("function/ changed; starting the function again…", flush=True)
-    try:
-        run.start_function()
-    except RunError as error:
-        print(f"{error}\nStill waiting for a fix under function/.", flush=True)
-        return source_fingerprint()
-    print(f"The function is back at {run.options.url('function')}", flush=True)
+def _restart_functions(run: LocalRun) -> tuple[tuple[str, int], ...] | None:
+    print("function/ changed; starting the functions again…", flush=True)
+    for name in FUNCTIONS:
+        process = run.processes.get(name)
+        if process is not None and process.alive():
+            continue
+        try:
+            run.start_function(name)
+        except RunError as error:
+            print(f"{error}\nStill waiting for a fix under function/.", flush=True)
+            return source_fingerprint()
+        print(f"The {FUNCTIONS[name]} function is back at {run.options.url(name)}", flush=True)
     return None
 
 
@@ -293,11 +318,16 @@ def summary(
     stripe = (
         ("stripe", "api.stripe.com", "real Stripe TEST mode (STRIPE_SECRET_KEY is set)")
         if options.real_stripe
-        else ("stripe", options.url("stripe"), "Stripe stand-in (no network, fake portal pages)")
+        else (
+            "stripe",
+            options.url("stripe"),
+            "Stripe stand-in (no network; its portal page changes subscriptions)",
+        )
     )
     rows = [
         ("open", options.url("web", EXAMPLE_PATH), "example settings page — start here"),
         ("function", options.url("function"), "functions-framework, debug (reloads on save)"),
+        _webhook_row(options),
         ("web", options.url("web"), "web/: the example page and billing-portal.js"),
         stripe,
         ("firestore", firestore_host, f"Firestore emulator, project {PROJECT}"),
@@ -323,4 +353,32 @@ def summary(
     width = max(len(row[1]) for row in rows)
     lines = ["", "billing-portal is running locally. Ctrl-C stops everything.", ""]
     lines += [f"  {name:<10} {where:<{width}}  {what}" for name, where, what in rows]
+    if options.real_stripe and not options.webhook_secret_given:
+        lines += [
+            "",
+            "  Stripe's events reach the webhook only through the Stripe CLI. Run",
+            f"    stripe listen --forward-to {options.url('webhook')}",
+            "  and start again with the whsec_… it prints: STRIPE_WEBHOOK_SECRET=whsec_… make run",
+        ]
     return "\n".join([*lines, ""])
+
+
+def _webhook_row(options: Options) -> tuple[str, str, str]:
+    where = options.url("webhook")
+    if not options.real_stripe:
+        return (
+            "webhook",
+            where,
+            "stripe_webhook (reloads on save); the stand-in forwards every event to it",
+        )
+    if options.webhook_secret_given:
+        return (
+            "webhook",
+            where,
+            "stripe_webhook, verifying STRIPE_WEBHOOK_SECRET (keep `stripe listen` running)",
+        )
+    return (
+        "webhook",
+        where,
+        f"stripe_webhook: no events until `stripe listen --forward-to {where}` (below)",
+    )

@@ -11,6 +11,7 @@ from local.stripe import (
     events,
     files,
     portal,
+    portal_page,
     subscriptions,
     webhook_endpoints,
 )
@@ -60,7 +61,7 @@ class StripeStandin(StripeServer):
             api_keys=api_keys,
             routes=ROUTES,
             control=CONTROL_ROUTES,
-            pages=portal.PAGES,
+            pages=portal_page.PAGES,
             seed=_seed,
         )
         # Sends every recorded event to the webhook endpoints and the forward target.

@@ -13,6 +13,7 @@ import pytest
 
 from local.process import REPO_ROOT, ServerProcess
 from local.run.options import PORTS, PROJECT
+from local.stripe.control import StandinControl
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -33,7 +34,7 @@ SCREENSHOTS = REPO_ROOT / "test-output" / "browser"
 READY_LINE = "billing-portal is running locally"
 SESSION_KEY = "billing-portal-example.session"
 # Variables of the developer's shell that would change what the local run starts.
-RUN_ENV_OVERRIDES = ("STRIPE_SECRET_KEY", "FIRESTORE_EMULATOR_HOST", "LOCAL_SUBSCRIPTION_ID")
+RUN_ENV_OVERRIDES = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "FIRESTORE_EMULATOR_HOST")
 
 
 def local_run_env() -> dict[str, str]:
@@ -68,6 +69,10 @@ class LocalRun:
     def settings_page(self) -> str:
         """The example account-settings page."""
         return self.url("web", "/example/")
+
+    def standin(self) -> StandinControl:
+        """A control handle on the run's Stripe stand-in."""
+        return StandinControl(self.url("stripe", "").rstrip("/"))
 
     def customer_of(self, user_id: str) -> str | None:
         """The Stripe customer id the function mapped `user_id` to, read from Firestore."""
@@ -128,7 +133,8 @@ def local_config(run: LocalRun, **changes: Any) -> dict[str, Any]:
         "functionUrl": run.url("function"),
         "issuerTokenUrl": run.url("issuer", "/_issuer/token"),
         "returnUrl": None,
-        "subscriptionId": None,
+        "plans": {},
+        "testSubscriptionUrl": run.url("web", "/_local/test-subscription"),
         "environment": "browser test",
     }
     config.update(changes)

@@ -169,29 +169,98 @@ def subscribe_in_standin(run: LocalRun, customer: str) -> str:
     return created.json()["id"]
 
 
-def test_cancel_subscription_is_disabled_without_a_subscription_of_the_user(
+def test_without_a_subscription_the_plan_card_says_no_plan_yet_and_offers_a_test_one(
     page: Page, local_run: LocalRun
 ) -> None:
     open_settings(page, local_run)
     sign_in(page, "no-subscription@example.com")
+    expect(page.locator("#no-plan")).to_be_visible()
+    expect(page.locator("#no-plan")).to_contain_text("No plan yet")
+    expect(page.locator("#test-subscription")).to_be_visible()
+    screenshot(page, "11-no-plan-yet")
     expect(page.locator("#cancel-subscription")).to_be_disabled()
+    expect(page.locator("#change-plan")).to_be_disabled()
+    expect(page.locator(MANAGE)).to_be_enabled()
+    expect(page.locator("#plan")).to_be_hidden()
 
 
-def test_cancel_subscription_opens_the_portal_on_the_users_own_subscription(
+def test_the_test_subscription_control_is_only_in_the_local_run(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run, local_config(local_run, testSubscriptionUrl=None))
+    sign_in(page, "no-dev-control@example.com")
+    expect(page.locator("#no-plan")).to_be_visible()
+    expect(page.locator("#test-subscription")).to_be_hidden()
+
+
+def give_test_subscription(page: Page) -> str:
+    """Click the development control and wait until the plan card shows the subscription."""
+    page.click("#test-subscription")
+    expect(page.locator("#plan")).to_be_visible()
+    expect(page.locator("#plan-updating")).to_be_hidden()
+    return page.locator("#subscription-id").inner_text()
+
+
+def test_the_plan_card_shows_the_real_plan_and_the_cancel_round_trip_shows_cancels_on(
     page: Page, local_run: LocalRun
 ) -> None:
     open_settings(page, local_run)
-    sign_in(page, "cancel@example.com")
-    page.click(MANAGE)
-    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
-    subscription = subscribe_in_standin(local_run, portal_row(page, "Customer"))
+    sign_in(page, "loop@example.com")
+    subscription = give_test_subscription(page)
+    assert subscription.startswith("sub_"), subscription
+    # Pulumi.dev.yaml's first declared price, named by the stack's catalog.
+    expect(page.locator("#plan-name")).to_have_text("Acme Business")
+    expect(page.locator("#plan-amount")).to_have_text("€99.00")
+    expect(page.locator("#plan-status")).to_have_text("active")
+    expect(page.locator("#plan-detail")).to_contain_text("renews on")
+    screenshot(page, "12-plan-from-billing-state")
 
-    open_settings(page, local_run, local_config(local_run, subscriptionId=subscription))
-    expect(page.locator("#signed-in-as")).to_have_text("cancel@example.com")  # same tab session
     page.click("#cancel-subscription")
     page.wait_for_url(local_run.url("stripe", "/p/session/**"))
-    screenshot(page, "07-portal-subscription-cancel")
-    assert portal_row(page, "Flow") == "subscription_cancel"
+    assert portal_row(page, "Flow") == f"subscription_cancel ({subscription})"
+    expect(page.locator(f"[id='{subscription}']")).to_contain_text("Acme Business")
+    screenshot(page, "13-portal-with-the-subscription")
+    page.click("text=Cancel at end of period")
+    expect(page.locator("#done")).to_be_visible()
+    expect(page.locator(f"[id='{subscription}'] .status")).to_contain_text("cancels on")
+    screenshot(page, "14-portal-canceled-at-period-end")
+
+    page.click("#return-link")
+    page.wait_for_url(local_run.settings_page + "**")
+    cancel_at = next(
+        s["cancel_at"] for s in local_run.standin().subscriptions() if s["id"] == subscription
+    )
+    date = page.evaluate(
+        "s => new Intl.DateTimeFormat('en-US', {dateStyle: 'long'}).format(new Date(s * 1000))",
+        cancel_at,
+    )
+    expect(page.locator("#plan-detail")).to_contain_text(f"cancels on {date}")
+    expect(page.locator("#plan-status")).to_have_text("Canceling")
+    expect(page.locator("#plan-updating")).to_be_hidden()
+    screenshot(page, "15-returned-cancels-on")
+    expect(page.locator("#cancel-subscription")).to_be_disabled()
+
+
+def test_change_plan_switches_the_price_in_the_portal_and_the_page_shows_the_new_plan(
+    page: Page, local_run: LocalRun
+) -> None:
+    open_settings(page, local_run)
+    sign_in(page, "switch@example.com")
+    subscription = give_test_subscription(page)
+    page.click("#change-plan")
+    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
+    assert portal_row(page, "Flow") == f"subscription_update ({subscription})"
+    page.select_option(
+        f"[id='{subscription}'] select[name=price]", label="Acme Team · 290.00 EUR / year"
+    )
+    page.click("text=Switch plan")
+    expect(page.locator("#done")).to_be_visible()
+    page.click("#return-link")
+    page.wait_for_url(local_run.settings_page + "**")
+    expect(page.locator("#plan-name")).to_have_text("Acme Team")
+    expect(page.locator("#plan-interval")).to_have_text("/year")
+    expect(page.locator("#plan-updating")).to_be_hidden()
+    screenshot(page, "16-returned-plan-changed")
 
 
 def test_cancel_subscription_of_another_user_shows_not_found_and_opens_nothing(
@@ -199,16 +268,28 @@ def test_cancel_subscription_of_another_user_shows_not_found_and_opens_nothing(
 ) -> None:
     open_settings(page, local_run)
     sign_in(page, "owner@example.com")
-    page.click(MANAGE)
-    page.wait_for_url(local_run.url("stripe", "/p/session/**"))
-    subscription = subscribe_in_standin(local_run, portal_row(page, "Customer"))
-
-    open_settings(page, local_run, local_config(local_run, subscriptionId=subscription))
+    subscription = give_test_subscription(page)
     page.click("#sign-out")
     sign_in(page, "intruder@example.com")
-    page.click("#cancel-subscription")
-    expect(page.locator("#billing-error-code")).to_contain_text("subscription_not_found")
-    assert page.url.startswith(local_run.url("web"))
+    code = page.evaluate(
+        """async ([subscription, endpoint]) => {
+            const { createPortalSession } = await import("../billing-portal.js");
+            const session = JSON.parse(sessionStorage.getItem("billing-portal-example.session"));
+            try {
+                await createPortalSession({
+                    endpoint,
+                    getIdToken: async () => session.idToken,
+                    flow: { type: "subscription_cancel", subscription },
+                });
+                return "opened";
+            } catch (error) {
+                return error.code;
+            }
+        }""",
+        [subscription, local_run.url("function")],
+    )
+    assert code == "subscription_not_found", code
+    expect(page.locator("#no-plan")).to_be_visible()
 
 
 def test_function_down_shows_a_readable_error_and_re_enables_the_button(

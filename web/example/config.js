@@ -5,14 +5,17 @@
 // stack, set functionUrl to the stack's `functionUrl` output and replace the development
 // sign-in with your real one (see docs/local.md).
 export default {
-  /** The billing-portal function (POST here with the ID token). */
+  /** The billing-portal function (POST opens the portal, GET reads the billing state). */
   functionUrl: "http://127.0.0.1:8080/",
   /** The local development issuer's token endpoint; null hides the development sign-in. */
   issuerTokenUrl: "http://127.0.0.1:9919/_issuer/token",
   /** Where the portal returns to; null means this page. */
   returnUrl: null,
-  /** The subscription the "Cancel subscription" deep link names; null disables that button. */
-  subscriptionId: null,
+  /** Plan names and prices by Stripe price id, for the plan card (the local run fills in the
+   * stack's declared prices); a price not listed shows as its id. */
+  plans: {},
+  /** The local run's development-only "Give me a test subscription" endpoint; null hides it. */
+  testSubscriptionUrl: null,
   /** Shown in the page footer: what this page is talking to. */
   environment: "local run (defaults)",
 };

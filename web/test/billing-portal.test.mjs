@@ -7,6 +7,7 @@ import { describe, test } from "node:test";
 import {
   BillingPortalError,
   createPortalSession,
+  getBillingState,
   openBillingPortal,
 } from "../billing-portal.js";
 
@@ -262,5 +263,97 @@ describe("before any request", () => {
   test("a relative endpoint is refused as invalid_options", async () => {
     const error = await rejection(createPortalSession(options({ endpoint: "/portal" })));
     assert.equal(error.code, "invalid_options");
+  });
+});
+
+describe("getBillingState", () => {
+  const SUBSCRIPTION = {
+    id: "sub_1",
+    status: "active",
+    cancel_at_period_end: true,
+    current_period_end: 1767225600,
+    items: [{ id: "si_1", price: "price_1", product: "prod_1", quantity: 1 }],
+  };
+
+  test("GETs the endpoint with the bearer token, no body; answers the subscriptions", async () => {
+    const fetchImpl = scriptedFetch(json(200, { subscriptions: [SUBSCRIPTION] }));
+    const state = await getBillingState(options({ fetch: fetchImpl }));
+    assert.deepEqual(state, { subscriptions: [SUBSCRIPTION] });
+    const [{ url, init }] = fetchImpl.calls;
+    assert.equal(url, ENDPOINT);
+    assert.equal(init.method, "GET");
+    assert.equal(init.headers.Authorization, "Bearer token-1");
+    assert.equal(init.body, undefined);
+    assert.equal(init.credentials, "omit");
+    assert.equal(init.cache, "no-store", "a returning page must see the new state");
+  });
+
+  test("an empty list is a valid state (no plan yet)", async () => {
+    const fetchImpl = scriptedFetch(json(200, { subscriptions: [] }));
+    assert.deepEqual(await getBillingState(options({ fetch: fetchImpl })), { subscriptions: [] });
+  });
+
+  test("an expired token is refreshed once and the request retried", async () => {
+    const tokens = [];
+    const getIdToken = async (force) => {
+      tokens.push(force);
+      return force ? "token-2" : "token-1";
+    };
+    const fetchImpl = scriptedFetch(
+      json(401, { error: { code: "token_expired", message: "expired" } }),
+      json(200, { subscriptions: [] }),
+    );
+    await getBillingState(options({ fetch: fetchImpl, getIdToken }));
+    assert.deepEqual(tokens, [false, true]);
+    assert.equal(fetchImpl.calls[1].init.headers.Authorization, "Bearer token-2");
+  });
+
+  test("the function's error becomes a BillingPortalError with its code and status", async () => {
+    const fetchImpl = scriptedFetch(
+      json(503, { error: { code: "datastore_unavailable", message: "Try again." } }, {
+        "Retry-After": "5",
+      }),
+    );
+    const error = await rejection(getBillingState(options({ fetch: fetchImpl })));
+    assert.ok(error instanceof BillingPortalError);
+    assert.equal(error.code, "datastore_unavailable");
+    assert.equal(error.status, 503);
+    assert.equal(error.retryAfter, 5);
+  });
+
+  test("a 200 that is not a billing state becomes invalid_response", async () => {
+    const bodies = [{ url: PORTAL_URL }, { subscriptions: [{ id: 1 }] }, { subscriptions: {} }];
+    for (const body of bodies) {
+      const fetchImpl = scriptedFetch(json(200, body));
+      const error = await rejection(getBillingState(options({ fetch: fetchImpl })));
+      assert.equal(error.code, "invalid_response", JSON.stringify(body));
+    }
+  });
+
+  test("a network failure becomes network_error; no token becomes not_signed_in", async () => {
+    const down = await rejection(
+      getBillingState(options({ fetch: scriptedFetch(new TypeError("Failed to fetch")) })),
+    );
+    assert.equal(down.code, "network_error");
+    const fetchImpl = scriptedFetch(json(200, { subscriptions: [] }));
+    const signedOut = await rejection(
+      getBillingState(options({ fetch: fetchImpl, getIdToken: async () => "" })),
+    );
+    assert.equal(signedOut.code, "not_signed_in");
+    assert.equal(fetchImpl.calls.length, 0);
+  });
+
+  test("a wrong options object is invalid_options naming getBillingState", async () => {
+    const error = await rejection(getBillingState(null));
+    assert.equal(error.code, "invalid_options");
+    assert.match(error.message, /getBillingState/);
+  });
+
+  test("the caller's signal aborts the read as aborted", async () => {
+    const controller = new AbortController();
+    controller.abort();
+    const error = await rejection(getBillingState(options({ signal: controller.signal })));
+    assert.equal(error.code, "aborted");
+    assert.match(error.message, /Reading billing/);
   });
 });

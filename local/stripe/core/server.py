@@ -30,8 +30,9 @@ from local.stripe.core.routing import RawContent, Route, StripeApi
 from local.stripe.core.store import Store
 from stackspec.schema import api_version
 
-# A page handler: (store, path) → (status, HTML).
-Page = Callable[[Store, str], tuple[int, str]]
+# A page handler: (api, method, path, form fields of the query or the POST body) →
+# (status, HTML, extra headers).
+Page = Callable[[StripeApi, str, str, dict[str, Any]], tuple[int, str, dict[str, str]]]
 
 
 class StripeServer(HTTPServerThread):
@@ -93,8 +94,10 @@ class _Handler(KeepAliveHandler):
             return
         for prefix, page in self.standin.pages.items():
             if url.path.startswith(prefix):
-                status, html = page(self.standin.store, url.path)
-                self.send_bytes(status, html.encode(), "text/html; charset=utf-8")
+                raw = body.decode("utf-8", "replace") if self.command == "POST" else url.query
+                form = dict(parse_qsl(raw, keep_blank_values=True))
+                status, html, headers = page(self.standin.api, self.command, url.path, form)
+                self.send_bytes(status, html.encode(), "text/html; charset=utf-8", headers)
                 return
         _ApiRequest(self, url.path, url.query, body).run()
 

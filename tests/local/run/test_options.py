@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from billing_portal.settings import load_settings
@@ -14,6 +16,7 @@ from local.run.options import (
     function_env,
     parse_options,
 )
+from local.run.supervisor import summary
 from tests.support.net import free_ports
 
 TEST_KEY = "sk_test_" + "a1" * 12
@@ -27,6 +30,7 @@ def options(**env: str) -> Options:
 def test_ports_default_to_the_documented_numbers() -> None:
     assert options().ports == {
         "function": 8080,
+        "webhook": 8081,
         "web": 5173,
         "stripe": 12111,
         "firestore": 8089,
@@ -52,7 +56,7 @@ def test_two_parts_on_one_port_are_refused_naming_both_flags() -> None:
     ports = dict(zip((port.name for port in PORTS), free_ports(len(PORTS)), strict=True))
     ports["issuer"] = ports["function"]
     with pytest.raises(RunError, match="--issuer-port and --function-port"):
-        check_ports(Options(ports, None, None, None))
+        check_ports(Options(ports, None, None))
 
 
 def test_without_a_stripe_key_the_function_talks_to_the_stand_in() -> None:
@@ -119,10 +123,69 @@ def test_the_served_page_config_points_at_this_runs_ports() -> None:
     assert config["issuerTokenUrl"] == "http://127.0.0.1:19099/_issuer/token"
 
 
-def test_real_stripe_mode_names_no_subscription_unless_given_one() -> None:
-    assert options(STRIPE_SECRET_KEY=TEST_KEY).subscription_id is None
-    given = options(STRIPE_SECRET_KEY=TEST_KEY, LOCAL_SUBSCRIPTION_ID="sub_123")
-    assert given.subscription_id == "sub_123"
+def test_the_served_page_config_has_the_plans_and_the_test_subscription_endpoint() -> None:
+    plans = {"price_1": {"product": "Acme Team", "amount": 2900, "currency": "eur"}}
+    config = frontend_config(options(), plans)
+    assert config["plans"] == plans
+    assert config["testSubscriptionUrl"] == "http://127.0.0.1:5173/_local/test-subscription"
+    assert "subscriptionId" not in config, "the page takes the subscription from GET"
+
+
+def test_real_stripe_mode_offers_no_test_subscription() -> None:
+    assert frontend_config(options(STRIPE_SECRET_KEY=TEST_KEY))["testSubscriptionUrl"] is None
+
+
+# ---- the webhook function ----------------------------------------------------------------
+
+
+def test_the_webhook_port_is_checked_like_the_others() -> None:
+    ports = dict(zip((port.name for port in PORTS), free_ports(len(PORTS)), strict=True))
+    ports["webhook"] = ports["function"]
+    with pytest.raises(RunError, match="--webhook-port and --function-port"):
+        check_ports(Options(ports, None, None))
+    assert options(LOCAL_WEBHOOK_PORT="18081").ports["webhook"] == 18081
+
+
+def test_the_webhook_function_serves_stripe_webhook_with_a_generated_secret() -> None:
+    run = options()
+    env = function_env(
+        run, {"STRIPE_WEBHOOK_SECRET": "whsec_elsewhere0"}, FIRESTORE, None, "stripe_webhook"
+    )
+    assert env["FUNCTION_TARGET"] == "stripe_webhook"
+    assert env["STRIPE_WEBHOOK_SECRET"] == run.webhook_secret
+    assert run.webhook_secret.startswith("whsec_") and not run.webhook_secret_given
+    settings = load_settings(env)
+    assert settings.function_target == "stripe_webhook"
+    assert options().webhook_secret != run.webhook_secret, "a new secret per run"
+
+
+def test_the_session_function_gets_no_webhook_secret() -> None:
+    env = function_env(options(), {"STRIPE_WEBHOOK_SECRET": "whsec_x"}, FIRESTORE)
+    assert env["FUNCTION_TARGET"] == "create_portal_session"
+    assert "STRIPE_WEBHOOK_SECRET" not in env
+
+
+def test_a_given_webhook_secret_is_used_as_the_stripe_cli_prints_it() -> None:
+    run = options(STRIPE_SECRET_KEY=TEST_KEY, STRIPE_WEBHOOK_SECRET="whsec_fromStripeCli123")
+    assert run.webhook_secret == "whsec_fromStripeCli123" and run.webhook_secret_given
+    env = function_env(run, {}, FIRESTORE, None, "stripe_webhook")
+    assert env["STRIPE_WEBHOOK_SECRET"] == "whsec_fromStripeCli123"
+
+
+def test_a_malformed_webhook_secret_is_refused_naming_it() -> None:
+    with pytest.raises(RunError, match="STRIPE_WEBHOOK_SECRET"):
+        options(STRIPE_WEBHOOK_SECRET="not-a-secret")
+
+
+def test_the_summary_has_the_webhook_row_and_in_real_stripe_mode_the_stripe_cli_command() -> None:
+    table = summary(options(), FIRESTORE, Path("/tmp/logs"))
+    assert "webhook    http://127.0.0.1:8081/" in table
+    assert "the stand-in forwards every event to it" in table
+    real = summary(options(STRIPE_SECRET_KEY=TEST_KEY), FIRESTORE, Path("/tmp/logs"))
+    assert "stripe listen --forward-to http://127.0.0.1:8081/" in real
+    assert "STRIPE_WEBHOOK_SECRET=whsec_" in real
+    given = options(STRIPE_SECRET_KEY=TEST_KEY, STRIPE_WEBHOOK_SECRET="whsec_fromStripeCli123")
+    assert "verifying STRIPE_WEBHOOK_SECRET" in summary(given, FIRESTORE, Path("/tmp/logs"))
 
 
 # ---- whose tokens the local function trusts ---------------------------------------------------
