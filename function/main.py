@@ -23,6 +23,10 @@ except SettingsError as error:
 if flask.has_app_context():  # loaded by functions-framework: its own error pages become JSON too
     flask.current_app.register_error_handler(HTTPException, framework_error_response)
 
+# Open what the first request uses in the process that serves it: functions-framework's gunicorn
+# worker, forked from this process after the port listens (nothing is opened here, at import).
+_app.boot.start_after_fork()
+
 
 @functions_framework.http
 def create_portal_session(request: flask.Request) -> flask.Response:
