@@ -70,17 +70,19 @@ def test_each_round_trip_costs_two_delays_and_a_new_connection_two_more_round_tr
     with _through(echo_server, delay_ms=DELAY_MS) as (proxy, sock):
         first = _round_trip(sock, b"ping")
         later = [_round_trip(sock, b"ping") for _ in range(3)]
-    # set-up: 2 round trips (TCP + TLS), then the request's own round trip
-    assert 6 * delay <= first < 6 * delay + 0.1, first
+    # set-up: 2 round trips (TCP + TLS), then the request's own round trip. Upper bounds are
+    # loose (a shared 2-CPU machine can stall a thread for tens of ms); the median is not.
+    assert 6 * delay <= first < 6 * delay + 0.5, first
     for seconds in later:
-        assert 2 * delay <= seconds < 2 * delay + 0.05, later
+        assert 2 * delay <= seconds < 6 * delay, later  # no set-up on a kept connection
+    assert sorted(later)[1] < 2 * delay + 0.03, later
     assert proxy.stats.connections == 1
 
 
 def test_setup_rtts_zero_charges_only_the_round_trip(echo_server):
     with _through(echo_server, delay_ms=DELAY_MS, setup_rtts=0) as (_, sock):
         first = _round_trip(sock, b"x")
-    assert 2 * DELAY_MS / 1000.0 <= first < 2 * DELAY_MS / 1000.0 + 0.05
+    assert 2 * DELAY_MS / 1000.0 <= first < 6 * DELAY_MS / 1000.0, first
 
 
 def test_bytes_arrive_intact_and_in_order_in_both_directions(echo_server):
@@ -112,7 +114,7 @@ def test_a_pipelined_stream_is_delayed_once_not_once_per_chunk(echo_server):
         while len(got) < 2000:
             got += sock.recv(65536)
         seconds = time.perf_counter() - started
-    assert seconds < 20 * 0.002 + 2 * DELAY_MS / 1000.0 + 0.1, seconds
+    assert seconds < 20 * 0.002 + 2 * DELAY_MS / 1000.0 + 0.4, seconds  # per chunk: > 1.2 s
 
 
 NOT_LOOPBACK = ["10.0.0.1", "0.0.0.0", "192.168.1.10", "example.com", "::"]  # noqa: S104
