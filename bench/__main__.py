@@ -1,12 +1,14 @@
-"""`python -m bench [--smoke] [--threads N] [--function-dir DIR] [--out DIR]`."""
+"""`python -m bench [--smoke] [--threads N] [--latency-ms D] [--function-dir DIR] [--out DIR]`."""
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 from pathlib import Path
 
 from bench.client import BenchError
+from bench.latency import MAX_DELAY_MS
 from bench.run import FULL, SMOKE, run
 from bench.servers import FUNCTION_DIR
 from local.process import ServerProcessError
@@ -38,6 +40,13 @@ def main(argv: list[str] | None = None) -> int:
         help="the function's source root (default function/; e.g. a scratch copy with a fix)",
     )
     parser.add_argument(
+        "--latency-ms",
+        type=float,
+        default=None,
+        metavar="D",
+        help="the latency mode's delay, each way (default 20; --smoke: 5); its rows also run at 0",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         default=RESULTS_DIR,
@@ -51,6 +60,10 @@ def main(argv: list[str] | None = None) -> int:
     if not (function_dir / "main.py").is_file():
         parser.error(f"{function_dir} has no main.py")
     profile = SMOKE if args.smoke else FULL
+    if args.latency_ms is not None:
+        if not 0 < args.latency_ms <= MAX_DELAY_MS:
+            parser.error(f"--latency-ms must be within (0, {MAX_DELAY_MS:g}]")
+        profile = dataclasses.replace(profile, latency_ms=args.latency_ms)
     try:
         return run(profile, function_dir=function_dir, threads=args.threads, out_dir=args.out)
     except (BenchError, ServerProcessError) as error:

@@ -10,10 +10,20 @@ from typing import Any
 COLD_START_MAX_RATIO = 2.0
 RETURNING_MAX_RATIO = 1.05
 NEW_USER_MAX_RATIO = 1.10
+FIRST_REQUEST_MAX_RATIO = 1.10
 THROUGHPUT_MIN_FRACTION = 0.90
 
 LOAD_LABELS = ("load, 1 client", "load, N/2 clients", "load, N clients", "load, 2N clients")
-# Every row the table has, in order (the smoke test checks each one is printed).
+LISTENING_LABEL = "time to listening: start → port accepts, median ms"
+FIRST_KINDS = ("returning", "new")
+
+
+def first_request_label(kind: str, delay_ms: float) -> str:
+    """The row of a new instance's first request of one kind of user at one latency."""
+    return f"first request, {kind} user, latency +{delay_ms:g} ms: median ms"
+
+
+# The rows that do not depend on the run's latency delays, in order.
 ROW_LABELS = (
     "cold start: start → first 200, median ms",
     "import main (incl. app build), median ms",
@@ -28,6 +38,18 @@ ROW_LABELS = (
     "peak RSS of the gunicorn worker, MiB",
     "signing-key fetches per 1,000 warm requests",
 )
+
+
+def row_labels(doc: dict[str, Any]) -> tuple[str, ...]:
+    """Every row the table of `doc` has, in order (the smoke test checks each one is printed)."""
+    first = [
+        first_request_label(kind, phase["delay_ms"])
+        for phase in doc["first_request"]["delays"]
+        for kind in FIRST_KINDS
+    ]
+    return (*ROW_LABELS[:2], LISTENING_LABEL, *first, *ROW_LABELS[2:])
+
+
 JSON_KEYS = (
     "schema",
     "mode",
@@ -37,6 +59,7 @@ JSON_KEYS = (
     "config",
     "cold_start",
     "import_time",
+    "first_request",
     "warm",
     "calls_per_request",
     "load",
@@ -88,7 +111,7 @@ def evaluate(doc: dict[str, Any]) -> tuple[list[Row], dict[str, dict[str, Any]]]
     """The table rows and the target verdicts of a measured run."""
     rows: list[Row] = []
     targets: dict[str, dict[str, Any]] = {}
-    labels = iter(ROW_LABELS)
+    labels = iter(row_labels(doc))
 
     cold = doc["cold_start"]
     ok = cold["ratio"] <= COLD_START_MAX_RATIO
@@ -118,6 +141,37 @@ def evaluate(doc: dict[str, Any]) -> tuple[list[Row], dict[str, dict[str, Any]]]
             "info",
         )
     )
+    listening = doc["first_request"]["listening"]
+    rows.append(
+        Row(
+            next(labels),
+            f"{listening['function_ms']:.0f}",
+            f"{listening['hello_ms']:.0f} (hello-world)",
+            f"{listening['ratio']:.2f}×",
+            "–",
+            "info",
+        )
+    )
+    for phase in doc["first_request"]["delays"]:
+        for kind in FIRST_KINDS:
+            result = phase[kind]
+            ok = result["ratio"] <= FIRST_REQUEST_MAX_RATIO
+            targets[f"first_{kind}_ratio_{phase['delay_ms']:g}ms"] = {
+                "limit": FIRST_REQUEST_MAX_RATIO,
+                "measured": result["ratio"],
+                "pass": ok,
+            }
+            rows.append(
+                Row(
+                    next(labels),
+                    f"{result['first_ms']:.1f} (first)",
+                    f"{result['warm_ms']:.1f} (warm, same kind)",
+                    f"{result['ratio']:.2f}× ({result['instance_ratio_min']:.2f}–"
+                    f"{result['instance_ratio_max']:.2f})",
+                    f"≤ {FIRST_REQUEST_MAX_RATIO:.2f}×",
+                    _verdict(ok),
+                )
+            )
     for key in ("fast", "stripe_like"):
         phase = doc["warm"][key]
         for user, limit in (("returning", RETURNING_MAX_RATIO), ("new", NEW_USER_MAX_RATIO)):
@@ -211,6 +265,8 @@ def render_details(doc: dict[str, Any]) -> str:
         f"function's own time for its first request (its log): "
         f"{cold['function_first_request_ms']} ms (median)",
         "",
+        *_first_request_details(doc["first_request"]),
+        "",
         "import main, top entries by cumulative time (ms):",
     ]
     for row in imports["top_cumulative"]:
@@ -221,6 +277,30 @@ def render_details(doc: dict[str, Any]) -> str:
         "  " + ", ".join(f"{name} {ms:.1f}" for name, ms in imports["self_by_package"].items())
     )
     return "\n".join(lines)
+
+
+def _first_request_details(first: dict[str, Any]) -> list[str]:
+    listening = first["listening"]
+    hello = first["hello_first_request"]
+    lines = [
+        f"time to listening samples (ms): function {listening['function_samples_ms']}, "
+        f"hello {listening['hello_samples_ms']}",
+        f"hello-world's own first request after listening: {hello['first_ms']} ms, "
+        f"its next {hello['warm_ms']} ms (medians)",
+    ]
+    for phase in first["delays"]:
+        for kind in FIRST_KINDS:
+            result = phase[kind]
+            warmups = [i["warm_up"] for i in result["instances"] if i["warm_up"]]
+            conns = [i["connections_until_first_answered"] for i in result["instances"]]
+            lines.append(
+                f"latency +{phase['delay_ms']:g} ms, {kind} user: "
+                f"first {result['first_samples_ms']} ms, "
+                f"warm medians {result['warm_medians_ms']} ms; "
+                f"connections until the first answer {conns[0] if conns else '–'}; "
+                f"boot warm-up {warmups[0] if warmups else 'not logged'}"
+            )
+    return lines
 
 
 def write(doc: dict[str, Any], out_dir: Path, *, latest_name: str, stamp: str) -> list[Path]:

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from bench import client, cold, load, report, warm
+from bench import client, cold, firstreq, load, report, warm
 from bench.servers import (
     FUNCTION_TARGET,
     HELLO_DIR,
@@ -48,6 +48,9 @@ class Profile:
     load_seconds: float
     load_max_requests: int
     calls_requests: int
+    first_repetitions: int
+    first_warm_each: int
+    latency_ms: float  # the latency mode's delay (one way); its rows also run at 0 ms
 
 
 FULL = Profile(
@@ -62,6 +65,9 @@ FULL = Profile(
     load_seconds=10.0,
     load_max_requests=5000,
     calls_requests=20,
+    first_repetitions=5,
+    first_warm_each=3,
+    latency_ms=20.0,
 )
 SMOKE = Profile(
     name="smoke",
@@ -75,6 +81,9 @@ SMOKE = Profile(
     load_seconds=1.0,
     load_max_requests=200,
     calls_requests=3,
+    first_repetitions=1,
+    first_warm_each=1,
+    latency_ms=5.0,
 )
 
 
@@ -127,6 +136,26 @@ def seed_returning_user(parts: LocalParts, env: dict[str, str], function_dir: Pa
     finally:
         server.stop()
     return token
+
+
+def _first_request_phase(
+    profile: Profile, parts: LocalParts, function_dir: Path, env: dict[str, str]
+) -> dict[str, Any]:
+    seed = spawn_framework(
+        "first-seed", FUNCTION_TARGET, function_dir, env, parts.log_dir, wait=True
+    )
+    try:
+        return firstreq.first_requests(
+            parts,
+            env=env,
+            function_dir=function_dir,
+            delays_ms=[0.0, profile.latency_ms],
+            repetitions=profile.first_repetitions,
+            warm_each=profile.first_warm_each,
+            seed_url=seed.url,
+        )
+    finally:
+        seed.stop()
 
 
 def _warm_phases(
@@ -214,12 +243,13 @@ def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path
         imports = cold.import_times(
             function_dir=function_dir, env=cold_env, runs=profile.import_runs
         )
+        first = _first_request_phase(profile, parts, function_dir, cold_env)
         warm_result = _warm_phases(profile, parts, function_dir, threads)
         load_result = _load_phase(profile, parts, function_dir, threads)
     fetches = warm_result["fetches"] + load_result["fetches"]
     requests_total = warm_result["requests"] + load_result["requests"]
     return {
-        "schema": 1,
+        "schema": 2,
         "mode": profile.name,
         "started_at": datetime.datetime.fromtimestamp(started, datetime.UTC).isoformat(),
         "duration_s": round(time.time() - started, 1),
@@ -234,10 +264,12 @@ def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path
             "function_dir": _shown(function_dir),
             "load_stripe_latency_ms": LOAD_LATENCY_MS,
             "stripe_like_latency_ms": STRIPE_LIKE_LATENCY_MS,
+            "latency_mode_delays_ms": [0.0, profile.latency_ms],
             "profile": asdict(profile),
         },
         "cold_start": cold_start,
         "import_time": imports,
+        "first_request": first,
         "warm": warm_result["warm"],
         "calls_per_request": warm_result["calls"],
         "load": load_result["load"],

@@ -28,6 +28,11 @@ except SettingsError as error:
 if flask.has_app_context():  # loaded by functions-framework: its own error pages become JSON too
     flask.current_app.register_error_handler(HTTPException, framework_error_response)
 
+# Open what the first request uses in the process that serves it: functions-framework's gunicorn
+# worker, forked from this process after the port listens (nothing is opened here, at import).
+if isinstance(_app, PortalApp):  # the webhook is answered by Stripe's retries, not a person
+    _app.boot.start_after_fork()
+
 
 def _not_served() -> flask.Response:
     return error_response(

@@ -9,9 +9,8 @@ anything else is a bug, logged with its stack and answered with a generic 500 JS
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -28,8 +27,9 @@ from .inputs import MAX_BODY_BYTES, parse_body
 from .responses import error_response, json_response
 from .sessions import open_portal
 from .settings import WEBHOOK_ENTRY_POINT, Settings, load_settings
-from .stripe_api import StripeGateway, build_client
+from .stripe_api import StripeGateway, build_client, build_session, preconnect, warm_sdk
 from .tokens import SigningKeys, TokenVerifier
+from .warmup import BootWarmup
 from .webhooks import WebhookApp
 
 
@@ -44,12 +44,14 @@ class PortalApp:
         directory: CustomerDirectory,
         stripe: StripeGateway,
         billing: BillingState,
+        boot: BootWarmup | None = None,
     ) -> None:
         self.settings = settings
         self.verifier = verifier
         self.directory = directory
         self.stripe = stripe
         self.billing = billing
+        self.boot = boot or BootWarmup({})
 
     def __call__(self, request: flask.Request) -> flask.Response:
         """Handle one request; never raises."""
@@ -95,6 +97,7 @@ class PortalApp:
         caller = self.verifier.verify(request.headers.get("Authorization"))
         log["user"] = logs.user_ref(caller.uid)
         portal_request = parse_body(request.headers.get("Content-Type"), body)
+        self.boot.wait()  # a new instance: use the connections the warm-up is opening (bounded)
         url = open_portal(
             caller,
             portal_request,
@@ -150,10 +153,15 @@ def build_app(env: Mapping[str, str] | None = None) -> PortalApp | WebhookApp:
     """Build the instance's app from the environment: settings, clients and caches, once.
 
     The entry point it serves (`FUNCTION_TARGET`) decides which: the session function, or the
-    webhook (which needs `STRIPE_WEBHOOK_SECRET`, checked by `load_settings`).
+    webhook (which needs `STRIPE_WEBHOOK_SECRET`, checked by `load_settings`). No network work
+    here (this runs in gunicorn's master, before it listens and forks): what the session
+    function's first request uses is opened by `app.boot`, started in the serving process (see
+    warmup.py).
     """
     settings = load_settings(os.environ if env is None else env)
-    stripe_gateway = StripeGateway(build_client(settings), settings)
+    stripe_session = build_session()
+    stripe_client = build_client(settings, stripe_session)
+    stripe_gateway = StripeGateway(stripe_client, settings)
     db = firestore.Client(
         project=settings.google_cloud_project, database=settings.firestore_database
     )
@@ -173,9 +181,23 @@ def build_app(env: Mapping[str, str] | None = None) -> PortalApp | WebhookApp:
             settings, directory=directory, billing=billing, stripe_gateway=stripe_gateway
         )
     keys = SigningKeys(settings.auth_jwks_url)
-    # The first caller should not also wait for the key server: fetch while the instance boots.
-    threading.Thread(target=keys.prefetch, name="jwks-prefetch", daemon=True).start()
     verifier = TokenVerifier(keys, issuer=settings.auth_issuer, audience=settings.auth_audience)
+
+    # --- boot warm-up (issue 16): each task's ready() tells a waiting request to go ahead ---
+    def warm_keys(ready: Callable[[], None]) -> None:
+        keys.prefetch()
+
+    def warm_stripe(ready: Callable[[], None]) -> None:
+        warm_sdk(stripe_client)
+        preconnect(stripe_session, settings)
+
+    boot = BootWarmup({"keys": warm_keys, "stripe": warm_stripe, "firestore": directory.warm_up})
+    # --- end of boot warm-up ---
     return PortalApp(
-        settings, verifier=verifier, directory=directory, stripe=stripe_gateway, billing=billing
+        settings,
+        verifier=verifier,
+        directory=directory,
+        stripe=stripe_gateway,
+        billing=billing,
+        boot=boot,
     )

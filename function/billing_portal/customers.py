@@ -23,6 +23,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+import grpc
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
@@ -42,6 +43,8 @@ CACHE_SIZE = 10_000
 # At most one replacement customer per user per this interval, whichever instance heals: a
 # customer deleted again and again (a script, a confused operator) must not mint customers.
 HEAL_INTERVAL = datetime.timedelta(minutes=5)
+# Read by the boot warm-up: `!` is outside _SAFE_DOC_ID, so no user's document has this id.
+WARM_UP_DOCUMENT = "!boot-warm-up"
 
 
 def document_id(uid: str) -> str:
@@ -136,6 +139,7 @@ class CustomerDirectory:
         background: ThreadPoolExecutor | None = None,
         clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
     ) -> None:
+        self._db = db
         self._collection = db.collection(collection)
         self._stripe = stripe_gateway
         self._livemode = livemode
@@ -144,6 +148,18 @@ class CustomerDirectory:
         self._cache = _LruCache(CACHE_SIZE)
         self._background = background or ThreadPoolExecutor(max_workers=4)
         self._clock = clock
+
+    def warm_up(self, ready: Callable[[], None]) -> None:
+        """Open the Firestore channel (TCP, TLS, HTTP/2), call `ready`, then read one document.
+
+        The read (of a document no user has) also warms what the first RPC sets up: the
+        credentials' access token and the client's call wrappers. Bounded by the Firestore
+        timeout; failures are the caller's to log.
+        """
+        channel = self._db._firestore_api.transport.grpc_channel  # builds the client once
+        _connect(channel, self._timeout)
+        ready()
+        self._collection.document(WARM_UP_DOCUMENT).get(retry=None, timeout=self._timeout)
 
     def customer_for(self, caller: Caller) -> tuple[str, Future[None] | None]:
         """The caller's customer id, creating customer and mapping on first use.
@@ -327,6 +343,31 @@ class CustomerDirectory:
 
     def _doc(self, uid: str) -> firestore.DocumentReference:
         return self._collection.document(document_id(uid))
+
+
+def _connect(channel: grpc.Channel, timeout: float) -> None:
+    """Connect `channel` now; raise at its first failure (not after gRPC's reconnect backoff)."""
+    settled = threading.Event()
+    states: list[grpc.ChannelConnectivity] = []
+    final = (
+        grpc.ChannelConnectivity.READY,
+        grpc.ChannelConnectivity.TRANSIENT_FAILURE,
+        grpc.ChannelConnectivity.SHUTDOWN,
+    )
+
+    def watch(state: grpc.ChannelConnectivity) -> None:
+        if state in final:
+            states.append(state)
+            settled.set()
+
+    channel.subscribe(watch, try_to_connect=True)
+    try:
+        settled.wait(timeout)
+    finally:
+        channel.unsubscribe(watch)
+    if not states or states[0] is not grpc.ChannelConnectivity.READY:
+        outcome = states[0].name if states else f"no connection within {timeout:g} s"
+        raise ConnectionError(f"the Firestore channel did not connect ({outcome})")
 
 
 def heal_wait_seconds(

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import JSON_KEYS, ROW_LABELS
+from bench.report import FIRST_REQUEST_MAX_RATIO, JSON_KEYS, row_labels
 from local.process import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -38,10 +38,11 @@ def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, Path, floa
 
 
 def test_prints_every_row_of_the_table(smoke_run: tuple[str, Path, float]) -> None:
-    stdout, _, _ = smoke_run
+    stdout, out, _ = smoke_run
+    doc = json.loads((out / "smoke-latest.json").read_text(encoding="utf-8"))
     table = stdout.split("\n\n")[1]
     assert table.splitlines()[0].split()[:2] == ["measurement", "function"]
-    for label in ROW_LABELS:
+    for label in row_labels(doc):
         lines = [line for line in table.splitlines() if line.startswith(label)]
         assert len(lines) == 1, f"row {label!r} missing or repeated in:\n{table}"
         assert lines[0].rstrip().endswith(("pass", "MISS", "info")), lines[0]
@@ -55,7 +56,7 @@ def test_writes_json_with_every_section(smoke_run: tuple[str, Path, float]) -> N
     assert doc == json.loads(stamped[0].read_text(encoding="utf-8"))
     assert set(JSON_KEYS) <= set(doc)
     assert doc["mode"] == "smoke"
-    assert [row["label"] for row in doc["rows"]] == list(ROW_LABELS)
+    assert [row["label"] for row in doc["rows"]] == list(row_labels(doc))
 
 
 def test_every_targeted_row_has_a_verdict_that_follows_from_its_numbers(
@@ -65,8 +66,16 @@ def test_every_targeted_row_has_a_verdict_that_follows_from_its_numbers(
     doc = json.loads((out / "smoke-latest.json").read_text(encoding="utf-8"))
     targeted = [row for row in doc["rows"] if row["verdict"] != "info"]
     targets = doc["targets"]
-    # cold start, 2 users × 2 Stripe latencies, one per load level, key fetches
-    assert len(targets) == 1 + 4 + len(doc["load"]["levels"]) + 1, sorted(targets)
+    # cold start, first request (2 users × 2 latency-mode delays), 2 users × 2 Stripe latencies,
+    # one per load level, key fetches
+    delays = doc["first_request"]["delays"]
+    assert [phase["delay_ms"] for phase in delays] == doc["config"]["latency_mode_delays_ms"]
+    assert len(targets) == 1 + 2 * len(delays) + 4 + len(doc["load"]["levels"]) + 1, sorted(targets)
+    for phase in delays:
+        for kind in ("returning", "new"):
+            target = targets[f"first_{kind}_ratio_{phase['delay_ms']:g}ms"]
+            assert target["limit"] == FIRST_REQUEST_MAX_RATIO
+            assert target["measured"] == phase[kind]["ratio"]
     assert len(targeted) == len(targets), "a target without a table row, or a row without one"
     for name, target in targets.items():
         assert isinstance(target["pass"], bool), name
@@ -85,6 +94,18 @@ def test_measurements_are_plausible(smoke_run: tuple[str, Path, float]) -> None:
     threads = doc["config"]["threads"]
     assert doc["cold_start"]["function_ms"] > 0 and doc["cold_start"]["hello_ms"] > 0
     assert doc["import_time"]["top_cumulative"][0]["module"] == "main"
+    first = doc["first_request"]
+    assert first["listening"]["function_ms"] > 0 and first["listening"]["hello_ms"] > 0
+    # The smoke run exercises the latency mode with a non-zero delay, through the proxies.
+    assert doc["config"]["latency_mode_delays_ms"][0] == 0
+    assert doc["config"]["latency_mode_delays_ms"][1] > 0
+    for phase in first["delays"]:
+        for kind in ("returning", "new"):
+            result = phase[kind]
+            assert result["first_ms"] > 0 and result["warm_ms"] > 0
+            for instance in result["instances"]:
+                # every dependency was reached through its proxy
+                assert all(instance["connections_until_first_answered"].values()), instance
     for phase in doc["warm"].values():
         for user in ("returning", "new"):
             assert phase[user]["function"]["p50"] > 0 and phase[user]["floor"]["p50"] > 0
