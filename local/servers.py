@@ -115,10 +115,14 @@ class KeepAliveHandler(BaseHTTPRequestHandler):
         content_type: str,
         headers: dict[str, str] | None = None,
     ) -> None:
-        """Send a complete response with an exact Content-Length (needed for keep-alive)."""
+        """Send a complete response with an exact Content-Length (needed for keep-alive); a 204
+        carries neither a body nor Content-Type/Content-Length (RFC 9110 §8.6, §15.3.5)."""
         self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
+        if status == 204:
+            body = b""
+        else:
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
         for name, value in (headers or {}).items():
             self.send_header(name, value)
         self.end_headers()

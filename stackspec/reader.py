@@ -115,6 +115,15 @@ class Section:
     def raw(self, name: str) -> Any:
         self.used.add(name)
         value = self.data.get(name)
+        if value is None and name in self.data:
+            # `key:` with nothing after it, or `color: #0A2540` (YAML reads `#…` as a comment):
+            # a setting the author meant to give, silently unset if read as "not set".
+            self.add(
+                name,
+                "has no value",
+                "give it one or remove the key; quote a value that starts with # "
+                '(primaryColor: "#0A2540")',
+            )
         return _decode_json(value) if self.top else value
 
     def add(self, name: str, problem: str, fix: str) -> None:

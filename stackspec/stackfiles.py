@@ -23,7 +23,29 @@ _STACK_FILE = re.compile(r"Pulumi\.(.+)\.ya?ml")
 def load_stack_file(path: str | Path) -> tuple[str, dict[str, Any]]:
     """(stack name, config values) of a `Pulumi.<stack>.yaml` file; secrets stay encrypted."""
     path = Path(path)
-    return load_stack_text(path.name, path.read_text(encoding="utf-8"))
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise StackFileError(
+            f"{path.name} is not UTF-8 text (byte {error.start}). Fix: save it as UTF-8, as "
+            "Pulumi writes stack files"
+        ) from None
+    return load_stack_text(path.name, text)
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """YAML with a key given twice refused: PyYAML would keep the last one without a word."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            key = self.construct_object(key_node, deep=deep)
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None, None, f"the key {key!r} is given twice", key_node.start_mark
+                )
+            seen.add(key)
+        return super().construct_mapping(node, deep=deep)
 
 
 class StackFileError(ValueError):
@@ -39,7 +61,7 @@ def load_stack_text(file_name: str, text: str) -> tuple[str, dict[str, Any]]:
     if not match:
         raise StackFileError(f"{file_name} is not named like a stack file (Pulumi.<stack>.yaml)")
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader
     except yaml.YAMLError as error:
         raise StackFileError(_yaml_problem(file_name, error)) from None
     config = document.get("config") if isinstance(document, dict) else None
@@ -61,6 +83,8 @@ def _yaml_problem(file_name: str, error: yaml.YAMLError) -> str:
     mark = getattr(error, "problem_mark", None)
     where = f" line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
     problem = getattr(error, "problem", None) or "is not valid YAML"
+    if "given twice" in problem:
+        return f"{file_name}{where}: {problem}. Fix: keep one of the two"
     return (
         f"{file_name}{where}: {problem}. Fix: check the indentation there (two spaces per level, "
         "keys of one mapping aligned) and that values with `: ` or `#` are quoted"
@@ -85,7 +109,13 @@ def stack_file(directory: Path, stack: str) -> Path:
 
 def stack_names(directory: Path) -> list[str]:
     """The stacks with a stack file in `directory`, sorted."""
-    names = (_STACK_FILE.fullmatch(path.name) for path in directory.glob("Pulumi.*.y*ml"))
+    if not directory.is_dir():
+        raise StackNotFound(f"{directory} is not a directory; name the project directory with -C")
+    names = (
+        _STACK_FILE.fullmatch(path.name)
+        for path in directory.glob("Pulumi.*.y*ml")
+        if path.is_file()
+    )
     return sorted(match.group(1) for match in names if match)
 
 

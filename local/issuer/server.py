@@ -255,6 +255,18 @@ class _Handler(KeepAliveHandler):
             self.send_json(200, issuer.discovery())
         elif path == "/_issuer/stats":
             self.send_json(200, issuer.stats())
+        elif path == "/":
+            # The address the local run's summary lists: say what lives here.
+            self.send_json(
+                200,
+                {
+                    "what": "billing-portal development sign-in (local only, never deployed)",
+                    "issuer": issuer.issuer,
+                    "audience": issuer.audience,
+                    "jwks": issuer.jwks_url,
+                    "token": f"{issuer.url}/_issuer/token",
+                },
+            )
         else:
             self.send_json(404, {"error": f"no such path: {path}"})
 

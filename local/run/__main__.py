@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from local.process import ServerProcessError
 from local.run.options import RunError, check_ports, parse_options
 from local.run.parts import SERVE_FUNCTION_FLAG, serve_function
+from local.run.stack_portal import stack_settings
 from local.run.supervisor import (
     LocalRun,
     Stop,
@@ -34,6 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return serve_function(int(args[1]), *args[2:])
     try:
         options = parse_options(args, os.environ)
+        stack_settings(options.stack)  # a missing or broken stack file: one line, exit 2
         check_ports(options)
     except RunError as error:
         _fail(str(error))

@@ -301,8 +301,10 @@ def check_ports(options: Options) -> None:
     """Raise `RunError` naming the flag to change if two parts share a port or one is busy."""
     seen: dict[int, PortOption] = {}
     for port in PORTS:
-        if options.real_stripe and port.name == "stripe":
-            continue
+        if (options.real_stripe and port.name == "stripe") or (
+            options.token_issuer is not None and port.name == "issuer"
+        ):
+            continue  # not started
         number = options.ports[port.name]
         if number in seen:
             other = seen[number]
@@ -416,11 +418,14 @@ def frontend_config(
     stripe = "real Stripe test mode" if options.real_stripe else "Stripe stand-in"
     return {
         "functionUrl": options.url("function"),
-        "issuerTokenUrl": options.url("issuer", "/_issuer/token"),
+        # The development sign-in only where the function trusts it (not with --firebase-project
+        # or --auth-issuer: the page would sign in with tokens the function refuses).
+        "issuerTokenUrl": None if options.token_issuer else options.url("issuer", "/_issuer/token"),
         "returnUrl": None,
         "plans": dict(plans or {}),
         "testSubscriptionUrl": None
         if options.real_stripe
         else options.url("web", TEST_SUBSCRIPTION_PATH),
-        "environment": f"local run · {stripe} · Firestore emulator",
+        "environment": f"local run · {stripe} · Firestore emulator"
+        + (f" · sign-in: {options.token_issuer.label}" if options.token_issuer else ""),
     }

@@ -61,14 +61,17 @@ def create_declared_catalog(client: stripe.StripeClient, settings: Settings) -> 
 
 def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> tuple[str, list[str]]:
     """The stack's portal configuration (and its catalog) in the stand-in: the configuration id
-    and the declared prices' ids, in declared order."""
+    and the declared prices' ids, those of the plan-switching list first, in its order."""
     ids = create_declared_catalog(client, settings)
     params: dict[str, Any] = substitute(portal_spec(settings), ids)
-    prices = [
+    update = (params.get("features") or {}).get("subscription_update") or {}
+    switchable = [price for item in update.get("products") or [] for price in item["prices"]]
+    declared = [
         ids[declared_price_ref(product.key, price.key)]
         for product in settings.products
         for price in product.prices
     ]
+    prices = list(dict.fromkeys([*switchable, *declared]))
     return client.v1.billing_portal.configurations.create(params=params).id, prices
 
 

@@ -90,16 +90,17 @@ class LocalRun:
             # Real Stripe test mode: the account's own configuration (PORTAL_CONFIGURATION_ID,
             # if set), with the stack's other portal settings.
             self.portal = portal_environment(settings, os.environ.get("PORTAL_CONFIGURATION_ID"))
-        self._start_process(
-            "issuer",
-            python_module(
-                "local.issuer",
-                "--port",
-                str(self.options.ports["issuer"]),
-                "--audience",
-                DEV_AUDIENCE,
-            ),
-        )
+        if self.options.token_issuer is None:  # otherwise the function trusts another issuer
+            self._start_process(
+                "issuer",
+                python_module(
+                    "local.issuer",
+                    "--port",
+                    str(self.options.ports["issuer"]),
+                    "--audience",
+                    DEV_AUDIENCE,
+                ),
+            )
         self.web = start_web(self.options, self.plans, test_subscriptions)
         for name in FUNCTIONS:
             self.start_function(name)
@@ -138,7 +139,8 @@ class LocalRun:
         env = function_env(self.options, os.environ, self.firestore.host, self.portal, target)
         process = self._start_process(name, function_argv(self.options.ports[name], target), env)
         try:
-            wait_for_http(self.options.url(name), self.options.web_origins()[0], process.alive)
+            if name == "function":  # the webhook only answers signed POSTs: its port suffices
+                wait_for_http(self.options.url(name), self.options.web_origins()[0], process.alive)
         except RunError:
             raise RunError(
                 f"the {target} function did not start; log {process.log_path}:\n"
@@ -339,6 +341,11 @@ def summary(
                 options.token_issuer.issuer,
                 f"the function trusts {options.token_issuer.label}, not the development sign-in",
             )
+        ),
+        *(
+            [("app", ", ".join(options.app_origins), "your app's origins (CORS, return URLs)")]
+            if options.app_origins
+            else []
         ),
         (
             "portal",

@@ -208,9 +208,9 @@ def test_the_plan_card_shows_the_real_plan_and_the_cancel_round_trip_shows_cance
     sign_in(page, "loop@example.com")
     subscription = give_test_subscription(page)
     assert subscription.startswith("sub_"), subscription
-    # Pulumi.dev.yaml's first declared price, named by the stack's catalog.
-    expect(page.locator("#plan-name")).to_have_text("Acme Business")
-    expect(page.locator("#plan-amount")).to_have_text("€99.00")
+    # The first price of Pulumi.dev.yaml's plan-switching list, named by the stack's catalog.
+    expect(page.locator("#plan-name")).to_have_text("Acme Team")
+    expect(page.locator("#plan-amount")).to_have_text("€29.00")
     expect(page.locator("#plan-status")).to_have_text("active")
     expect(page.locator("#plan-detail")).to_contain_text("renews on")
     screenshot(page, "12-plan-from-billing-state")
@@ -218,7 +218,7 @@ def test_the_plan_card_shows_the_real_plan_and_the_cancel_round_trip_shows_cance
     page.click("#cancel-subscription")
     page.wait_for_url(local_run.url("stripe", "/p/session/**"))
     assert portal_row(page, "Flow") == f"subscription_cancel ({subscription})"
-    expect(page.locator(f"[id='{subscription}']")).to_contain_text("Acme Business")
+    expect(page.locator(f"[id='{subscription}']")).to_contain_text("Acme Team")
     screenshot(page, "13-portal-with-the-subscription")
     page.click("text=Cancel at end of period")
     expect(page.locator("#done")).to_be_visible()

@@ -67,15 +67,17 @@ def stack_config(path: Path) -> dict[str, Any]:
 
 
 def edit_stack(path: Path, key: str, *inner: str, value: Any) -> None:
-    """Set a config value in a stack file: `key` and, inside a structured key, the `inner` path."""
+    """Set a config value in a stack file: `key` and, inside a structured key, the `inner` path;
+    `value=None` removes it (a key without a value is a mistake the settings refuse)."""
     document = yaml.safe_load(path.read_text(encoding="utf-8"))
-    if not inner:
-        document["config"][key] = value
+    target = document["config"]
+    for name in (key, *inner)[:-1]:
+        target = target.setdefault(name, {})
+    last = (key, *inner)[-1]
+    if value is None:
+        target.pop(last, None)
     else:
-        target = document["config"].setdefault(key, {})
-        for name in inner[:-1]:
-            target = target.setdefault(name, {})
-        target[inner[-1]] = value
+        target[last] = value
     path.write_text(yaml.safe_dump(document, sort_keys=False), encoding="utf-8")
 
 

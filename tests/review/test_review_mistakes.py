@@ -70,3 +70,43 @@ def test_a_directory_without_stack_files_says_so(tmp_path):
 def test_an_unknown_option_is_one_line_pointing_at_help(project):
     line = one_line_error(run("-C", str(project), "plan", "--stak", "dev"))
     assert "--help" in line, line
+
+
+def test_a_stack_file_that_is_not_utf8_is_one_line(project):
+    (project / "Pulumi.latin.yaml").write_bytes(
+        "# café\nconfig:\n  gcp:project: x\n".encode("latin-1")
+    )
+    line = one_line_error(run("-C", str(project), "plan", "--stack", "latin"))
+    assert "Pulumi.latin.yaml" in line and "UTF-8" in line, line
+
+
+def test_a_key_given_twice_names_the_line_and_the_key(project):
+    text = (project / "Pulumi.dev.yaml").read_text()
+    (project / "Pulumi.twice.yaml").write_text(
+        text + "  billing-portal:defaultReturnUrl: https://other.example.com/\n"
+    )
+    line = one_line_error(run("-C", str(project), "plan", "--stack", "twice"))
+    assert "Pulumi.twice.yaml line" in line and "billing-portal:defaultReturnUrl" in line, line
+    assert "given twice" in line, line
+
+
+def test_an_unquoted_colour_is_reported_not_silently_dropped(project):
+    text = (project / "Pulumi.dev.yaml").read_text()
+    (project / "Pulumi.dev.yaml").write_text(
+        text.replace('primaryColor: "#B45309"', "primaryColor: #B45309")
+    )
+    result = run("-C", str(project), "plan", "--stack", "dev")
+    assert result.code == 2, result.out
+    assert "billing-portal:branding.primaryColor: has no value" in result.err, result.err
+    assert '"#0A2540"' in result.err
+
+
+def test_a_project_directory_that_does_not_exist_says_so(tmp_path):
+    line = one_line_error(run("-C", str(tmp_path / "nope"), "plan", "--stack", "dev"))
+    assert "is not a directory" in line, line
+
+
+def test_a_directory_named_like_a_stack_file_is_not_a_stack(project):
+    (project / "Pulumi.d.yaml").mkdir()
+    line = one_line_error(run("-C", str(project), "plan"))
+    assert "stacks here: dev, prod" in line, line

@@ -204,3 +204,10 @@ def test_cli_prints_its_url_and_serves():
         assert len(jwks["keys"]) == 1
     finally:
         assert process.stop() == 0, process.log_text()
+
+
+def test_the_issuers_root_says_what_it_is(fresh_dev_issuer):
+    issuer = fresh_dev_issuer
+    answer = requests.get(issuer.url + "/", timeout=10)
+    assert answer.status_code == 200
+    assert answer.json()["jwks"] == issuer.jwks_url

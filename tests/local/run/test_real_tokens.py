@@ -15,7 +15,7 @@ import requests
 
 from local.issuer import DevIssuer
 from local.process import ServerProcess
-from local.run.options import PORTS
+from local.run.options import DEV_AUDIENCE, PORTS
 from tests.browser.browser_support import READY_LINE, LocalRun, local_run_argv, local_run_env
 from tests.support.net import free_ports
 from tests.support.processes import log_path
@@ -72,14 +72,16 @@ def test_the_teams_tokens_open_the_portal_from_the_teams_app(run_with_team_issue
     assert response.headers["Access-Control-Allow-Origin"] == APP_ORIGIN
 
 
-def test_the_development_sign_in_is_not_trusted_then(run_with_team_issuer):
-    dev_token = requests.post(
-        run_with_team_issuer.url("issuer", "/_issuer/token"),
-        json={"sub": "dev-user", "email": "dev@example.com"},
-        timeout=10,
-    ).json()["id_token"]
-    response = call(run_with_team_issuer, dev_token)
+def test_tokens_of_any_other_issuer_are_refused(run_with_team_issuer):
+    with DevIssuer(audience=DEV_AUDIENCE) as development_like:
+        response = call(run_with_team_issuer, development_like.mint("dev-user"))
     assert response.status_code == 401, response.text
+
+
+def test_the_page_offers_no_development_sign_in_then(run_with_team_issuer, team_issuer):
+    config = requests.get(run_with_team_issuer.url("web", "/example/config.js"), timeout=10).text
+    assert '"issuerTokenUrl": null' in config, config
+    assert team_issuer.issuer in config  # the page says whose sign-in the function trusts
 
 
 def test_the_summary_says_whose_tokens_the_function_trusts(run_with_team_issuer, team_issuer):

@@ -245,3 +245,5 @@ def test_favicon_is_an_empty_answer_not_an_api_error(fresh_stripe_standin):
     response = requests.get(fresh_stripe_standin.url + "/favicon.ico", timeout=10)
     assert response.status_code == 204
     assert response.content == b""
+    assert "Content-Length" not in response.headers  # RFC 9110: a 204 has no content
+    assert "Content-Type" not in response.headers
