@@ -6,8 +6,9 @@ The subscription is the signed-in development user's: the function itself is ask
 session first (with the caller's own token, so the function verifies it and makes sure the user
 has a customer), then that customer is found in the stand-in by `metadata.app_user_id` (what the
 function writes on every customer it creates) and subscribed, through the stand-in's Stripe API,
-to the first price of the first product in the stack's plan-switching list. The stand-in then sends `customer.subscription.created` to
-the local webhook function, which writes the user's billing state, as in production.
+to the first price of the first product in the stack's plan-switching list. The stand-in then
+sends `customer.subscription.created` to the local webhook function, which writes the user's
+billing state, as in production.
 """
 
 from __future__ import annotations
