@@ -89,7 +89,7 @@ class Features:
     payment_method_update: PaymentMethodUpdate = PaymentMethodUpdate()
     subscription_cancel: SubscriptionCancel = SubscriptionCancel()
     subscription_update: SubscriptionUpdate = SubscriptionUpdate()
-    subscription_pause: bool | None = None  # None: not declared, Stripe's value stands
+    subscription_pause: bool | None = None  # None: not declared; PortalFields sets it disabled
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,12 @@ export interface BillingPortalOptions {
   endpoint: string;
   /**
    * The signed-in user's ID token. Called with `true` once after a 401, to get a fresh token
-   * (Firebase: `(force) => auth.currentUser.getIdToken(force)`).
+   * (Firebase: `(force) => auth.currentUser?.getIdToken(force)`). No token (`undefined`, `null`
+   * or an empty string, e.g. no signed-in user) or a throw rejects with code `not_signed_in`.
    */
-  getIdToken: (forceRefresh: boolean) => string | Promise<string>;
+  getIdToken: (
+    forceRefresh: boolean,
+  ) => string | null | undefined | Promise<string | null | undefined>;
   /** Where the portal sends the user back; must be on an origin the stack allows. */
   returnUrl?: string;
   /** A deep link into the portal. */
@@ -157,6 +160,6 @@ export declare function openBillingPortal(options: BillingPortalOptions): Promis
 
 /**
  * Read the signed-in user's subscriptions (`GET` on the function, same token and errors). From
- * the function's store only: a change made in the portal shows a second or so later.
+ * the function's store only: a change made in the portal shows once Stripe's event is applied.
  */
 export declare function getBillingState(options: BillingStateOptions): Promise<BillingState>;

@@ -1,8 +1,9 @@
 """Dependency failures reach the caller as the documented status, within a bounded time.
 
 Bounds (docs/how-it-works.md): with STRIPE_TIMEOUT_SECONDS=t and STRIPE_MAX_RETRIES=r a Stripe
-failure is answered within (r + 1) × t plus the SDK's backoff (≤ 0.5 s × 2^r); these servers run
-with t = 2 s, r = 1, so ≤ 6 s. Firestore: FIRESTORE_TIMEOUT_SECONDS (2 s here).
+failure is answered within (r + 1) × t plus the SDK's backoff (≤ 0.5 s × (2^r − 1)); these
+servers run with t = 2 s, r = 1, so within 2 × 2 s + 0.5 s = 4.5 s. STRIPE_BOUND_SECONDS allows
+6 s, 1.5 s of slack for a shared machine. Firestore: FIRESTORE_TIMEOUT_SECONDS (2 s here).
 """
 
 from __future__ import annotations
