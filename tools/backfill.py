@@ -31,15 +31,14 @@ REPO = Path(__file__).resolve().parent.parent
 if str(REPO / "function") not in sys.path:
     sys.path.append(str(REPO / "function"))
 
-from billing_portal.billing_state import BillingState, user_sources  # noqa: E402
+from billing_portal.billing_state import user_sources  # noqa: E402
+from billing_portal.clients import build_clients  # noqa: E402
 from billing_portal.customers import (  # noqa: E402
     HASH_PREFIX,
-    CustomerDirectory,
     parse_mapping,
 )
 from billing_portal.errors import ApiError, RateLimited  # noqa: E402
 from billing_portal.settings import load_settings  # noqa: E402
-from billing_portal.stripe_api import StripeGateway, build_client  # noqa: E402
 
 MAX_TRIES = 6
 MAX_BACKOFF_SECONDS = 30.0
@@ -129,22 +128,14 @@ def run(
     sleep: Callable[[float], None] = time.sleep,
 ) -> Summary:
     """Backfill every mapped user of `env`'s deployment; the cumulative summary."""
-    from google.cloud import firestore
 
     settings = load_settings({**_UNUSED_DEFAULTS, **env})
-    gateway = StripeGateway(build_client(settings), settings)
-    db = firestore.Client(
-        project=settings.google_cloud_project, database=settings.firestore_database
-    )
-    directory = CustomerDirectory(
-        db,
-        settings.customers_collection,
-        gateway,
-        livemode=settings.livemode,
-        timeout_seconds=settings.firestore_timeout_seconds,
-    )
-    billing = BillingState(
-        db, settings.customers_collection, timeout_seconds=settings.firestore_timeout_seconds
+    clients = build_clients(settings)
+    gateway, db, directory, billing = (
+        clients.stripe,
+        clients.db,
+        clients.directory,
+        clients.billing,
     )
     path = checkpoint_path or Path(f"backfill-{settings.customers_collection}.json")
     checkpoint = Checkpoint.load(path, restart)

@@ -15,11 +15,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import flask
-from google.cloud import firestore
 from werkzeug.exceptions import HTTPException
 
 from . import logs
 from .billing_state import BillingState, caller_subscriptions
+from .clients import build_clients
 from .cors import cors_headers, preflight_headers
 from .customers import CustomerDirectory
 from .errors import ApiError, MethodNotAllowed, PayloadTooLarge
@@ -27,7 +27,7 @@ from .inputs import MAX_BODY_BYTES, parse_body
 from .responses import error_response, json_response
 from .sessions import open_portal
 from .settings import WEBHOOK_ENTRY_POINT, Settings, load_settings
-from .stripe_api import StripeGateway, build_client, build_session, preconnect, warm_sdk
+from .stripe_api import StripeGateway, preconnect, warm_sdk
 from .tokens import SigningKeys, TokenVerifier
 from .warmup import BootWarmup
 from .webhooks import WebhookApp
@@ -111,23 +111,15 @@ class PortalApp:
     def _log(
         self, request: flask.Request, status: int, seconds: float, fields: dict[str, Any]
     ) -> None:
-        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
         logs.emit(
-            {
-                "severity": severity,
-                "message": f"{request.method} portal session {status}",
-                "httpRequest": {
-                    "requestMethod": request.method,
-                    "status": status,
-                    "latency": f"{seconds:.6f}s",
-                    "userAgent": (request.headers.get("User-Agent") or "")[:200],
-                },
-                **fields,
-                **logs.trace_field(
-                    request.headers.get("X-Cloud-Trace-Context"),
-                    self.settings.google_cloud_project,
-                ),
-            }
+            logs.request_entry(
+                request,
+                status,
+                seconds,
+                "portal session",
+                self.settings.google_cloud_project,
+                fields,
+            )
         )
 
 
@@ -159,23 +151,11 @@ def build_app(env: Mapping[str, str] | None = None) -> PortalApp | WebhookApp:
     warmup.py).
     """
     settings = load_settings(os.environ if env is None else env)
-    stripe_session = build_session()
-    stripe_client = build_client(settings, stripe_session)
-    stripe_gateway = StripeGateway(stripe_client, settings)
-    db = firestore.Client(
-        project=settings.google_cloud_project, database=settings.firestore_database
+    clients = build_clients(
+        settings, background=ThreadPoolExecutor(max_workers=8, thread_name_prefix="stripe-email")
     )
-    directory = CustomerDirectory(
-        db,
-        settings.customers_collection,
-        stripe_gateway,
-        livemode=settings.livemode,
-        timeout_seconds=settings.firestore_timeout_seconds,
-        background=ThreadPoolExecutor(max_workers=8, thread_name_prefix="stripe-email"),
-    )
-    billing = BillingState(
-        db, settings.customers_collection, timeout_seconds=settings.firestore_timeout_seconds
-    )
+    stripe_session, stripe_client = clients.stripe_session, clients.stripe_client
+    stripe_gateway, directory, billing = clients.stripe, clients.directory, clients.billing
     if settings.function_target == WEBHOOK_ENTRY_POINT:
         return WebhookApp(
             settings, directory=directory, billing=billing, stripe_gateway=stripe_gateway

@@ -17,7 +17,6 @@ import hashlib
 import math
 import re
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
@@ -30,6 +29,7 @@ from google.cloud import firestore
 from . import logs
 from .datastore import bounded_retry, translated
 from .errors import Conflict, MappingConflict, MappingMalformed, Unavailable, UpstreamError
+from .lru import LruCache
 from .stripe_api import StripeGateway
 from .tokens import Caller
 
@@ -98,33 +98,6 @@ class CustomerMapping:
         return self.deleted_customer_id == self.customer_id
 
 
-class _LruCache:
-    """A small thread-safe LRU of uid → CustomerMapping, per instance."""
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, CustomerMapping] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: str) -> CustomerMapping | None:
-        with self._lock:
-            value = self._items.get(key)
-            if value is not None:
-                self._items.move_to_end(key)
-            return value
-
-    def put(self, key: str, value: CustomerMapping) -> None:
-        with self._lock:
-            self._items[key] = value
-            self._items.move_to_end(key)
-            while len(self._items) > self._size:
-                self._items.popitem(last=False)
-
-    def discard(self, key: str) -> None:
-        with self._lock:
-            self._items.pop(key, None)
-
-
 class CustomerDirectory:
     """Finds, creates and heals the Stripe customer of each user."""
 
@@ -145,7 +118,7 @@ class CustomerDirectory:
         self._livemode = livemode
         self._timeout = timeout_seconds
         self._retry = bounded_retry(timeout_seconds)
-        self._cache = _LruCache(CACHE_SIZE)
+        self._cache: LruCache[str, CustomerMapping] = LruCache(CACHE_SIZE)
         self._background = background or ThreadPoolExecutor(max_workers=4)
         self._clock = clock
 

@@ -49,6 +49,32 @@ def trace_field(header: str | None, project: str | None) -> dict[str, str]:
     return fields
 
 
+def request_entry(
+    request: Any,
+    status: int,
+    seconds: float,
+    what: str,
+    project: str | None,
+    fields: dict[str, Any],
+    severity: str | None = None,
+) -> dict[str, Any]:
+    """The one line logged per request, in Cloud Logging's shape: severity by status (unless
+    given), `httpRequest`, the caller's `fields`, the trace of `X-Cloud-Trace-Context`."""
+    level = severity or ("ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO")
+    return {
+        "severity": level,
+        "message": f"{request.method} {what} {status}",
+        "httpRequest": {
+            "requestMethod": request.method,
+            "status": status,
+            "latency": f"{seconds:.6f}s",
+            "userAgent": (request.headers.get("User-Agent") or "")[:200],
+        },
+        **fields,
+        **trace_field(request.headers.get("X-Cloud-Trace-Context"), project),
+    }
+
+
 def emit(entry: dict[str, Any], stream: TextIO | None = None) -> None:
     """Write one JSON log line (atomically, so concurrent requests never interleave)."""
     line = scrub(json.dumps(entry, separators=(",", ":"), default=str))

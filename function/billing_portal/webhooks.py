@@ -12,9 +12,7 @@ is a 5xx, so that Stripe delivers the event again.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections import OrderedDict
 from typing import Any
 
 import flask
@@ -24,6 +22,7 @@ from . import logs
 from .billing_state import BillingState, user_sources
 from .customers import CustomerDirectory, CustomerMapping, Ownership
 from .errors import ApiError, BadRequest, MethodNotAllowed, PayloadTooLarge
+from .lru import LruCache
 from .responses import error_response, json_response
 from .settings import WEBHOOK_EVENTS, Settings
 from .stripe_api import StripeGateway
@@ -31,30 +30,10 @@ from .stripe_api import StripeGateway
 SIGNATURE_TOLERANCE_SECONDS = 300
 # Stripe's events are small; the largest it documents stay well under this.
 MAX_EVENT_BYTES = 512 * 1024
+# customer id → the user it was created for (`metadata.app_user_id`), per instance. Set once by
+# the function when it creates the customer; a later edit cannot make an event reach another
+# user's state, because that user's mapping must also name the customer.
 _CUSTOMER_CACHE_SIZE = 10_000
-
-
-class _CustomerUsers:
-    """customer id → the user it was created for (`metadata.app_user_id`), per instance.
-
-    Set once by the function when it creates the customer; a later edit cannot make an event
-    reach another user's state, because that user's mapping must also name the customer.
-    """
-
-    def __init__(self, size: int) -> None:
-        self._size = size
-        self._items: OrderedDict[str, str] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, customer_id: str) -> str | None:
-        with self._lock:
-            return self._items.get(customer_id)
-
-    def put(self, customer_id: str, uid: str) -> None:
-        with self._lock:
-            self._items[customer_id] = uid
-            if len(self._items) > self._size:
-                self._items.popitem(last=False)
 
 
 class Ignored(Exception):
@@ -117,7 +96,7 @@ class WebhookApp:
         self.directory = directory
         self.billing = billing
         self.stripe = stripe_gateway
-        self._users = _CustomerUsers(_CUSTOMER_CACHE_SIZE)
+        self._users: LruCache[str, str] = LruCache(_CUSTOMER_CACHE_SIZE)
 
     def __call__(self, request: flask.Request) -> flask.Response:
         """Handle one delivery; never raises."""
@@ -213,23 +192,15 @@ class WebhookApp:
     def _log(
         self, request: flask.Request, status: int, seconds: float, fields: dict[str, Any]
     ) -> None:
-        severity = "ERROR" if status >= 500 else "WARNING" if status >= 400 else "INFO"
-        if fields.get("ignored") == "unknown_customer":
-            severity = "WARNING"  # a customer of another deployment (or app) on this account
-        logs.emit(
-            {
-                "severity": severity,
-                "message": f"{request.method} stripe webhook {status}",
-                "httpRequest": {
-                    "requestMethod": request.method,
-                    "status": status,
-                    "latency": f"{seconds:.6f}s",
-                    "userAgent": (request.headers.get("User-Agent") or "")[:200],
-                },
-                **fields,
-                **logs.trace_field(
-                    request.headers.get("X-Cloud-Trace-Context"),
-                    self.settings.google_cloud_project,
-                ),
-            }
+        # a customer of another deployment (or app) on this account is worth a look
+        unknown = fields.get("ignored") == "unknown_customer" and status < 500
+        entry = logs.request_entry(
+            request,
+            status,
+            seconds,
+            "stripe webhook",
+            self.settings.google_cloud_project,
+            fields,
+            severity="WARNING" if unknown else None,
         )
+        logs.emit(entry)

@@ -260,3 +260,13 @@ def session_customers(standin: Any) -> list[str]:
         for r in standin.requests(path_prefix="/v1/billing_portal/sessions", method="POST")
         if r["status"] == 200
     ]
+
+
+@pytest.fixture
+def standin(fresh_stripe_standin: Any, billing_pair: Any) -> Iterator[Any]:
+    """A reset stand-in forwarding every event to the webhook function, deliveries held (tests
+    release them in the order they choose)."""
+    fresh_stripe_standin.forward_webhooks(billing_pair.webhook.url, secret=WEBHOOK_SECRET)
+    fresh_stripe_standin.hold_webhooks(True)
+    yield fresh_stripe_standin
+    reset_standin(fresh_stripe_standin)

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from billing_portal.customers import document_id
-from tests.function.conftest import APP_ORIGIN, customers_of, reset_standin
+from tests.function.conftest import APP_ORIGIN, customers_of
 from tests.function.test_http_webhook import (
     customer_of_user,
     get_state,
@@ -24,16 +24,6 @@ def sync_all(standin) -> None:
     ids = [held["event"] for held in standin.held_webhooks()]
     assert {r["status"] for r in standin.deliver_events(ids)} <= {200}
     standin.discard_held_webhooks()
-
-
-@pytest.fixture
-def standin(fresh_stripe_standin, billing_pair):
-    from tests.function.conftest import WEBHOOK_SECRET
-
-    fresh_stripe_standin.forward_webhooks(billing_pair.webhook.url, secret=WEBHOOK_SECRET)
-    fresh_stripe_standin.hold_webhooks(True)
-    yield fresh_stripe_standin
-    reset_standin(fresh_stripe_standin)
 
 
 def test_get_for_a_user_without_customer_is_empty_and_creates_nothing(

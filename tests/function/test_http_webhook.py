@@ -17,7 +17,7 @@ import requests
 from billing_portal.billing_state import summarize_all
 from billing_portal.customers import document_id
 from local.stripe.webhook_endpoints import signature_header
-from tests.function.conftest import WEBHOOK_SECRET, customers_of, reset_standin
+from tests.function.conftest import WEBHOOK_SECRET, customers_of
 from tests.support.stripe_objects import monthly_price
 from tests.support.stripe_objects import subscribe as new_subscription
 
@@ -88,15 +88,6 @@ def raw_event(standin, event_id: str) -> dict:
 
 def held_ids(standin) -> list[str]:
     return [held["event"] for held in standin.held_webhooks()]
-
-
-@pytest.fixture
-def standin(fresh_stripe_standin, billing_pair):
-    """A reset stand-in forwarding to the webhook function, deliveries held."""
-    fresh_stripe_standin.forward_webhooks(billing_pair.webhook.url, secret=WEBHOOK_SECRET)
-    fresh_stripe_standin.hold_webhooks(True)
-    yield fresh_stripe_standin
-    reset_standin(fresh_stripe_standin)
 
 
 @pytest.fixture

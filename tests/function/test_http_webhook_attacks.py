@@ -20,7 +20,7 @@ import requests
 
 from billing_portal.customers import document_id
 from local.stripe.webhook_endpoints import signature_header
-from tests.function.conftest import WEBHOOK_SECRET, customers_of, reset_standin
+from tests.function.conftest import WEBHOOK_SECRET, customers_of
 from tests.function.test_http_webhook import (
     customer_of_user,
     get_state,
@@ -36,15 +36,6 @@ pytestmark = pytest.mark.integration
 
 
 # --- helpers -------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def standin(fresh_stripe_standin, billing_pair):
-    """A reset stand-in forwarding to the webhook function, deliveries held."""
-    fresh_stripe_standin.forward_webhooks(billing_pair.webhook.url, secret=WEBHOOK_SECRET)
-    fresh_stripe_standin.hold_webhooks(True)
-    yield fresh_stripe_standin
-    reset_standin(fresh_stripe_standin)
 
 
 @pytest.fixture(scope="module")
