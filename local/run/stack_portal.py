@@ -65,6 +65,7 @@ def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> tupl
     ids = create_declared_catalog(client, settings)
     params: dict[str, Any] = substitute(portal_spec(settings), ids)
     update = (params.get("features") or {}).get("subscription_update") or {}
+    _stand_in_for_existing(client, update)
     switchable = [price for item in update.get("products") or [] for price in item["prices"]]
     declared = [
         ids[declared_price_ref(product.key, price.key)]
@@ -73,6 +74,35 @@ def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> tupl
     ]
     prices = list(dict.fromkeys([*switchable, *declared]))
     return client.v1.billing_portal.configurations.create(params=params).id, prices
+
+
+def _stand_in_for_existing(client: stripe.StripeClient, update: dict[str, Any]) -> None:
+    """Products and prices a stack names by id (`prod_…`, `price_…`: prod's live catalog) exist
+    in its Stripe account, not in the stand-in: give the stand-in a product of that id and, for
+    each price, a placeholder monthly price, and point the plan-switching list at them (Stripe
+    lets no one choose a price's id). The portal keeps the stack's shape; amounts are invented."""
+    for item in update.get("products") or []:
+        product = item["product"]
+        try:
+            client.v1.products.retrieve(product)
+        except stripe.InvalidRequestError:
+            client.v1.products.create(params={"id": product, "name": f"{product} (stand-in)"})
+        placeholders = []
+        for index, price in enumerate(item["prices"]):
+            try:
+                placeholders.append(client.v1.prices.retrieve(price).id)
+            except stripe.InvalidRequestError:
+                created = client.v1.prices.create(
+                    params={
+                        "product": product,
+                        "currency": "usd",
+                        "unit_amount": 1000 * (index + 1),
+                        "recurring": {"interval": "month"},
+                        "nickname": f"stands in for {price}",
+                    }
+                )
+                placeholders.append(created.id)
+        item["prices"] = placeholders
 
 
 def portal_environment(settings: Settings, configuration_id: str | None) -> dict[str, str]:
