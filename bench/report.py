@@ -394,7 +394,8 @@ def _webhook_details(hook: dict[str, Any]) -> list[str]:
         f"webhook burst: {burst['deliveries']} deliveries ({burst['first_deliveries']} first, "
         f"{burst['redelivered']} redelivered) of {burst['distinct_events']} distinct events of "
         f"{burst['users']} users / {burst['subscriptions']} subscriptions, "
-        f"{burst['live_changes']} changes in Stripe during the burst, "
+        f"{burst['live_changes']} changes in Stripe during the burst "
+        f"({burst['live_events']} events, each delivered twice), "
         f"{burst['late_deliveries']} delivered after a newer event of the same customer; "
         f"answers {burst['statuses']}, {burst['seconds']:.1f} s; "
         f"examples {burst['error_examples'] or '–'}",

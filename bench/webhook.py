@@ -403,15 +403,17 @@ class _Queue:
 
 
 def change(sdk: Any, subscription: str, step: int) -> None:
-    """One change a customer might make in the portal: cancel at period end, resume, quantity."""
-    if step % 3 == 0:
-        sdk.v1.subscriptions.update(subscription, params={"cancel_at_period_end": True})
-    elif step % 3 == 1:
-        sdk.v1.subscriptions.update(subscription, params={"cancel_at_period_end": False})
+    """One change a customer might make in the portal: cancel at period end or resume (whichever
+    changes something), or a new quantity; every call changes the subscription (one event)."""
+    current = sdk.v1.subscriptions.retrieve(subscription)
+    if step % 2 == 0:
+        flipped = not current["cancel_at_period_end"]
+        sdk.v1.subscriptions.update(subscription, params={"cancel_at_period_end": flipped})
     else:
-        item = sdk.v1.subscriptions.retrieve(subscription)["items"].data[0].id
+        item = current["items"].data[0]
+        quantity = 1 + (item["quantity"] % 5)
         sdk.v1.subscriptions.update(
-            subscription, params={"items": [{"id": item, "quantity": 1 + step % 5}]}
+            subscription, params={"items": [{"id": item.id, "quantity": quantity}]}
         )
 
 
@@ -495,12 +497,15 @@ def burst(
             finally:
                 queue.done()
 
+    live = {"changes": 0, "events": 0}
+
     def changer() -> None:
         seen = set(bodies)
         planned = len(plan)
         spacing = max(1, len(plan) // (live_changes + 1))
         try:
             for step in range(live_changes):
+                live["changes"] += 1
                 # Spread the changes over the burst: the next one after `spacing` more sends.
                 while True:
                     with lock:
@@ -515,6 +520,7 @@ def burst(
                     if e["id"] not in seen and e["type"].startswith(SUBSCRIPTION_EVENT)
                 ]
                 for event in fresh:
+                    live["events"] += 1
                     seen.add(event["id"])
                     with lock:
                         bodies[event["id"]] = event_payload(event)
@@ -559,7 +565,8 @@ def burst(
         "distinct_events": len(bodies),
         "users": len(subscribers_),
         "subscriptions": sum(len(s.subscriptions) for s in subscribers_),
-        "live_changes": live_changes,
+        "live_changes": live["changes"],
+        "live_events": live["events"],
         "late_deliveries": late,
         "in_flight": in_flight,
         "statuses": dict(statuses),
