@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,8 @@ RETURNING_MAX_RATIO = 1.05
 NEW_USER_MAX_RATIO = 1.10
 FIRST_REQUEST_MAX_RATIO = 1.10
 THROUGHPUT_MIN_FRACTION = 0.90
+WEBHOOK_MAX_RATIO = 1.10
+GET_MAX_RATIO = 1.10
 
 LOAD_LABELS = ("load, 1 client", "load, N/2 clients", "load, N clients", "load, 2N clients")
 LISTENING_LABEL = "time to listening: start → port accepts, median ms"
@@ -34,6 +37,14 @@ ROW_LABELS = (
     "HTTP hop (hello-world), +0 ms: p50/p95/p99 ms",
     "calls per returning request (Stripe, Firestore)",
     "calls per new-user request (Stripe, Firestore)",
+    "webhook event → state written, +0 ms, vs the issue's floor: p50/p95/p99 ms",
+    "webhook event → state written, +0 ms, vs the design's floor: p50/p95/p99 ms",
+    "webhook event → state written, +100 ms, vs the issue's floor: p50/p95/p99 ms",
+    "webhook event → state written, +100 ms, vs the design's floor: p50/p95/p99 ms",
+    "GET, returning user with a state document: p50/p95/p99 ms",
+    "calls per webhook event (Stripe, Firestore)",
+    "calls per GET (Stripe, Firestore)",
+    "webhook burst to one instance",
     *LOAD_LABELS,
     "peak RSS of the gunicorn worker, MiB",
     "signing-key fetches per 1,000 warm requests",
@@ -62,6 +73,7 @@ JSON_KEYS = (
     "first_request",
     "warm",
     "calls_per_request",
+    "webhook",
     "load",
     "key_fetches",
     "targets",
@@ -187,6 +199,7 @@ def evaluate(doc: dict[str, Any]) -> tuple[list[Row], dict[str, dict[str, Any]]]
     calls = doc["calls_per_request"]
     rows.append(Row(next(labels), _calls(calls["returning"]), "1, 0 (design)", "–", "–", "info"))
     rows.append(Row(next(labels), _calls(calls["new"]), "3, 2 (design)", "–", "–", "info"))
+    _webhook_rows(doc["webhook"], labels, rows, targets)
 
     load = doc["load"]
     for level in load["levels"]:
@@ -238,6 +251,97 @@ def evaluate(doc: dict[str, Any]) -> tuple[list[Row], dict[str, dict[str, Any]]]
     return rows, targets
 
 
+def _webhook_rows(
+    hook: dict[str, Any],
+    labels: Iterator[str],
+    rows: list[Row],
+    targets: dict[str, dict[str, Any]],
+) -> None:
+    """The webhook's latency rows (two floors each), `GET`, their call counts and the burst."""
+    design = _calls(hook["design_calls"]["webhook"])
+    issue = _calls(hook["issue_floor_calls"])
+    for key in ("fast", "stripe_like"):
+        result = hook["latency"][key]
+        ms = result["stripe_latency_ms"]
+        for floor, calls_text in (("issue", issue), ("design", design)):
+            ratio = result[f"ratio_p50_{floor}"]
+            ok = ratio <= WEBHOOK_MAX_RATIO
+            targets[f"webhook_{floor}_p50_ratio_{ms}ms"] = {
+                "limit": WEBHOOK_MAX_RATIO,
+                "measured": ratio,
+                "pass": ok,
+            }
+            rows.append(
+                Row(
+                    next(labels),
+                    _pcts(result["function"]),
+                    f"{_pcts(result[f'{floor}_floor'])} ({calls_text})",
+                    f"{ratio:.2f}× p50",
+                    f"p50 ≤ {WEBHOOK_MAX_RATIO:.2f}×",
+                    _verdict(ok),
+                )
+            )
+    get = hook["get"]
+    ok = get["ratio_p50"] <= GET_MAX_RATIO
+    targets["get_p50_ratio"] = {"limit": GET_MAX_RATIO, "measured": get["ratio_p50"], "pass": ok}
+    rows.append(
+        Row(
+            next(labels),
+            _pcts(get["function"]),
+            f"{_pcts(get['floor'])} (1 read)",
+            f"{get['ratio_p50']:.2f}× p50",
+            f"p50 ≤ {GET_MAX_RATIO:.2f}×",
+            _verdict(ok),
+        )
+    )
+    calls = hook["calls_per_request"]
+    rows.append(
+        Row(
+            next(labels),
+            _calls(calls["webhook"]),
+            f"{design} (design), {issue} (issue's floor)",
+            "–",
+            "–",
+            "info",
+        )
+    )
+    rows.append(
+        Row(
+            next(labels),
+            _calls(calls["get"]),
+            f"{_calls(hook['design_calls']['get'])} (design)",
+            "–",
+            "–",
+            "info",
+        )
+    )
+    burst = hook["burst"]
+    failures = burst["lost"] + burst["errors"] + burst["users_unequal"]
+    ok = failures == 0
+    targets["webhook_burst_failures"] = {
+        "limit": 0,
+        "measured": failures,
+        "lost": burst["lost"],
+        "errors": burst["errors"],
+        "users_unequal": burst["users_unequal"],
+        "pass": ok,
+    }
+    p50 = (burst["latency_ms"] or {}).get("p50", float("nan"))
+    p99 = (burst["latency_ms"] or {}).get("p99", float("nan"))
+    rows.append(
+        Row(
+            next(labels),
+            f"{burst['deliveries']} sent, c={burst['in_flight']}: {burst['lost']} lost, "
+            f"{burst['errors']} err; {burst['throughput_eps']:.0f}/s, "
+            f"p50 {p50:.0f} p99 {p99:.0f} ms",
+            f"state = stand-in's: {burst['users'] - burst['users_unequal']}/{burst['users']} users",
+            "–",
+            "0 lost, 0 err, equal",
+            _verdict(ok),
+        )
+    )
+
+
 def render(rows: list[Row]) -> str:
     """A plain-text table, one line per row."""
     cells = [HEADERS, *[(r.label, r.function, r.floor, r.ratio, r.target, r.verdict) for r in rows]]
@@ -267,6 +371,8 @@ def render_details(doc: dict[str, Any]) -> str:
         "",
         *_first_request_details(doc["first_request"]),
         "",
+        *_webhook_details(doc["webhook"]),
+        "",
         "import main, top entries by cumulative time (ms):",
     ]
     for row in imports["top_cumulative"]:
@@ -277,6 +383,23 @@ def render_details(doc: dict[str, Any]) -> str:
         "  " + ", ".join(f"{name} {ms:.1f}" for name, ms in imports["self_by_package"].items())
     )
     return "\n".join(lines)
+
+
+def _webhook_details(hook: dict[str, Any]) -> list[str]:
+    calls = hook["calls_per_request"]
+    burst = hook["burst"]
+    return [
+        f"webhook calls per event by Firestore method: {calls['webhook']['firestore_by_method']}; "
+        f"GET: {calls['get']['firestore_by_method']}",
+        f"webhook burst: {burst['deliveries']} deliveries ({burst['first_deliveries']} first, "
+        f"{burst['redelivered']} redelivered) of {burst['distinct_events']} distinct events of "
+        f"{burst['users']} users / {burst['subscriptions']} subscriptions, "
+        f"{burst['live_changes']} changes in Stripe during the burst "
+        f"({burst['live_events']} events, each delivered twice), "
+        f"{burst['late_deliveries']} delivered after a newer event of the same customer; "
+        f"answers {burst['statuses']}, {burst['seconds']:.1f} s; "
+        f"examples {burst['error_examples'] or '–'}",
+    ]
 
 
 def _first_request_details(first: dict[str, Any]) -> list[str]:

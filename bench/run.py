@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from bench import client, cold, firstreq, load, report, warm
+from bench import client, cold, firstreq, load, report, warm, webhook
 from bench.servers import (
     FUNCTION_TARGET,
     HELLO_DIR,
@@ -51,6 +51,13 @@ class Profile:
     first_repetitions: int
     first_warm_each: int
     latency_ms: float  # the latency mode's delay (one way); its rows also run at 0 ms
+    webhook_rounds: int
+    slow_webhook_rounds: int
+    get_rounds: int
+    burst_events: int
+    burst_in_flight: int
+    burst_users: int
+    burst_live_changes: int
 
 
 FULL = Profile(
@@ -68,6 +75,13 @@ FULL = Profile(
     first_repetitions=5,
     first_warm_each=3,
     latency_ms=20.0,
+    webhook_rounds=300,
+    slow_webhook_rounds=50,
+    get_rounds=1000,
+    burst_events=1000,
+    burst_in_flight=16,
+    burst_users=10,
+    burst_live_changes=40,
 )
 SMOKE = Profile(
     name="smoke",
@@ -84,6 +98,13 @@ SMOKE = Profile(
     first_repetitions=1,
     first_warm_each=1,
     latency_ms=5.0,
+    webhook_rounds=5,
+    slow_webhook_rounds=2,
+    get_rounds=10,
+    burst_events=50,
+    burst_in_flight=16,
+    burst_users=2,
+    burst_live_changes=4,
 )
 
 
@@ -190,12 +211,76 @@ def _warm_phases(
                 latency_ms=latency,
             )
         calls = warm.calls_per_request(parts, function, requests_each=profile.calls_requests)
+        webhook_result = _webhook_phase(profile, parts, function, env, function_dir)
         fetches = parts.issuer.stats()["jwks_fetches"] - fetches_before
         warm_requests = max(0, count_requests(function) - 1)
     finally:
         function.stop()
         hello.stop()
-    return {"warm": phases, "calls": calls, "fetches": fetches, "requests": warm_requests}
+    return {
+        "warm": phases,
+        "calls": calls,
+        "webhook": webhook_result,
+        "fetches": fetches,
+        "requests": warm_requests,
+    }
+
+
+def _webhook_phase(
+    profile: Profile,
+    parts: LocalParts,
+    function: FrameworkServer,
+    env: dict[str, str],
+    function_dir: Path,
+) -> dict[str, Any]:
+    """Webhook and `GET` latency, calls per request and the burst: one webhook instance beside
+    the warm session function (same mapping collection, as a stack deploys them)."""
+    instance = webhook.spawn_webhook(env, function_dir, parts.log_dir)
+    try:
+        price = webhook.new_price(parts)
+        (user,) = webhook.subscribers(parts, function, "bench-webhook", 1, 1, price)
+        # A real `customer.subscription.updated`: the user sets the plan to cancel.
+        webhook.change(parts.standin.client(), user.subscriptions[0], 0)
+        latency = {}
+        for key, stripe_ms, rounds in (
+            ("fast", 0, profile.webhook_rounds),
+            ("stripe_like", STRIPE_LIKE_LATENCY_MS, profile.slow_webhook_rounds),
+        ):
+            latency[key] = webhook.webhook_latency(
+                parts,
+                instance,
+                user,
+                collection=env["CUSTOMERS_COLLECTION"],
+                floor_collection=f"{env['CUSTOMERS_COLLECTION']}_webhook_floor",
+                rounds=rounds,
+                latency_ms=stripe_ms,
+            )
+        get = webhook.get_latency(parts, function, user, rounds=profile.get_rounds)
+        calls = webhook.calls_per_request(
+            parts, function, instance, user, each=profile.calls_requests
+        )
+        burst_users = webhook.subscribers(
+            parts, function, "bench-burst", profile.burst_users, 2, price
+        )
+        burst = webhook.burst(
+            parts,
+            function,
+            instance,
+            burst_users,
+            events=profile.burst_events,
+            in_flight=profile.burst_in_flight,
+            live_changes=profile.burst_live_changes,
+        )
+    finally:
+        instance.stop()
+    return {
+        "latency": latency,
+        "get": get,
+        "calls_per_request": calls,
+        "design_calls": {"webhook": webhook.DESIGN_CALLS, "get": webhook.GET_DESIGN_CALLS},
+        "issue_floor_calls": webhook.ISSUE_CALLS,
+        "burst": burst,
+    }
 
 
 def _load_phase(
@@ -249,7 +334,7 @@ def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path
     fetches = warm_result["fetches"] + load_result["fetches"]
     requests_total = warm_result["requests"] + load_result["requests"]
     return {
-        "schema": 2,
+        "schema": 3,
         "mode": profile.name,
         "started_at": datetime.datetime.fromtimestamp(started, datetime.UTC).isoformat(),
         "duration_s": round(time.time() - started, 1),
@@ -272,6 +357,7 @@ def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path
         "first_request": first,
         "warm": warm_result["warm"],
         "calls_per_request": warm_result["calls"],
+        "webhook": warm_result["webhook"],
         "load": load_result["load"],
         "key_fetches": {
             "warm_requests": requests_total,

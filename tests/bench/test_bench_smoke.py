@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import FIRST_REQUEST_MAX_RATIO, JSON_KEYS, row_labels
+from bench.report import FIRST_REQUEST_MAX_RATIO, JSON_KEYS, WEBHOOK_MAX_RATIO, row_labels
 from local.process import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -67,10 +67,25 @@ def test_every_targeted_row_has_a_verdict_that_follows_from_its_numbers(
     targeted = [row for row in doc["rows"] if row["verdict"] != "info"]
     targets = doc["targets"]
     # cold start, first request (2 users × 2 latency-mode delays), 2 users × 2 Stripe latencies,
-    # one per load level, key fetches
+    # the webhook (2 floors × 2 Stripe latencies), GET, the burst, one per load level, key fetches
     delays = doc["first_request"]["delays"]
     assert [phase["delay_ms"] for phase in delays] == doc["config"]["latency_mode_delays_ms"]
-    assert len(targets) == 1 + 2 * len(delays) + 4 + len(doc["load"]["levels"]) + 1, sorted(targets)
+    expected_count = 1 + 2 * len(delays) + 4 + 4 + 1 + 1 + len(doc["load"]["levels"]) + 1
+    assert len(targets) == expected_count, sorted(targets)
+    for key in ("fast", "stripe_like"):
+        result = doc["webhook"]["latency"][key]
+        for floor in ("issue", "design"):
+            target = targets[f"webhook_{floor}_p50_ratio_{result['stripe_latency_ms']}ms"]
+            assert target["limit"] == WEBHOOK_MAX_RATIO
+            assert target["measured"] == result[f"ratio_p50_{floor}"]
+            assert target["measured"] == round(
+                result["function"]["p50"] / result[f"{floor}_floor"]["p50"], 3
+            )
+    assert targets["get_p50_ratio"]["measured"] == doc["webhook"]["get"]["ratio_p50"]
+    burst = doc["webhook"]["burst"]
+    failures = targets["webhook_burst_failures"]
+    assert failures["limit"] == 0
+    assert failures["measured"] == burst["lost"] + burst["errors"] + burst["users_unequal"]
     for phase in delays:
         for kind in ("returning", "new"):
             target = targets[f"first_{kind}_ratio_{phase['delay_ms']:g}ms"]
@@ -113,7 +128,17 @@ def test_measurements_are_plausible(smoke_run: tuple[str, Path, float]) -> None:
     assert levels == sorted({1, max(1, threads // 2), threads, 2 * threads})
     assert all(level["completed"] > 0 for level in doc["load"]["levels"])
     assert doc["load"]["worker_peak_rss_mib"] > 0
+    hook = doc["webhook"]
+    for result in hook["latency"].values():
+        for series in ("function", "issue_floor", "design_floor"):
+            assert result[series]["p50"] > 0, series
+    assert hook["get"]["function"]["p50"] > 0 and hook["get"]["floor"]["p50"] > 0
+    burst = hook["burst"]
+    assert burst["deliveries"] >= burst["events_requested"] > 0
+    assert burst["distinct_events"] > burst["users"] > 0
+    assert burst["deliveries"] == sum(burst["statuses"].values())
     # Targets are reported, not asserted here; counts just have to be there.
+    assert hook["calls_per_request"]["webhook"]["stripe"] > 0
     assert doc["calls_per_request"]["returning"]["stripe"] > 0
     assert doc["key_fetches"]["warm_requests"] > 0
 
