@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -52,6 +54,28 @@ def local_run_argv(ports: dict[str, int]) -> list[str]:
     """`python -m local.run` with every port given as a flag."""
     flags = [item for port in PORTS for item in (port.flag, str(ports[port.name]))]
     return [sys.executable, "-m", "local.run", *flags]
+
+
+@contextmanager
+def running_local_run(name: str, *args: str) -> Iterator[LocalRun]:
+    """`python -m local.run` on free ports (plus `args`), until the block ends; then the whole
+    process group is stopped."""
+    from tests.support.net import free_ports
+    from tests.support.processes import log_path
+
+    ports = dict(zip((port.name for port in PORTS), free_ports(len(PORTS)), strict=True))
+    process = ServerProcess(
+        [*local_run_argv(ports), *args],
+        name=name,
+        log_path=log_path(name),
+        env=local_run_env(),
+        ready_pattern=READY_LINE,
+        timeout=90,
+    ).start()
+    try:
+        yield LocalRun(process, ports)
+    finally:
+        process.stop(timeout=20)
 
 
 @dataclass(frozen=True)

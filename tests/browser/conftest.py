@@ -12,19 +12,13 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from local.process import ServerProcess
-from local.run.options import PORTS
 from tests.browser.browser_support import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    READY_LINE,
     LocalRun,
-    local_run_argv,
-    local_run_env,
     require_chromium,
+    running_local_run,
 )
-from tests.support.net import free_ports
-from tests.support.processes import log_path
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
@@ -33,19 +27,8 @@ if TYPE_CHECKING:
 @pytest.fixture(scope="session")
 def local_run() -> Iterator[LocalRun]:
     """`python -m local.run` on free ports, started once; stopped (whole group) at the end."""
-    ports = dict(zip((port.name for port in PORTS), free_ports(len(PORTS)), strict=True))
-    process = ServerProcess(
-        local_run_argv(ports),
-        name="local-run",
-        log_path=log_path("local-run"),
-        env=local_run_env(),
-        ready_pattern=READY_LINE,
-        timeout=90,
-    ).start()
-    try:
-        yield LocalRun(process, ports)
-    finally:
-        process.stop(timeout=20)
+    with running_local_run("local-run") as run:
+        yield run
 
 
 @pytest.fixture(scope="session")

@@ -14,11 +14,8 @@ import pytest
 import requests
 
 from local.issuer import DevIssuer
-from local.process import ServerProcess
-from local.run.options import DEV_AUDIENCE, PORTS
-from tests.browser.browser_support import READY_LINE, LocalRun, local_run_argv, local_run_env
-from tests.support.net import free_ports
-from tests.support.processes import log_path
+from local.run.options import DEV_AUDIENCE
+from tests.browser.browser_support import LocalRun, running_local_run
 
 pytestmark = pytest.mark.integration
 APP_ORIGIN = "http://localhost:3000"
@@ -32,9 +29,7 @@ def team_issuer() -> Iterator[DevIssuer]:
 
 @pytest.fixture(scope="module")
 def run_with_team_issuer(team_issuer: DevIssuer) -> Iterator[LocalRun]:
-    ports = dict(zip((port.name for port in PORTS), free_ports(len(PORTS)), strict=True))
-    argv = [
-        *local_run_argv(ports),
+    args = [
         "--auth-issuer",
         team_issuer.issuer,
         "--auth-audience",
@@ -44,18 +39,8 @@ def run_with_team_issuer(team_issuer: DevIssuer) -> Iterator[LocalRun]:
         "--app-origin",
         APP_ORIGIN,
     ]
-    process = ServerProcess(
-        argv,
-        name="local-run-team-issuer",
-        log_path=log_path("local-run-team-issuer"),
-        env=local_run_env(),
-        ready_pattern=READY_LINE,
-        timeout=90,
-    ).start()
-    try:
-        yield LocalRun(process, ports)
-    finally:
-        process.stop(timeout=20)
+    with running_local_run("local-run-team-issuer", *args) as run:
+        yield run
 
 
 def call(run: LocalRun, token: str) -> requests.Response:
