@@ -37,6 +37,28 @@ def portal_row(page: Page, label: str) -> str:
     return page.locator(f"dt:text-is('{label}') + dd").inner_text()
 
 
+def deep_link_from_the_page(page: Page, run: LocalRun, flow_type: str, subscription: str) -> str:
+    """Ask for a portal session with a subscription deep link as the signed-in page would (the
+    module's `createPortalSession`, the page's token): "opened", or the error code."""
+    return page.evaluate(
+        """async ([flowType, subscription, endpoint]) => {
+            const { createPortalSession } = await import("../billing-portal.js");
+            const session = JSON.parse(sessionStorage.getItem("billing-portal-example.session"));
+            try {
+                await createPortalSession({
+                    endpoint,
+                    getIdToken: async () => session.idToken,
+                    flow: { type: flowType, subscription },
+                });
+                return "opened";
+            } catch (error) {
+                return error.code;
+            }
+        }""",
+        [flow_type, subscription, run.url("function")],
+    )
+
+
 def test_signed_out_page_offers_development_sign_in_and_disables_billing(
     page: Page, local_run: LocalRun
 ) -> None:
@@ -271,23 +293,7 @@ def test_cancel_subscription_of_another_user_shows_not_found_and_opens_nothing(
     subscription = give_test_subscription(page)
     page.click("#sign-out")
     sign_in(page, "intruder@example.com")
-    code = page.evaluate(
-        """async ([subscription, endpoint]) => {
-            const { createPortalSession } = await import("../billing-portal.js");
-            const session = JSON.parse(sessionStorage.getItem("billing-portal-example.session"));
-            try {
-                await createPortalSession({
-                    endpoint,
-                    getIdToken: async () => session.idToken,
-                    flow: { type: "subscription_cancel", subscription },
-                });
-                return "opened";
-            } catch (error) {
-                return error.code;
-            }
-        }""",
-        [subscription, local_run.url("function")],
-    )
+    code = deep_link_from_the_page(page, local_run, "subscription_cancel", subscription)
     assert code == "subscription_not_found", code
     expect(page.locator("#no-plan")).to_be_visible()
 
@@ -361,21 +367,5 @@ def test_a_deep_link_into_a_feature_the_dev_stack_disables_is_refused(
     page.wait_for_url(local_run.url("stripe", "/p/session/**"))
     subscription = subscribe_in_standin(local_run, portal_row(page, "Customer"))
     open_settings(page, local_run)
-    code = page.evaluate(
-        """async ([subscription, endpoint]) => {
-            const { createPortalSession } = await import("../billing-portal.js");
-            const session = JSON.parse(sessionStorage.getItem("billing-portal-example.session"));
-            try {
-                await createPortalSession({
-                    endpoint,
-                    getIdToken: async () => session.idToken,
-                    flow: { type: "subscription_pause", subscription },
-                });
-                return "opened";
-            } catch (error) {
-                return error.code;
-            }
-        }""",
-        [subscription, local_run.url("function")],
-    )
+    code = deep_link_from_the_page(page, local_run, "subscription_pause", subscription)
     assert code == "flow_not_enabled", code
