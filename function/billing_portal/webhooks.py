@@ -19,7 +19,7 @@ import flask
 import stripe
 
 from . import logs
-from .billing_state import BillingState, user_sources
+from .billing_state import BillingState, Sources, sources_of, user_sources
 from .customers import CustomerDirectory, CustomerMapping, Ownership
 from .errors import ApiError, BadRequest, MethodNotAllowed, PayloadTooLarge
 from .lru import LruCache
@@ -154,12 +154,20 @@ class WebhookApp:
         log["user"] = logs.user_ref(uid)
         mapping = self._users_mapping(uid)
         current = mapping.customer_id == customer_id
+        unread: list[CustomerMapping] = [mapping]  # the mapping just read serves the first round
         if current and event["type"] == "customer.deleted" and not mapping.customer_deleted:
             self.directory.mark_customer_deleted(uid, customer_id)
+            unread.clear()  # changed by the mark: read it again
+
+        def read_sources() -> Sources | None:
+            if unread:  # fresh from Firestore a moment ago; the verification round re-reads it
+                return sources_of(unread.pop(), self.stripe.customer_subscriptions)
+            return user_sources(self.directory, self.stripe, uid)
+
         # The state is rebuilt from the mapping, never from the event, so an event of a customer
         # the user no longer has (replaced after a deletion on another instance) still brings the
         # user's state up to date: otherwise the old customer's subscriptions could stay there.
-        written = self.billing.sync(uid, lambda: user_sources(self.directory, self.stripe, uid))
+        written = self.billing.sync(uid, read_sources)
         if written is not None:
             log["subscriptions"] = len(written.subscriptions)
         if not current:

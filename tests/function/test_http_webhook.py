@@ -339,3 +339,23 @@ def test_a_failed_delivery_is_retried_automatically(
     assert stored_state(firestore_db, billing_pair, uid)["subscriptions"] == stripe_state(
         standin, customer
     )
+
+
+def test_an_event_costs_two_stripe_lists_two_mapping_reads_and_one_write(
+    billing_pair, standin, subscribed, firestore_emulator
+):
+    # The design's calls: the mapping and Stripe's list to write from, both again to verify.
+    # (A second read of the mapping before the first write would be work done twice.)
+    (event_id,) = held_ids(standin)[-1:]
+    lists_before = len(standin.requests(path_prefix="/v1/subscriptions", method="GET"))
+    calls_before = firestore_emulator.stats()
+    (result,) = standin.deliver_events([event_id])
+    assert result["status"] == 200, result
+    calls = {
+        name: count - calls_before.get(name, 0)
+        for name, count in firestore_emulator.stats().items()
+        if count != calls_before.get(name, 0)
+    }
+    lists = len(standin.requests(path_prefix="/v1/subscriptions", method="GET")) - lists_before
+    assert lists == 2, lists
+    assert calls == {"BatchGetDocuments": 2, "Commit": 1}, calls
