@@ -9,8 +9,10 @@ webhook (`stripe_webhook`). Each runs as its own service account with exactly th
 - webhook: read the Stripe key secret and the webhook secret; use the stack's database.
 
 A build service account with exactly what a Cloud Functions build needs (write build logs, read
-the staged source, push to the stack's own image repository) builds both. `function_environment`
-is the env-var contract, as a pure function.
+the staged source, push to the stack's own image repository) builds both. Every resource waits
+for the APIs it needs, and both functions wait for every grant to propagate through IAM
+(`infra/propagation.py`), so the first `pulumi up` of a new project succeeds in one run.
+`function_environment` is the env-var contract, as a pure function.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import pulumi
 import pulumi_gcp as gcp
 
 from infra.archive import FunctionSource
+from infra.propagation import Grant, propagation_wait
 from stackspec.function_contract import function_environment as contract_environment
 from stackspec.function_contract import function_settings, webhook_environment
 from stackspec.settings import Settings
@@ -31,15 +34,19 @@ from stackspec.webhook_spec import webhook_url
 RUNTIME = "python312"
 SECRET_ENV_VAR = "STRIPE_SECRET_KEY"  # noqa: S105 - the variable's name, not a secret
 WEBHOOK_SECRET_ENV_VAR = "STRIPE_WEBHOOK_SECRET"  # noqa: S105 - the variable's name
+# Every API a declared resource is served by (tests/infra/test_first_up.py maps each resource
+# type to its APIs). Enabling them goes through Service Usage, which every project has enabled.
 REQUIRED_APIS = (
-    "artifactregistry.googleapis.com",  # where Cloud Build stores the function image
+    "artifactregistry.googleapis.com",  # the image repository; Cloud Build pushes the image
     "cloudbuild.googleapis.com",  # builds the function from the uploaded source
     "cloudfunctions.googleapis.com",
+    "cloudresourcemanager.googleapis.com",  # project IAM members read/write the project policy
     "firestore.googleapis.com",
-    "iam.googleapis.com",  # the function's service account
-    "run.googleapis.com",  # gen2 functions run on Cloud Run
+    "iam.googleapis.com",  # the service accounts
+    "logging.googleapis.com",  # a user-specified build account must log to Cloud Logging
+    "run.googleapis.com",  # gen2 functions run on Cloud Run; the public invoker bindings
     "secretmanager.googleapis.com",
-    "storage.googleapis.com",  # the source bucket
+    "storage.googleapis.com",  # the source bucket and archive; Cloud Functions' staging bucket
 )
 SECRET_ACCESSOR = "roles/secretmanager.secretAccessor"  # noqa: S105 - a role name
 FIRESTORE_USER = "roles/datastore.user"
@@ -108,7 +115,7 @@ class PortalService(pulumi.ComponentResource):
         project, region = settings.gcp_project, settings.region
         child = pulumi.ResourceOptions(parent=self)
 
-        apis = [
+        self._apis: list[pulumi.Resource] = [
             gcp.projects.Service(
                 f"{name}-api-{api.split('.')[0]}",
                 project=project,
@@ -118,7 +125,9 @@ class PortalService(pulumi.ComponentResource):
             )
             for api in REQUIRED_APIS
         ]
-        after_apis = pulumi.ResourceOptions(parent=self, depends_on=apis)
+        apis = self._apis
+        # Every resource waits for the APIs: in a new project none of them is enabled yet.
+        after_apis = self._after_apis()
 
         database = self._database(name, settings, after_apis)
         stripe_key = self._secret(
@@ -165,7 +174,7 @@ class PortalService(pulumi.ComponentResource):
             name=f"{settings.function.name}/{args.source.object_name}",
             source=pulumi.FileAsset(str(args.source.path)),
             content_type="application/zip",
-            opts=child,
+            opts=after_apis,
         )
 
         def build_config(entry_point: str) -> gcp.cloudfunctionsv2.FunctionBuildConfigArgs:
@@ -182,7 +191,16 @@ class PortalService(pulumi.ComponentResource):
                 ),
             )
 
-        ready = [*apis, *build_grants, *([database] if database else [])]
+        # Both functions deploy only once IAM has propagated every grant they need: their own
+        # account's, and the build account's (infra/propagation.py).
+        iam_propagated = propagation_wait(
+            f"{name}-iam-propagation",
+            grants=[*grants, *webhook_grants, *build_grants],
+            apis=apis,
+            api_names=REQUIRED_APIS,
+            parent=self,
+        )
+        ready = [*apis, *build_grants, iam_propagated, *([database] if database else [])]
         function = gcp.cloudfunctionsv2.Function(
             f"{name}-function",
             project=project,
@@ -244,6 +262,10 @@ class PortalService(pulumi.ComponentResource):
             }
         )
 
+    def _after_apis(self) -> pulumi.ResourceOptions:
+        """A child of this component that is created only once every required API is enabled."""
+        return pulumi.ResourceOptions(parent=self, depends_on=self._apis)
+
     def _secret(
         self,
         name: str,
@@ -267,7 +289,7 @@ class PortalService(pulumi.ComponentResource):
             f"{name}-version",
             secret=secret.id,
             secret_data=pulumi.Output.secret(data),
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._after_apis(),
         )
         return _Secret(secret, version)
 
@@ -281,11 +303,11 @@ class PortalService(pulumi.ComponentResource):
         description: str,
         secrets: list[tuple[str, _Secret]],
         opts: pulumi.ResourceOptions,
-    ) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource]]:
+    ) -> tuple[gcp.serviceaccount.Account, list[Grant]]:
         """A function's own service account: it reads `secrets` and uses the stack's Firestore
         database, nothing else."""
         project = settings.gcp_project
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._after_apis()
         account = gcp.serviceaccount.Account(
             name,
             project=project,
@@ -295,7 +317,7 @@ class PortalService(pulumi.ComponentResource):
             opts=opts,
         )
         member = account.email.apply(lambda email: f"serviceAccount:{email}")
-        grants: list[pulumi.Resource] = [
+        grants: list[Grant] = [
             gcp.secretmanager.SecretIamMember(
                 f"{name}-reads-{label}",
                 project=project,
@@ -332,7 +354,7 @@ class PortalService(pulumi.ComponentResource):
             name=function.name,  # a gen2 function's Cloud Run service has its name
             role=RUN_INVOKER,
             member="allUsers",
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=self._after_apis(),
         )
 
     def _build_identity(
@@ -341,14 +363,26 @@ class PortalService(pulumi.ComponentResource):
         settings: Settings,
         bucket: gcp.storage.Bucket,
         opts: pulumi.ResourceOptions,
-    ) -> tuple[gcp.serviceaccount.Account, list[pulumi.Resource], gcp.artifactregistry.Repository]:
+    ) -> tuple[gcp.serviceaccount.Account, list[Grant], gcp.artifactregistry.Repository]:
         """The account Cloud Build runs the function's build as, and the only grants it needs.
 
         Without it, builds run as the project's default Compute Engine account: often Editor, and
         in projects created since 2024 missing the roles a build needs.
+
+        Google documents, for a custom build account of a gen2 function, Logs Writer, Artifact
+        Registry Writer and Storage Object Viewer, all on the project ("Custom Service Account for
+        Cloud Build"); `roles/cloudbuild.builds.builder`, the other documented choice, adds
+        storage, Pub/Sub and more on the whole project. Google's own role for exactly this job,
+        Cloud Run Builder (`roles/run.builder`: "can build Cloud Run functions"), shows what a build
+        uses: `logging.logEntries.create`, artifact upload/download and `storage.objects.get`. So:
+        the documented three roles, each as narrow as its resource allows: logs on the project
+        (they cannot be granted narrower), images on the stack's own repository only, and object
+        reads only in Cloud Functions' staging buckets and the stack's source bucket (an IAM
+        condition). docs/deploy.md, "Who builds the function", says the same and what to widen if a
+        real build is ever refused.
         """
         project, region = settings.gcp_project, settings.region
-        child = pulumi.ResourceOptions(parent=self)
+        child = self._after_apis()
         builder = gcp.serviceaccount.Account(
             f"{name}-build",
             project=project,
@@ -368,7 +402,7 @@ class PortalService(pulumi.ComponentResource):
             opts=opts,
         )
         member = builder.email.apply(lambda email: f"serviceAccount:{email}")
-        grants: list[pulumi.Resource] = [
+        grants: list[Grant] = [
             gcp.projects.IAMMember(
                 f"{name}-build-writes-logs",
                 project=project,

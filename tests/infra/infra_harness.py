@@ -8,6 +8,7 @@ monitor and records every resource registration: type, name, parent, provider an
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -61,6 +62,13 @@ class ProgramRun:
     outputs: dict[str, Any]
     build_dir: Path
     config: dict[str, str] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what `pulumi.log.warn` reported
+
+    def depends_on(self, dependent: Registration, dependency: Registration) -> bool:
+        """Whether `dependent` names `dependency` among its dependencies (inputs or dependsOn)."""
+        return any(
+            urn_names(urn) == (dependency.type, dependency.name) for urn in dependent.dependencies
+        )
 
     def all(self, type_: str) -> list[Registration]:
         return [r for r in self.registrations if r.type == type_]
@@ -71,6 +79,23 @@ class ProgramRun:
         names = [r.name for r in found]
         assert len(found) == 1, f"expected one {type_} {name or ''}, found {names}"
         return found[0]
+
+
+def urn_names(urn: str) -> tuple[str, str]:
+    """(type, name) of a URN `urn:pulumi:<stack>::<project>::<parent types$>type::name`."""
+    *_, qualified_type, name = urn.split("::")
+    return qualified_type.rsplit("$", 1)[-1], name
+
+
+class _Recorder(logging.Handler):
+    """Keeps the messages the program logs at warning level (the mock engine's `Log`)."""
+
+    def __init__(self) -> None:
+        super().__init__(level=logging.WARNING)
+        self.messages: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.messages.append(record.getMessage())
 
 
 class RecordingMonitor(pulumi_mocks.MockMonitor):
@@ -115,9 +140,18 @@ def run_program(
     )
     mocks = RecordingMocks()
     monitor = RecordingMonitor(mocks)
+    recorder = _Recorder()
+    logger = logging.getLogger(f"{__name__}.{stack}.{id(recorder)}")
+    logger.propagate = False
+    logger.addHandler(recorder)
     pulumi_settings.set_root_resource(None)  # a fresh root stack resource for this run
     pulumi.runtime.set_mocks(
-        mocks, project="billing-portal", stack=stack, preview=False, monitor=monitor
+        mocks,
+        project="billing-portal",
+        stack=stack,
+        preview=False,
+        logger=logger,
+        monitor=monitor,
     )
     pulumi.runtime.set_all_config(config, secret_keys)
     outputs: dict[str, Any] = {}
@@ -131,7 +165,10 @@ def run_program(
         # pulumi_gcp's lazy loader deprecates one of its own misspelled module names
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"pulumi_gcp\.")
         program()
-    return ProgramRun(stack, monitor.registrations, outputs, build_dir, config)
+    logger.removeHandler(recorder)
+    return ProgramRun(
+        stack, monitor.registrations, outputs, build_dir, config, warnings=recorder.messages
+    )
 
 
 def walk_strings(value: Any) -> Iterator[str]:
