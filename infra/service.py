@@ -74,6 +74,31 @@ def build_source_condition(source_bucket: str) -> str:
     )
 
 
+def public_services(settings: Settings) -> list[str]:
+    """The Cloud Run services the stack makes invocable by `allUsers`, each with the reason."""
+    services = [f"{settings.function.webhook_name} (Stripe's webhook)"]
+    if settings.public_invoker:
+        services.append(f"{settings.function.name} (publicInvoker: true)")
+    return services
+
+
+def public_access_warning(settings: Settings) -> str:
+    """What preview says when the stack states that its organisation restricts IAM members to
+    its own domains: the `allUsers` bindings would be refused without this project exception."""
+    project = settings.gcp_project
+    return (
+        "billing-portal:domainRestrictedSharing is true: the organisation refuses allUsers in IAM "
+        f"policies, and this stack grants allUsers {RUN_INVOKER} on the Cloud Run services "
+        f"{' and '.join(public_services(settings))}. Before `pulumi up`, ask an organisation "
+        f"policy administrator for an exception on project {project}: a project-level policy "
+        "for constraints/iam.allowedPolicyMemberDomains that allows all values or, where the "
+        "organisation uses the managed constraint iam.managed.allowedPolicyMembers, a "
+        "project-level policy for it that adds allUsers to allowedMemberSubjects. Without it "
+        '`pulumi up` stops at these bindings (docs/deploy.md, "What to ask an organisation '
+        'admin for").'
+    )
+
+
 def function_environment(settings: Settings, configuration_id: Any) -> dict[str, Any]:
     """The function's plain env vars, built by the function's own contract (no Stripe key)."""
     return contract_environment(settings, configuration_id)
@@ -241,6 +266,8 @@ class PortalService(pulumi.ComponentResource):
             self._public_invoker(f"{name}-public-invoker", settings, function)
         # Stripe calls the webhook without Google credentials; the signature authenticates it.
         self._public_invoker(f"{name}-webhook-public-invoker", settings, webhook)
+        if settings.domain_restricted_sharing:
+            pulumi.log.warn(public_access_warning(settings), resource=self)
         webhook.url.apply(lambda url: _check_webhook_url(settings, url))
 
         self.url = function.url

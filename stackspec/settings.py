@@ -142,6 +142,8 @@ class Settings:
     products: tuple[DeclaredProduct, ...]
     branding: BrandingSettings = field(default_factory=BrandingSettings)
     retention_coupons: tuple[str, ...] = ()
+    # The organisation refuses `allUsers` bindings unless the project has an exception.
+    domain_restricted_sharing: bool = False
 
     @property
     def stripe_management_key(self) -> SecretValue | None:
@@ -185,6 +187,9 @@ def parse_settings(
     collection = _collection(top)
     function = _function(top.section("function"), stack)
     public_invoker = top.boolean("publicInvoker", declared_defaults()["publicInvoker"])
+    restricted_sharing = top.boolean(
+        "domainRestrictedSharing", declared_defaults()["domainRestrictedSharing"]
+    )
     retention_coupons = top.strings("retentionCoupons")
     labels = _labels(top.section("labels"), stack)
     products = read_products(top.section("products"))
@@ -208,6 +213,7 @@ def parse_settings(
         customers_collection=collection,
         function=function,
         public_invoker=public_invoker,
+        domain_restricted_sharing=restricted_sharing,
         retention_coupons=retention_coupons,
         labels=labels,
         portal=portal,

@@ -178,3 +178,43 @@ def test_a_changed_grant_changes_the_triggers_so_up_waits_again(tmp_path, change
     assert (
         the_wait(before).plain("triggers")["grants"] != the_wait(after).plain("triggers")["grants"]
     )
+
+
+# ---------------------------------------------------------------------------- public invokers
+
+
+def public_access_warnings(run: ProgramRun) -> list[str]:
+    return [w for w in run.warnings if "domainRestrictedSharing" in w]
+
+
+def test_a_stack_whose_organisation_restricts_domains_is_told_the_exception_to_ask_for(tmp_path):
+    config = {**load_stack("dev"), "billing-portal:domainRestrictedSharing": True}
+    run = run_program("dev", config, tmp_path)
+    (warning,) = public_access_warnings(run)
+    project = run.config["gcp:project"]
+    webhook = run.one(FUNCTION, "service-webhook-function").inputs["name"]
+    session = run.one(FUNCTION, "service-function").inputs["name"]
+    assert f"project {project}" in warning
+    assert f"{webhook} (Stripe's webhook)" in warning
+    assert f"{session} (publicInvoker: true)" in warning
+    assert "constraints/iam.allowedPolicyMemberDomains" in warning
+    assert "iam.managed.allowedPolicyMembers" in warning
+    assert "allUsers" in warning and "roles/run.invoker" in warning
+    assert "docs/deploy.md" in warning
+
+
+def test_with_a_private_session_function_only_the_webhook_needs_the_exception(tmp_path):
+    config = {
+        **load_stack("dev"),
+        "billing-portal:domainRestrictedSharing": True,
+        "billing-portal:publicInvoker": False,
+    }
+    run = run_program("dev", config, tmp_path)
+    (warning,) = public_access_warnings(run)
+    session = run.one(FUNCTION, "service-function").inputs["name"]
+    assert "(Stripe's webhook)" in warning
+    assert session + " " not in warning and "publicInvoker" not in warning
+
+
+def test_a_stack_that_does_not_say_its_organisation_restricts_domains_gets_no_warning(stack_run):
+    assert public_access_warnings(stack_run) == []

@@ -44,7 +44,10 @@ def test_a_misspelt_key_is_refused_with_the_keys_pulumi_yaml_declares():
     )
 
 
-@pytest.mark.parametrize("key", ["production", "region", "customersCollection", "publicInvoker"])
+@pytest.mark.parametrize(
+    "key",
+    ["production", "region", "customersCollection", "publicInvoker", "domainRestrictedSharing"],
+)
 def test_an_unset_key_takes_the_default_pulumi_yaml_declares(key):
     declared = yaml.safe_load(PROJECT_FILE.read_text())["config"][key]["default"]
     settings = parse_settings("dev", minimal_config())
@@ -53,6 +56,7 @@ def test_an_unset_key_takes_the_default_pulumi_yaml_declares(key):
         "region": settings.region,
         "customersCollection": settings.customers_collection,
         "publicInvoker": settings.public_invoker,
+        "domainRestrictedSharing": settings.domain_restricted_sharing,
     }[key]
     assert value == declared, f"{key}: the parser's default differs from Pulumi.yaml's"
 

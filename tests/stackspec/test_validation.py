@@ -462,6 +462,12 @@ def test_a_wrongly_typed_value_names_its_key():
     assert problem.problem == "must be true or false, got 'sometimes'"
 
 
+def test_domain_restricted_sharing_must_be_true_or_false():
+    problem = the_problem(minimal_config(domainRestrictedSharing="enforced"))
+    assert problem.key == "billing-portal:domainRestrictedSharing"
+    assert problem.problem == "must be true or false, got 'enforced'"
+
+
 def test_an_object_setting_given_a_scalar_is_refused():
     problem = the_problem(minimal_config(function="big"))
     assert problem.key == "billing-portal:function"
