@@ -125,6 +125,68 @@ def test_every_secret_and_variable_a_workflow_reads_is_documented(path):
         assert f"`{name}`" in documentation, f"{name} ({path.name}) is not in docs/review.md"
 
 
+# Ways a workflow could hand Google a long-lived service-account key instead of federating.
+KEY_MARKERS = ("credentials_json", "GOOGLE_APPLICATION_CREDENTIALS", "service_account_key")
+GOOGLE_AUTH = "google-github-actions/auth"
+
+
+@pytest.mark.parametrize("path", sorted(WORKFLOWS.glob("*.y*ml")), ids=lambda path: path.name)
+def test_no_workflow_references_a_google_key(path):
+    text = path.read_text()
+    for marker in KEY_MARKERS:
+        assert marker not in text, f"{path.name} references {marker}"
+    secrets = set(re.findall(r"\bsecrets\.([A-Za-z_]+)", text))
+    keys = {name for name in secrets if re.search(r"GOOGLE|GCP|GCLOUD|CREDENTIAL|SA_KEY", name)}
+    assert not keys, f"{path.name} reads the key secrets {sorted(keys)}"
+    for job in load(path)["jobs"].values():
+        for auth in uses(job, GOOGLE_AUTH):
+            assert set(auth["with"]) == {"workload_identity_provider", "service_account"}, (
+                f"{path.name}: {auth.get('name')} authenticates with {sorted(auth['with'])}"
+            )
+
+
+def test_preview_authenticates_to_google_by_workload_identity_federation_only():
+    job = load(PREVIEW)["jobs"]["preview"]
+    (auth,) = uses(job, GOOGLE_AUTH)
+    assert "if" not in auth, "the federation step can be skipped"
+    assert auth["with"] == {
+        "workload_identity_provider": "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
+        "service_account": "${{ vars.GCP_SERVICE_ACCOUNT }}",
+    }
+    assert job["permissions"]["id-token"] == "write"  # GitHub's OIDC token, exchanged by Google
+
+
+@pytest.mark.parametrize(
+    "provider, account",
+    [("", ""), ("projects/1/locations/global/workloadIdentityPools/p/providers/g", "")],
+    ids=["neither variable", "no service account"],
+)
+def test_preview_stops_with_the_missing_variables_named_when_federation_is_not_set_up(
+    workspace, provider, account
+):
+    job = load(PREVIEW)["jobs"]["preview"]
+    check = step(job, "Check the workload identity federation variables")
+    assert check["env"] == {
+        "PROVIDER": "${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}",
+        "SERVICE_ACCOUNT": "${{ vars.GCP_SERVICE_ACCOUNT }}",
+    }
+    done = run_step(check["run"], workspace, {"PROVIDER": provider, "SERVICE_ACCOUNT": account})
+    assert done.returncode == 1
+    assert "::error title=Google Cloud credentials::" in done.stdout
+    assert "GCP_SERVICE_ACCOUNT" in done.stdout and "docs/review.md" in done.stdout
+
+
+def test_preview_goes_on_when_both_federation_variables_are_set(workspace):
+    job = load(PREVIEW)["jobs"]["preview"]
+    check = step(job, "Check the workload identity federation variables")
+    env = {
+        "PROVIDER": "projects/1/locations/global/workloadIdentityPools/p/providers/g",
+        "SERVICE_ACCOUNT": "billing-portal-preview@acme.iam.gserviceaccount.com",
+    }
+    done = run_step(check["run"], workspace, env)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
 # ---------------------------------------------------------------------------- preview.yml
 
 
