@@ -13,6 +13,7 @@ from pulumi.runtime import rpc
 
 from infra.service import REQUIRED_APIS
 from tests.infra.infra_harness import ProgramRun, Registration, load_stack, run_program
+from tests.stackspec.stack_configs import REPO
 
 SERVICE = "gcp:projects/service:Service"
 SLEEP = "time:index/sleep:Sleep"
@@ -108,6 +109,12 @@ def test_every_resource_depends_on_each_api_that_serves_it(stack_run):
             assert stack_run.depends_on(resource, api_service(stack_run, api)), (
                 f"{resource.type} {resource.name} does not wait for {api}.googleapis.com"
             )
+
+
+def test_the_deploy_guide_lists_every_api_the_stack_enables():
+    guide = (REPO / "docs" / "deploy.md").read_text()
+    for api in REQUIRED_APIS:
+        assert f"| `{api}` |" in guide, f"docs/deploy.md does not list {api}"
 
 
 # ---------------------------------------------------------------------------- the wait
