@@ -166,6 +166,14 @@ def main(
     }
     try:
         code, text = commands[args.command](args, os.environ if environ is None else environ)
+    except ModuleNotFoundError as error:
+        # The wrong Python (not the project's .venv): "could not check", never exit 1 (drift).
+        err.write(
+            f"error: could not check: the Python package {error.name!r} is not installed in "
+            f"this Python ({sys.executable}); run `.venv/bin/python -m review …` (the project's "
+            "virtualenv), or `pip install -c constraints.txt pyyaml stripe requests`\n"
+        )
+        return ERROR
     except SettingsError as error:
         err.write(f"{error}\n")  # verbatim: the lines `pulumi preview` prints
         return ERROR
