@@ -97,18 +97,18 @@ def key_checks(key: str, api_base: str | None, return_url: str) -> list[Check]:
     full key can do everything, which the kind check reports once)."""
     checks = [verify.key_kind(key)]
     base = (api_base or STRIPE_API).rstrip("/")
-    headers = {"Authorization": f"Bearer {key}"}
     with requests.Session() as session:
         session.trust_env = False  # no ~/.netrc: the key given is the key used
         for probe in verify.probes(return_url):
             if not probe.needed and not key.startswith("rk_"):
                 continue
+            headers = {"Authorization": f"Bearer {key}"}
             query = urlencode(probe.params)
             if probe.method == "GET":
                 url, data = f"{base}{probe.path}" + (f"?{query}" if query else ""), None
             else:
                 url, data = f"{base}{probe.path}", query.encode()
-                headers = {**headers, "Content-Type": "application/x-www-form-urlencoded"}
+                headers["Content-Type"] = "application/x-www-form-urlencoded"
             checks.append(
                 verify.probe_result(probe, ask(probe.method, url, headers, data, session))
             )
