@@ -308,3 +308,26 @@ def test_without_pulumi_and_without_flags_or_keys_it_could_not_check_exit_2():
     ]
     assert "pulumi CLI is not installed" in report["checks"][0]["seen"]
     assert "--function-url" in report["checks"][0]["fix"]
+
+
+def test_against_make_run_only_what_a_deployment_adds_fails():
+    """`python -m local.run` (what `make run` starts) with the stack's origins: the functions,
+    the portal and the key's calls pass; the webhook endpoint (the local run forwards events as
+    `stripe listen` does) and a restricted key (it uses the stand-in's full test key) are what
+    only a deployment has."""
+    from tests.browser.browser_support import running_local_run
+
+    origins = [arg for origin in DEV.allowed_origins for arg in ("--app-origin", origin)]
+    with running_local_run("verify-local-run", "--stack", "dev", *origins) as local:
+        result = run(
+            "-C", str(REPO), "verify", "--stack", "dev", "--json",
+            "--function-url", local.url("function"), "--webhook-url", local.url("webhook"),
+            environ={
+                "STRIPE_API_KEY": local.standin().test_key,
+                "STRIPE_SECRET_KEY": local.standin().test_key,  # the local run's function key
+                "STRIPE_API_BASE": local.url("stripe", "").rstrip("/"),
+            },
+        )  # fmt: skip
+    assert result.code == 1, result.out + result.err
+    assert failed(result) == ["function_key.restricted", "webhook_endpoint.endpoint"]
+    assert "pulumi up --refresh" in check_of(result, "webhook_endpoint.endpoint")["fix"]
