@@ -63,10 +63,11 @@ class WebhookDrift:
         return bool(self.drift)
 
 
-def expected_endpoint(settings: Settings) -> dict[str, Any]:
-    """What the live endpoint should hold, by field."""
+def expected_endpoint(settings: Settings, url: str | None = None) -> dict[str, Any]:
+    """What the live endpoint should hold, by field (`url`: the webhook function's URL where it
+    is not the stack's deterministic one, such as a local run's)."""
     return {
-        "url": webhook_url(settings),
+        "url": url or webhook_url(settings),
         "enabled_events": sorted(WEBHOOK_EVENTS),
         "status": ENABLED,
         "api_version": webhook_api_version(),
@@ -74,13 +75,13 @@ def expected_endpoint(settings: Settings) -> dict[str, Any]:
 
 
 def find_endpoint(
-    endpoints: Iterable[Mapping[str, Any]], settings: Settings
+    endpoints: Iterable[Mapping[str, Any]], settings: Settings, url: str | None = None
 ) -> Mapping[str, Any] | None:
     """The stack's endpoint among the account's: tagged with the stack's metadata (one whose URL
     is the declared one preferred), else the one whose URL is the declared one; None if none.
     Raises `AmbiguousEndpoint` when that still leaves several."""
     endpoints = list(endpoints)
-    url = webhook_url(settings)
+    url = url or webhook_url(settings)
     wanted = webhook_metadata(settings.stack)
     tagged = [
         endpoint
@@ -101,9 +102,12 @@ def find_endpoint(
     return candidates[0] if candidates else None
 
 
-def check_webhook(settings: Settings, endpoint: Mapping[str, Any] | None) -> WebhookDrift:
-    """Every declared field of the stack's endpoint against the live one (None: not found)."""
-    expected = expected_endpoint(settings)
+def check_webhook(
+    settings: Settings, endpoint: Mapping[str, Any] | None, url: str | None = None
+) -> WebhookDrift:
+    """Every declared field of the stack's endpoint against the live one (None: not found);
+    `url` as in `expected_endpoint`."""
+    expected = expected_endpoint(settings, url)
     if endpoint is None:
         missing = WebhookCheck(
             ENDPOINT_ROW,

@@ -118,6 +118,12 @@ class StandinControl:
         """
         self._call("POST", "keys", json={"accept": keys})
 
+    def restrict_key(self, key: str, permissions: dict[str, str]) -> None:
+        """Give a restricted key (`rk_…`) only these permissions, `{resource: "read"|"write"}`
+        by the URL's first segment after /v1/ (`customers`, `billing_portal`, …); anything
+        else it asks for gets Stripe's 403. Not undone by ``reset()``."""
+        self._call("POST", "keys/restricted", json={"key": key, "permissions": permissions})
+
     def set_latency(self, ms: int) -> None:
         """Add ``ms`` milliseconds to every API request (0 to stop)."""
         self._call("POST", "latency", json={"ms": ms})

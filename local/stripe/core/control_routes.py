@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from local.stripe.core.permissions import valid_permissions
 from local.stripe.core.routing import route
 from local.stripe.core.store import MODES, ModeState, Store
 
@@ -90,6 +91,13 @@ def _keys(standin: StripeServer, query: dict[str, str], payload: dict[str, Any])
     return 200, {"accept": "any" if accepted is None else len(accepted)}
 
 
+def _restricted_key(
+    standin: StripeServer, query: dict[str, str], payload: dict[str, Any]
+) -> Answer:
+    standin.keys.restrict(payload.get("key"), valid_permissions(payload.get("permissions")))
+    return 200, {"restricted": True}
+
+
 def _objects(
     standin: StripeServer, query: dict[str, str], payload: dict[str, Any], collection: str
 ) -> Answer:
@@ -108,5 +116,6 @@ ROUTES = (
     route("DELETE", "/_standin/faults", _clear_faults),
     route("POST", "/_standin/latency", _latency),
     route("POST", "/_standin/keys", _keys),
+    route("POST", "/_standin/keys/restricted", _restricted_key),
 )
 LISTING = (route("GET", "/_standin/{collection}", _objects),)

@@ -11,8 +11,8 @@ import binascii
 import hashlib
 import hmac
 import re
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from local.stripe.core.errors import StripeError
 
@@ -36,6 +36,8 @@ class ApiKey:
     livemode: bool
     restricted: bool
     masked: str
+    # A restricted key's permissions ({resource: read|write}); None: it may do anything.
+    permissions: Mapping[str, str] | None = field(default=None, compare=False)
 
     @property
     def mode(self) -> str:
@@ -65,7 +67,17 @@ class KeyRing:
 
     def __init__(self, accepted: Iterable[str] | None = None) -> None:
         self._digests: list[bytes] | None = None
+        self._permissions: dict[bytes, dict[str, str]] = {}
         self.accept(accepted)
+
+    def restrict(self, key: str, permissions: Mapping[str, str]) -> None:
+        """Give a restricted key (`rk_…`) only these permissions from now on (see
+        `local.stripe.core.permissions`); a key never restricted may do anything."""
+        form = KEY_FORM.match(key) if isinstance(key, str) else None
+        if form is None or form["kind"] != "rk":
+            shown = mask(key) if isinstance(key, str) else type(key).__name__
+            raise ValueError(f"only a restricted key (rk_…) has permissions: {shown}")
+        self._permissions[_digest(key)] = dict(permissions)
 
     def accept(self, accepted: Iterable[str] | None) -> None:
         """Accept only these keys from now on (``None``: any key of plausible form)."""
@@ -88,7 +100,10 @@ class KeyRing:
         if form is None or not self._allows(key):
             raise StripeError(401, f"Invalid API Key provided: {mask(key)}")
         return ApiKey(
-            livemode=form["mode"] == "live", restricted=form["kind"] == "rk", masked=mask(key)
+            livemode=form["mode"] == "live",
+            restricted=form["kind"] == "rk",
+            masked=mask(key),
+            permissions=self._permissions.get(_digest(key)),
         )
 
     def _allows(self, key: str) -> bool:

@@ -25,6 +25,7 @@ from local.stripe.core.idempotency import IdempotencyStore, StoredResponse, fing
 from local.stripe.core.keys import ApiKey, KeyRing
 from local.stripe.core.multipart import UploadedFile, decode_multipart, is_multipart
 from local.stripe.core.objects import new_id
+from local.stripe.core.permissions import check_permissions
 from local.stripe.core.requestlog import RequestLog
 from local.stripe.core.routing import RawContent, Route, StripeApi
 from local.stripe.core.store import Store
@@ -210,6 +211,7 @@ class _ApiRequest:
             return
         try:
             key = self.standin.keys.authenticate(self.handler.headers.get("Authorization"))
+            check_permissions(key.permissions, key.masked, self.method, self.path)
         except StripeError as error:
             self._send_error(error)
             return
