@@ -16,6 +16,7 @@ from local.stripe.core.errors import StripeError, check_url
 from local.stripe.core.listing import LIST_PARAMS, list_page, where_boolean
 from local.stripe.core.objects import merge, merge_metadata, new_id
 from local.stripe.core.routing import Payload, StripeApi, retrieve, route
+from local.stripe.core.shapes import INCLUDABLE
 from local.stripe.core.store import ModeState, Store
 from local.stripe.subscriptions import check_flow_subscription
 
@@ -354,25 +355,36 @@ def _check_flow_enabled(flow_data: Payload | None, configuration: Payload) -> No
         )
 
 
+# What a configuration's requests may expand: its products, which Stripe returns only then.
+_EXPANDS = INCLUDABLE["billing_portal.configuration"]
+
 ROUTES = (
     route(
         "POST",
         "/v1/billing_portal/configurations",
         create_configuration,
         schema="POST /v1/billing_portal/configurations",
+        expands=_EXPANDS,
     ),
     route(
         "GET",
         "/v1/billing_portal/configurations",
         list_configurations,
         query=frozenset(LIST_PARAMS | {"active", "is_default"}),
+        expands=tuple(f"data.{path}" for path in _EXPANDS),
     ),
-    route("GET", "/v1/billing_portal/configurations/{id}", retrieve("configurations")),
+    route(
+        "GET",
+        "/v1/billing_portal/configurations/{id}",
+        retrieve("configurations"),
+        expands=_EXPANDS,
+    ),
     route(
         "POST",
         "/v1/billing_portal/configurations/{id}",
         update_configuration,
         schema="POST /v1/billing_portal/configurations/{configuration}",
+        expands=_EXPANDS,
     ),
     route(
         "POST",
