@@ -1,4 +1,4 @@
-"""Trim Stripe's published object fixtures to what the stand-in answers: schema/stripe-fixtures.json.
+"""Stripe's published object examples, trimmed to what the stand-in returns: the repo's copy.
 
 Stripe publishes an example of every API object in its OpenAPI repository (stripe/openapi,
 `openapi/fixtures3.json`, MIT licence). The stand-in's conformance test

@@ -38,7 +38,7 @@ def default_features() -> dict[str, Any]:
         "invoice_history": {"enabled": False},
         "payment_method_update": {"enabled": False, "payment_method_configuration": None},
         "subscription_cancel": {
-            "cancellation_reason": {"enabled": False, "feedback_options": None, "options": []},
+            "cancellation_reason": {"enabled": False, "options": []},
             "enabled": False,
             "mode": "at_period_end",
             "proration_behavior": "none",
@@ -135,7 +135,9 @@ def apply_configuration_params(
 
 
 def build_flow(flow_data: dict[str, Any]) -> dict[str, Any]:
-    """The session's ``flow`` as Stripe echoes ``flow_data``, with its defaults."""
+    """The session's ``flow`` as Stripe echoes ``flow_data``, with its defaults: the details of
+    the subscription flows its published example has (null unless that is the flow's type), and
+    a pause's detail only on a pause flow."""
     after = flow_data.get("after_completion") or {"type": "portal_homepage"}
     flow: dict[str, Any] = {
         "after_completion": {
@@ -143,9 +145,7 @@ def build_flow(flow_data: dict[str, Any]) -> dict[str, Any]:
             "redirect": None,
             "type": after["type"],
         },
-        "customer_update": None,
         "subscription_cancel": None,
-        "subscription_pause": None,
         "subscription_update": None,
         "subscription_update_confirm": None,
         "type": flow_data["type"],
@@ -169,8 +169,9 @@ def _flow_detail(detail: str, value: dict[str, Any]) -> dict[str, Any]:
         result["discounts"] = [
             {"coupon": None, "promotion_code": None, **item} for item in value.get("discounts", [])
         ]
+        # Stripe's example echoes an item's id and price (not the quantity asked for)
         result["items"] = [
-            {"id": None, "price": None, "quantity": None, **item} for item in value["items"]
+            {"id": item.get("id"), "price": item.get("price")} for item in value["items"]
         ]
     return result
 
@@ -190,7 +191,6 @@ def new_session(
     return {
         "id": session_id,
         "object": "billing_portal.session",
-        "after_expiration": copy.deepcopy(params.get("after_expiration")),
         "configuration": configuration,
         "created": created,
         "customer": customer,

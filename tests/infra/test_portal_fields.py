@@ -86,9 +86,10 @@ def test_every_update_and_read_expands_the_products_stripe_leaves_out_otherwise(
         ("POST", [PRODUCTS]),
         ("GET", [PRODUCTS]),
     ]
-    assert outs["fields"][fields.ADJUSTABLE_QUANTITY] == fields.declared_fields(spec)[
-        fields.ADJUSTABLE_QUANTITY
-    ]
+    assert (
+        outs["fields"][fields.ADJUSTABLE_QUANTITY]
+        == fields.declared_fields(spec)[fields.ADJUSTABLE_QUANTITY]
+    )
 
 
 def test_create_sends_exactly_the_seven_fields_form_encoded(standin):
