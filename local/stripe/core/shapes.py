@@ -33,7 +33,7 @@ KNOWN_DIFFERENCES: dict[tuple[str, str, str], str] = {
         "(stripe 16.1.0 types Configuration.Features.SubscriptionPause as always present, and "
         "accepts features[subscription_pause] on create and update) and the stack sets it "
         "(PortalFields, review drift). Kept until a real test-mode configuration shows otherwise "
-        "(docs/deploy.md, what only a real run can confirm)."
+        "(docs/deploy.md, 'Verified only against the local stand-in')."
     ),
     ("customer", "shipping.address", "extra"): (
         "Stripe's example has `shipping: {}`; a customer's shipping, once set, has address, name "
