@@ -114,6 +114,10 @@ def make_objects(api: Api) -> dict[str, dict[str, Any]]:
     seen["customer (create)"] = customer
     seen["customer (update)"] = api.post(f"/v1/customers/{customer['id']}", email="b@example.com")
     seen["customer"] = api.get(f"/v1/customers/{customer['id']}")
+    # A search result's envelope has no example of Stripe's; its items are customers.
+    (seen["customer (search)"],) = api.get(
+        "/v1/customers/search", query="metadata['app_user_id']:'u1'"
+    )["data"]
     subscription = api.post(
         "/v1/subscriptions",
         customer=customer["id"],
@@ -247,6 +251,7 @@ CASES = [
     "customer (create)",
     "customer (update)",
     "customer",
+    "customer (search)",
     "subscription (create)",
     "subscription (update)",
     "subscription",
