@@ -9,6 +9,9 @@ Two small `pulumi.dynamic` resources on the configuration pulumi-stripe creates:
   `adjustable_quantity`, so any update of the configuration re-applies the fields). `diff`
   reports exactly the fields whose values differ, `read` returns the live values, so
   `pulumi refresh` shows a Dashboard edit of one of them as drift and the next `up` puts it back.
+  Both the update and the read expand the plan-switching products
+  (`portal_fields.READ_EXPAND`): Stripe leaves them out of the object otherwise, and the provider
+  would record no products and propose the same update on every preview.
 - `PortalRetirement` deactivates the configuration the function no longer uses: it depends on the
   function, so when the configuration is replaced its update runs once the function has been
   redeployed with the new `PORTAL_CONFIGURATION_ID`, and deactivates the previous one; its delete
@@ -74,9 +77,13 @@ def make_fields_provider() -> ResourceProvider:
         exec(compile(source, "stackspec/portal_fields.py", "exec"), namespace)  # noqa: S102
         return namespace
 
+    def expand() -> list[str]:
+        # Stripe leaves the products out unless expanded; without them every diff would differ.
+        return list(mapping()["READ_EXPAND"])
+
     def post(props: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         configuration = client(props).v1.billing_portal.configurations.update(
-            props["configuration_id"], params=params
+            props["configuration_id"], params={**params, "expand": expand()}
         )
         return configuration.to_dict()
 
@@ -110,7 +117,9 @@ def make_fields_provider() -> ResourceProvider:
             return UpdateResult(outs=apply(news, paths))
 
         def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-            live = client(props).v1.billing_portal.configurations.retrieve(id_)
+            live = client(props).v1.billing_portal.configurations.retrieve(
+                id_, params={"expand": expand()}
+            )
             outs = {**props, "fields": mapping()["live_fields"](live.to_dict())}
             return ReadResult(id_=id_, outs=outs)
 

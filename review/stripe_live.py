@@ -15,6 +15,8 @@ from contextlib import contextmanager
 import requests
 import stripe
 
+from stackspec.portal_fields import READ_EXPAND
+
 KEY_VARIABLES = ("STRIPE_API_KEY", "STRIPE_SECRET_KEY")
 BASE_VARIABLE = "STRIPE_API_BASE"
 STRIPE_API = "https://api.stripe.com"
@@ -52,15 +54,21 @@ class StripeReader:
         )
 
     def configuration(self, configuration_id: str) -> dict:
-        """One portal configuration."""
+        """One portal configuration, its plan-switching products expanded (Stripe leaves them
+        out otherwise)."""
         with self._translated(f"portal configuration {configuration_id}"):
-            found = self._client.v1.billing_portal.configurations.retrieve(configuration_id)
+            found = self._client.v1.billing_portal.configurations.retrieve(
+                configuration_id, params={"expand": list(READ_EXPAND)}
+            )
             return found.to_dict()
 
     def configurations(self) -> list[dict]:
-        """Every portal configuration of the account (in the key's mode), active or not."""
+        """Every portal configuration of the account (in the key's mode), active or not, each
+        with its products expanded."""
         with self._translated("portal configurations"):
-            page = self._client.v1.billing_portal.configurations.list(params={"limit": 100})
+            page = self._client.v1.billing_portal.configurations.list(
+                params={"limit": 100, "expand": [f"data.{path}" for path in READ_EXPAND]}
+            )
             return [configuration.to_dict() for configuration in page.auto_paging_iter()]
 
     def catalog(self, product_ids: list[str], price_ids: list[str]) -> list[dict]:

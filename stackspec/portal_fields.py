@@ -13,7 +13,8 @@ go through this module:
 - `changed_fields(declared, live)` — the paths whose values differ (products and conditions
   compared as sets), so an unchanged stack never shows a perpetual diff;
 - `update_params(fields)` — the update request's parameters for those values;
-- `field_rows(fields)` — the values as review setting rows (`features.…products[prod_1].…`).
+- `field_rows(fields)` — the values as review setting rows (`features.…products[prod_1].…`);
+- `READ_EXPAND` — what a read must expand, or Stripe's answer has no products to compare.
 
 A field's value carries what its update must send besides the field itself: Stripe requires
 `payment_method_update.enabled` beside `payment_method_configuration`, and replaces the whole
@@ -58,6 +59,10 @@ DEFAULT_TRIAL_UPDATE_BEHAVIOR = "end_trial"
 DEFAULT_MINIMUM_QUANTITY = 1
 
 _PRODUCTS = "features.subscription_update.products"
+# What every read of a configuration (and every update, for its answer) must expand: Stripe leaves
+# the plan-switching products out of the object unless asked, and a reader that did not ask would
+# see no products, so a perpetual diff and daily drift. On a list, each path is `data.` + path.
+READ_EXPAND: tuple[str, ...] = (_PRODUCTS,)
 
 
 def declared_fields(spec: Mapping[str, Any]) -> dict[str, Any]:

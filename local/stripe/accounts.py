@@ -49,36 +49,94 @@ def apply_branding(
     account["settings"]["branding"].update(branding)
 
 
+# A fixed creation time: the stand-in's account exists before any request.
+ACCOUNT_CREATED = 1700000000
+
+
+def _requirements() -> dict[str, Any]:
+    """Nothing due: an account that has finished onboarding."""
+    return {
+        "alternatives": [],
+        "current_deadline": None,
+        "currently_due": [],
+        "disabled_reason": None,
+        "errors": [],
+        "eventually_due": [],
+        "past_due": [],
+        "pending_verification": [],
+    }
+
+
 def new_account(account_id: str = "acct_1StandinLocal00") -> dict[str, Any]:
-    """The account ``GET /v1/account`` returns; the control API can change its branding."""
+    """The account ``GET /v1/account`` returns, with every field of Stripe's published example
+    (an onboarded standard account); the control API can change its branding."""
     return {
         "id": account_id,
         "object": "account",
         "business_profile": {
+            "annual_revenue": None,
+            "estimated_worker_count": None,
             "mcc": None,
+            "minority_owned_business_designation": None,
             "name": "Stand-in Local",
             "product_description": None,
+            "support_address": None,
             "support_email": None,
             "support_phone": None,
             "support_url": None,
             "url": None,
         },
         "business_type": "company",
+        "capabilities": {"card_payments": "active", "transfers": "active"},
         "charges_enabled": True,
+        "controller": {"type": "account"},
         "country": "US",
+        "created": ACCOUNT_CREATED,
         "default_currency": "usd",
         "details_submitted": True,
         "email": "billing@example.com",
+        "external_accounts": {
+            "object": "list",
+            "data": [],
+            "has_more": False,
+            "url": f"/v1/accounts/{account_id}/external_accounts",
+        },
+        "future_requirements": _requirements(),
+        "metadata": {},
         "payouts_enabled": True,
+        "requirements": _requirements(),
         "settings": {
+            "bacs_debit_payments": {"display_name": None, "service_user_number": None},
             "branding": {
                 "icon": None,
                 "logo": None,
                 "primary_color": None,
                 "secondary_color": None,
             },
+            "card_issuing": {"tos_acceptance": {"date": None, "ip": None}},
+            "card_payments": {
+                "decline_on": {"avs_failure": False, "cvc_failure": False},
+                "statement_descriptor_prefix": None,
+                "statement_descriptor_prefix_kana": None,
+                "statement_descriptor_prefix_kanji": None,
+            },
             "dashboard": {"display_name": "Stand-in Local", "timezone": "Etc/UTC"},
+            "invoices": {"default_account_tax_ids": None, "hosted_payment_method_save": None},
+            "payments": {
+                "statement_descriptor": None,
+                "statement_descriptor_kana": None,
+                "statement_descriptor_kanji": None,
+                "statement_descriptor_prefix_kana": None,
+                "statement_descriptor_prefix_kanji": None,
+            },
+            "payouts": {
+                "debit_negative_balances": True,
+                "schedule": {"delay_days": 2, "interval": "daily"},
+                "statement_descriptor": None,
+            },
+            "sepa_debit_payments": {},
         },
+        "tos_acceptance": {"date": None, "ip": None, "user_agent": None},
         "type": "standard",
     }
 

@@ -70,6 +70,9 @@ def new_price(
             "usage_type": recurring.get("usage_type", "licensed"),
         }
     unit_amount = params.get("unit_amount")
+    custom = params.get("custom_unit_amount")
+    if custom is not None:  # Stripe answers the bounds and preset, not the `enabled` flag
+        custom = {key: custom.get(key) for key in ("maximum", "minimum", "preset")}
     return {
         "id": price_id,
         "object": "price",
@@ -77,7 +80,7 @@ def new_price(
         "billing_scheme": params.get("billing_scheme", "per_unit"),
         "created": created,
         "currency": params["currency"].lower(),
-        "custom_unit_amount": copy.deepcopy(params.get("custom_unit_amount")),
+        "custom_unit_amount": custom,
         "livemode": livemode,
         "lookup_key": params.get("lookup_key"),
         "metadata": dict(params.get("metadata") or {}),

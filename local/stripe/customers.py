@@ -54,13 +54,13 @@ def _address(value: dict[str, Any]) -> dict[str, Any]:
 
 
 def new_customer(customer_id: str, *, livemode: bool, created: int) -> dict[str, Any]:
-    """A customer with every field Stripe returns, before parameters are applied."""
+    """A customer with every field Stripe returns (its published example's), before parameters
+    are applied."""
     return {
         "id": customer_id,
         "object": "customer",
         "address": None,
         "balance": 0,
-        "business_name": None,
         "created": created,
         "currency": None,
         "default_source": None,
@@ -68,7 +68,6 @@ def new_customer(customer_id: str, *, livemode: bool, created: int) -> dict[str,
         "description": None,
         "discount": None,
         "email": None,
-        "individual_name": None,
         "invoice_prefix": "".join(secrets.choice(string.ascii_uppercase) for _ in range(8)),
         "invoice_settings": {
             "custom_fields": None,
@@ -110,8 +109,25 @@ def apply_customer_params(customer: dict[str, Any], params: dict[str, Any]) -> N
             customer["shipping"] = shipping
         elif key == "tax_exempt" and value == "":
             customer["tax_exempt"] = "none"
+        elif key == "invoice_settings" and isinstance(value, dict):
+            _invoice_settings(customer["invoice_settings"], value)
         else:
             merge(customer, {key: value})
+
+
+def _invoice_settings(current: dict[str, Any], update: dict[str, Any]) -> None:
+    """Merge `invoice_settings`; Stripe's `rendering_options` always has both its fields."""
+    merge(current, {key: value for key, value in update.items() if key != "rendering_options"})
+    if "rendering_options" in update:
+        options = update["rendering_options"]
+        current["rendering_options"] = (
+            None
+            if options == ""
+            else {
+                "amount_tax_display": options.get("amount_tax_display") or None,
+                "template": options.get("template") or None,
+            }
+        )
 
 
 def deleted_customer(customer_id: str) -> dict[str, Any]:

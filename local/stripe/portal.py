@@ -16,6 +16,7 @@ from local.stripe.core.errors import StripeError, check_url
 from local.stripe.core.listing import LIST_PARAMS, list_page, where_boolean
 from local.stripe.core.objects import merge, merge_metadata, new_id
 from local.stripe.core.routing import Payload, StripeApi, retrieve, route
+from local.stripe.core.shapes import INCLUDABLE
 from local.stripe.core.store import ModeState, Store
 from local.stripe.subscriptions import check_flow_subscription
 
@@ -37,7 +38,7 @@ def default_features() -> dict[str, Any]:
         "invoice_history": {"enabled": False},
         "payment_method_update": {"enabled": False, "payment_method_configuration": None},
         "subscription_cancel": {
-            "cancellation_reason": {"enabled": False, "feedback_options": None, "options": []},
+            "cancellation_reason": {"enabled": False, "options": []},
             "enabled": False,
             "mode": "at_period_end",
             "proration_behavior": "none",
@@ -134,7 +135,9 @@ def apply_configuration_params(
 
 
 def build_flow(flow_data: dict[str, Any]) -> dict[str, Any]:
-    """The session's ``flow`` as Stripe echoes ``flow_data``, with its defaults."""
+    """The session's ``flow`` as Stripe echoes ``flow_data``, with its defaults: the details of
+    the subscription flows its published example has (null unless that is the flow's type), and
+    a pause's detail only on a pause flow."""
     after = flow_data.get("after_completion") or {"type": "portal_homepage"}
     flow: dict[str, Any] = {
         "after_completion": {
@@ -142,9 +145,7 @@ def build_flow(flow_data: dict[str, Any]) -> dict[str, Any]:
             "redirect": None,
             "type": after["type"],
         },
-        "customer_update": None,
         "subscription_cancel": None,
-        "subscription_pause": None,
         "subscription_update": None,
         "subscription_update_confirm": None,
         "type": flow_data["type"],
@@ -168,8 +169,9 @@ def _flow_detail(detail: str, value: dict[str, Any]) -> dict[str, Any]:
         result["discounts"] = [
             {"coupon": None, "promotion_code": None, **item} for item in value.get("discounts", [])
         ]
+        # Stripe's example echoes an item's id and price (not the quantity asked for)
         result["items"] = [
-            {"id": None, "price": None, "quantity": None, **item} for item in value["items"]
+            {"id": item.get("id"), "price": item.get("price")} for item in value["items"]
         ]
     return result
 
@@ -189,7 +191,6 @@ def new_session(
     return {
         "id": session_id,
         "object": "billing_portal.session",
-        "after_expiration": copy.deepcopy(params.get("after_expiration")),
         "configuration": configuration,
         "created": created,
         "customer": customer,
@@ -354,25 +355,36 @@ def _check_flow_enabled(flow_data: Payload | None, configuration: Payload) -> No
         )
 
 
+# What a configuration's requests may expand: its products, which Stripe returns only then.
+_EXPANDS = INCLUDABLE["billing_portal.configuration"]
+
 ROUTES = (
     route(
         "POST",
         "/v1/billing_portal/configurations",
         create_configuration,
         schema="POST /v1/billing_portal/configurations",
+        expands=_EXPANDS,
     ),
     route(
         "GET",
         "/v1/billing_portal/configurations",
         list_configurations,
         query=frozenset(LIST_PARAMS | {"active", "is_default"}),
+        expands=tuple(f"data.{path}" for path in _EXPANDS),
     ),
-    route("GET", "/v1/billing_portal/configurations/{id}", retrieve("configurations")),
+    route(
+        "GET",
+        "/v1/billing_portal/configurations/{id}",
+        retrieve("configurations"),
+        expands=_EXPANDS,
+    ),
     route(
         "POST",
         "/v1/billing_portal/configurations/{id}",
         update_configuration,
         schema="POST /v1/billing_portal/configurations/{configuration}",
+        expands=_EXPANDS,
     ),
     route(
         "POST",

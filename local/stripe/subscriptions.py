@@ -57,7 +57,8 @@ def new_subscription(
     livemode: bool,
     created: int,
 ) -> Payload:
-    """An active subscription with every field the project reads (and Stripe's usual others).
+    """An active subscription with every field Stripe's published example has (at their values
+    for a subscription without trial, tax, discounts or invoices).
 
     Stripe keeps the billing period per item (``items.data[].current_period_end``).
     """
@@ -69,27 +70,66 @@ def new_subscription(
     return {
         "id": subscription_id,
         "object": "subscription",
-        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
+        "application": None,
+        "application_fee_percent": None,
+        "automatic_tax": {"disabled_reason": None, "enabled": False, "liability": None},
         "billing_cycle_anchor": created,
+        "billing_cycle_anchor_config": None,
+        "billing_mode": {"flexible": None, "type": "classic"},
+        "billing_schedules": [],
+        "billing_thresholds": None,
         "cancel_at": None,
         "cancel_at_period_end": False,
         "canceled_at": None,
+        "cancellation_details": {"comment": None, "feedback": None, "reason": None},
         "collection_method": "charge_automatically",
         "created": created,
         "currency": data[0]["price"]["currency"],
         "customer": customer,
+        "customer_account": None,
+        "days_until_due": None,
+        "default_payment_method": None,
+        "default_source": None,
+        "default_tax_rates": [],
+        "description": None,
+        "discounts": [],
         "ended_at": None,
+        "invoice_settings": {
+            "account_tax_ids": None,
+            "custom_fields": None,
+            "description": None,
+            "footer": None,
+            "issuer": {"type": "self"},
+        },
         "items": {
             "object": "list",
             "data": data,
             "has_more": False,
             "url": f"/v1/subscription_items?subscription={subscription_id}",
         },
+        "latest_invoice": None,  # the stand-in makes no invoices
         "livemode": livemode,
+        "managed_payments": None,
         "metadata": metadata,
+        "next_pending_invoice_item_invoice": None,
+        "on_behalf_of": None,
         "pause_collection": None,
+        "payment_settings": {
+            "payment_method_options": None,
+            "payment_method_types": None,
+            "save_default_payment_method": "off",
+        },
+        "pending_invoice_item_interval": None,
+        "pending_setup_intent": None,
+        "pending_update": None,
+        "schedule": None,
         "start_date": created,
         "status": "active",
+        "test_clock": None,
+        "transfer_data": None,
+        "trial_end": None,
+        "trial_settings": {"end_behavior": {"missing_payment_method": "create_invoice"}},
+        "trial_start": None,
     }
 
 
@@ -105,13 +145,43 @@ def new_item(
     return {
         "id": new_id("si"),
         "object": "subscription_item",
+        "billing_thresholds": None,
         "created": start,
         "current_period_start": start,
         "current_period_end": period_end,
+        "discounts": [],
         "metadata": metadata,
+        "plan": plan_of(price) if price else None,
         "price": copy.deepcopy(price),
         "quantity": quantity,
         "subscription": subscription_id,
+        "tax_rates": [],
+    }
+
+
+def plan_of(price: Payload) -> Payload:
+    """The legacy `plan` Stripe still shows beside an item's recurring price: the same price."""
+    recurring = price.get("recurring") or {}
+    return {
+        "id": price["id"],
+        "object": "plan",
+        "active": price["active"],
+        "amount": price["unit_amount"],
+        "amount_decimal": price["unit_amount_decimal"],
+        "billing_scheme": price["billing_scheme"],
+        "created": price["created"],
+        "currency": price["currency"],
+        "interval": recurring.get("interval"),
+        "interval_count": recurring.get("interval_count"),
+        "livemode": price["livemode"],
+        "metadata": dict(price["metadata"]),
+        "meter": recurring.get("meter"),
+        "nickname": price["nickname"],
+        "product": price["product"],
+        "tiers_mode": price["tiers_mode"],
+        "transform_usage": copy.deepcopy(price["transform_quantity"]),
+        "trial_period_days": recurring.get("trial_period_days"),
+        "usage_type": recurring.get("usage_type", "licensed"),
     }
 
 
@@ -278,6 +348,7 @@ def _update_items(
         if "price" in change:
             price, _, _ = _item(api, state, {"price": change["price"]}, index)
             item["price"] = copy.deepcopy(price)
+            item["plan"] = plan_of(price)
         if "quantity" in change:
             item["quantity"] = change["quantity"]
         if "metadata" in change:

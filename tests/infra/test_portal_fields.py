@@ -17,6 +17,7 @@ import pytest
 from pulumi.dynamic.dynamic import serialize_provider
 
 from infra.portal_fields import make_fields_provider, make_retirement_provider, sent_hash
+from local.stripe.core.shapes import expand_paths
 from stackspec import portal_fields as fields
 from stackspec.portal_spec import portal_spec
 from stackspec.stackfiles import read_settings
@@ -26,6 +27,7 @@ pytestmark = pytest.mark.integration
 
 CONFIGURATIONS = "/v1/billing_portal/configurations"
 PAUSE = fields.SUBSCRIPTION_PAUSE
+PRODUCTS = "features.subscription_update.products"
 
 
 @pytest.fixture
@@ -62,9 +64,32 @@ def live(standin, configuration_id: str) -> dict[str, Any]:
 
 
 def updates(standin, configuration_id: str) -> list[list[list[str]]]:
-    """The form fields of every update of the configuration, in order, as sent."""
+    """The form fields of every update of the configuration, in order, as sent (but `expand`,
+    which asks for the answer's products; see the expand test)."""
     path = f"{CONFIGURATIONS}/{configuration_id}"
-    return [entry["form"] for entry in standin.requests(path_prefix=path, method="POST")]
+    return [
+        [pair for pair in entry["form"] if not pair[0].startswith("expand[")]
+        for entry in standin.requests(path_prefix=path, method="POST")
+    ]
+
+
+def test_every_update_and_read_expands_the_products_stripe_leaves_out_otherwise(standin):
+    # Stripe (and the stand-in) answer a configuration without its products unless the request
+    # expands them: an unexpanded answer would record no products, and every preview would
+    # propose putting them back.
+    spec = prod_spec()
+    configuration = create_as_pulumi_stripe(standin, spec)
+    outs = make_fields_provider().create(props(standin, configuration, spec)).outs
+    make_fields_provider().read(configuration, outs)
+    calls = standin.requests(path_prefix=f"{CONFIGURATIONS}/{configuration}")
+    assert [(call["method"], expand_paths(call["params"])) for call in calls] == [
+        ("POST", [PRODUCTS]),
+        ("GET", [PRODUCTS]),
+    ]
+    assert (
+        outs["fields"][fields.ADJUSTABLE_QUANTITY]
+        == fields.declared_fields(spec)[fields.ADJUSTABLE_QUANTITY]
+    )
 
 
 def test_create_sends_exactly_the_seven_fields_form_encoded(standin):

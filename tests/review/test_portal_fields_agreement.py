@@ -56,7 +56,14 @@ def up(standin, stack: str) -> tuple[str, dict[str, Any]]:
 
 
 def live(standin, configuration_id: str) -> dict[str, Any]:
-    return standin.client().v1.billing_portal.configurations.retrieve(configuration_id).to_dict()
+    """The configuration as a reader gets it: products expanded (else Stripe leaves them out)."""
+    return (
+        standin.client()
+        .v1.billing_portal.configurations.retrieve(
+            configuration_id, params={"expand": list(fields.READ_EXPAND)}
+        )
+        .to_dict()
+    )
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from local.net import free_port
+from local.stripe.core.shapes import expand_paths
 from stackspec.declared import substitute
 from stackspec.portal_spec import portal_spec
 from stackspec.stackfiles import read_settings
@@ -23,6 +24,7 @@ from tests.review.review_support import (
 pytestmark = pytest.mark.integration
 
 PRODUCT_IDS = json.dumps(DEV_PRODUCT_IDS)
+PRODUCTS = "features.subscription_update.products"
 
 
 def declared_params(stack: str) -> dict[str, Any]:
@@ -92,6 +94,17 @@ def test_a_configuration_as_declared_has_no_drift_and_exits_0(standin, env):
     assert result.code == 0, result.err
     assert "— none, the live configuration is as declared" in result.out
     assert configuration_id in result.out
+
+
+def test_drift_reads_the_configuration_with_the_products_stripe_leaves_out_unless_expanded(
+    standin, env
+):
+    # Without the expand, Stripe's configuration has no products: drift every day.
+    configuration_id = deploy(standin)
+    assert drift(env, "--configuration-id", configuration_id).code == 0  # retrieve
+    assert drift(env).code == 0  # found among the listed ones
+    reads = standin.requests(path_prefix="/v1/billing_portal/configurations", method="GET")
+    assert [expand_paths(read["params"]) for read in reads] == [[PRODUCTS], [f"data.{PRODUCTS}"]]
 
 
 @pytest.mark.parametrize("count", [1, 3, len(EDITS)])

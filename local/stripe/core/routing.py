@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from local.stripe.core import shapes
 from local.stripe.core.errors import StripeError
 from local.stripe.core.keys import ApiKey
 from local.stripe.core.store import ModeState, Store
@@ -46,6 +47,7 @@ class Route:
     allow_unset: bool = False
     query: frozenset[str] = frozenset({"expand"})  # accepted query parameters for GET/DELETE
     connect: bool = False  # may act as a connected account (Stripe-Account header)
+    expands: tuple[str, ...] = ()  # the `expand` paths it honours (others are refused)
 
     def match(self, method: str, path: str) -> dict[str, str] | None:
         """The path's named groups if this route serves the request, else None."""
@@ -102,6 +104,8 @@ class StripeApi:
             if groups is None:
                 continue
             params = self._checked(endpoint, params)
+            expand = shapes.expand_paths(params)
+            shapes.check_expand(expand, endpoint.expands)
             if stripe_account and not endpoint.connect:
                 raise StripeError(
                     400,
@@ -115,8 +119,9 @@ class StripeApi:
                 status, payload = endpoint.handler(
                     self, self.store.mode(key.livemode), params, **groups
                 )
-                # The stored object keeps changing after the lock is released.
-                return status, copy.deepcopy(payload)
+                # The stored object keeps changing after the lock is released; the copy is
+                # shaped as Stripe answers (fields it returns only when expanded left out).
+                return status, shapes.render(copy.deepcopy(payload), expand)
         raise unrecognized(method, path)
 
     def _checked(self, endpoint: Route, params: Payload) -> Payload:

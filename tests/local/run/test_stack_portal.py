@@ -8,6 +8,7 @@ from local.run.dev_tools import catalog_plans
 from local.run.stack_portal import create_stack_portal, stack_settings
 
 pytestmark = pytest.mark.integration
+PRODUCTS = "features.subscription_update.products"  # Stripe returns them only when expanded
 
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
@@ -15,7 +16,9 @@ def test_each_stack_files_portal_is_created_in_the_stand_in(fresh_stripe_standin
     client = fresh_stripe_standin.client()
     settings = stack_settings(stack)
     configuration_id, prices = create_stack_portal(client, settings)
-    configuration = client.v1.billing_portal.configurations.retrieve(configuration_id)
+    configuration = client.v1.billing_portal.configurations.retrieve(
+        configuration_id, params={"expand": [PRODUCTS]}
+    )
     assert configuration.business_profile.headline == settings.portal.business_profile.headline
     assert configuration.name == settings.portal.name
     switching = configuration.features.subscription_update
@@ -30,7 +33,7 @@ def test_prods_existing_products_keep_their_ids_and_get_stand_in_prices(fresh_st
     client = fresh_stripe_standin.client()
     configuration_id, _ = create_stack_portal(client, stack_settings("prod"))
     products = client.v1.billing_portal.configurations.retrieve(
-        configuration_id
+        configuration_id, params={"expand": [PRODUCTS]}
     ).features.subscription_update.products
     assert [product.product for product in products] == [
         "prod_AcmeTeamLive01",

@@ -87,7 +87,9 @@ def test_customers_search_by_app_user_id_metadata(sdk):
 
 
 def test_new_configuration_has_every_feature_disabled_unless_given(sdk):
-    configuration = sdk.v1.billing_portal.configurations.create(params={"features": FEATURES})
+    configuration = sdk.v1.billing_portal.configurations.create(
+        params={"features": FEATURES, "expand": ["features.subscription_update.products"]}
+    )
     features = configuration.features
     assert configuration.id.startswith("bpc_")
     assert (configuration.active, configuration.is_default) == (True, False)
