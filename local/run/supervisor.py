@@ -39,7 +39,12 @@ from local.run.parts import (
     start_web,
     wait_for_http,
 )
-from local.run.stack_portal import create_stack_portal, portal_environment, stack_settings
+from local.run.stack_portal import (
+    account_portal_prices,
+    create_stack_portal,
+    portal_environment,
+    stack_settings,
+)
 from local.servers import HTTPServerThread
 from local.stripe import TEST_KEY as STANDIN_KEY
 from local.stripe.control import StandinControl
@@ -82,14 +87,19 @@ class LocalRun:
             standin = stripe.StripeClient(
                 STANDIN_KEY, base_addresses={"api": self.options.url("stripe", "").rstrip("/")}
             )
-            configuration, prices = create_stack_portal(standin, settings)
-            self.portal = portal_environment(settings, configuration)
-            self.plans = catalog_plans(standin, prices)
+            created = create_stack_portal(standin, settings)
+            self.portal = portal_environment(
+                settings, created.configuration_id, created.portal_prices
+            )
+            self.plans = catalog_plans(standin, created.prices)
             test_subscriptions = TestSubscriptions(self.options, standin, self.plans).give
         else:
             # Real Stripe test mode: the account's own configuration (PORTAL_CONFIGURATION_ID,
-            # if set), with the stack's other portal settings.
-            self.portal = portal_environment(settings, os.environ.get("PORTAL_CONFIGURATION_ID"))
+            # if set) and what it sells, with the stack's other portal settings.
+            configuration = os.environ.get("PORTAL_CONFIGURATION_ID")
+            self.portal = portal_environment(
+                settings, configuration, self._account_prices(configuration)
+            )
         if self.options.token_issuer is None:  # otherwise the function trusts another issuer
             self._start_process(
                 "issuer",
@@ -113,6 +123,19 @@ class LocalRun:
                 )
             finally:
                 control.close()
+
+    def _account_prices(self, configuration: str | None) -> str:
+        """What the real account's configuration sells (`PORTAL_PRICES`), read from Stripe."""
+        assert self.options.stripe_key is not None
+        try:
+            return account_portal_prices(
+                stripe.StripeClient(self.options.stripe_key), configuration
+            )
+        except stripe.StripeError as error:
+            raise RunError(
+                f"could not read the portal configuration {configuration or '(default)'} from "
+                f"Stripe: {error.user_message or type(error).__name__}"
+            ) from None
 
     def _start_process(
         self, name: str, argv: list[str], env: Mapping[str, str] | None = None
