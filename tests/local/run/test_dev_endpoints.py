@@ -132,6 +132,8 @@ def test_the_runs_logs_hold_no_debugger_pin(run):
     requests.post(run.url("function"), data=b"{", timeout=10)
     time.sleep(1)  # the function's log reaches the run's own through a follower
     text = run.process.log_text()
+    # the functions' start-up lines are in it: where Werkzeug prints the PIN
+    assert "function |  * Serving Flask app" in text, f"no function log in {run.process.log_path}"
     assert "Debugger PIN" not in text and "Debugger is active" not in text, (
         f"the debugger is on in {run.process.log_path}"
     )
