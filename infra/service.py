@@ -99,9 +99,11 @@ def public_access_warning(settings: Settings) -> str:
     )
 
 
-def function_environment(settings: Settings, configuration_id: Any) -> dict[str, Any]:
+def function_environment(
+    settings: Settings, configuration_id: Any, portal_prices: Any
+) -> dict[str, Any]:
     """The function's plain env vars, built by the function's own contract (no Stripe key)."""
-    return contract_environment(settings, configuration_id)
+    return contract_environment(settings, configuration_id, portal_prices)
 
 
 @dataclass(frozen=True)
@@ -109,6 +111,7 @@ class ServiceArgs:
     settings: Settings
     source: FunctionSource
     portal_configuration_id: pulumi.Input[str]
+    portal_prices: pulumi.Input[str]  # PORTAL_PRICES: the portal's prices, by their real ids
     stripe_secret_key: pulumi.Input[str]  # a secret; stored only in Secret Manager
     webhook_secret: pulumi.Input[str]  # the endpoint's signing secret; only in Secret Manager
 
@@ -237,7 +240,7 @@ class PortalService(pulumi.ComponentResource):
             service_config=self._service_config(
                 settings,
                 account.email,
-                function_environment(settings, args.portal_configuration_id),
+                function_environment(settings, args.portal_configuration_id, args.portal_prices),
                 {SECRET_ENV_VAR: stripe_key},
             ),
             opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, *grants]),
@@ -253,7 +256,7 @@ class PortalService(pulumi.ComponentResource):
             service_config=self._service_config(
                 settings,
                 webhook_account.email,
-                webhook_environment(settings, args.portal_configuration_id),
+                webhook_environment(settings, args.portal_configuration_id, args.portal_prices),
                 {SECRET_ENV_VAR: stripe_key, WEBHOOK_SECRET_ENV_VAR: webhook_secret},
                 # No person waits on a delivery, and Stripe retries: no warm instance.
                 min_instances=0,

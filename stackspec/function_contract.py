@@ -11,6 +11,7 @@ whose function starts. A refusal is reported against the stack key that produced
 from __future__ import annotations
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +22,7 @@ if str(FUNCTION_DIR) not in sys.path:
     sys.path.append(str(FUNCTION_DIR))
 
 from billing_portal import settings as function_settings  # noqa: E402
+from stackspec.declared import declared_refs, substitute  # noqa: E402
 from stackspec.portal_fields import SUBSCRIPTION_PAUSE, declared_fields  # noqa: E402
 
 if TYPE_CHECKING:
@@ -34,6 +36,8 @@ __all__ = [
     "function_environment",
     "function_settings",
     "placeholder_key",
+    "placeholder_product_ids",
+    "portal_prices",
     "preview_problem",
     "webhook_environment",
 ]
@@ -44,6 +48,7 @@ ENV_TO_STACK_KEY = {
     "STRIPE_SECRET_KEY": "stripeSecretKey",
     "PORTAL_CONFIGURATION_ID": "portal",
     "PORTAL_SUBSCRIPTION_PAUSE": "portal.features.subscriptionPause",
+    "PORTAL_PRICES": "portal.features.subscriptionUpdate.products",
     "DEFAULT_RETURN_URL": "defaultReturnUrl",
     "ALLOWED_RETURN_ORIGINS": "allowedReturnOrigins",
     "ALLOWED_ORIGINS": "allowedOrigins",
@@ -67,6 +72,30 @@ def placeholder_key(live: bool) -> str:
     return ("rk_live_" if live else "rk_test_") + "PreviewPlaceholder0"
 
 
+def placeholder_product_ids(settings: Settings) -> dict[str, str]:
+    """Well-formed ids for the products and prices a stack declares (Pulumi creates them, so
+    preview cannot know them): {`declared:` ref: placeholder id}."""
+    from stackspec.portal_spec import portal_spec
+
+    refs = declared_refs(portal_spec(settings))
+    return {ref: f"price_PreviewPlaceholder{index}" for index, ref in enumerate(refs)}
+
+
+def portal_prices(settings: Settings, product_ids: Mapping[str, str]) -> str:
+    """The stack's `PORTAL_PRICES` value: every price of its portal's plan-switching products,
+    with its product's adjustable quantity, encoded by the function's own contract.
+
+    `product_ids` gives the ids of the products and prices the stack declares
+    ({`declared:` ref: id}: Pulumi's outputs, or what the local run created); prices the stack
+    names by id (`price_…`) are taken as they are.
+    """
+    from stackspec.portal_spec import portal_spec
+
+    spec = substitute(portal_spec(settings), product_ids)
+    products = (spec["features"].get("subscription_update") or {}).get("products") or []
+    return function_settings.portal_prices_value(products)
+
+
 def check_environment(env: dict[str, Any]) -> tuple[str, str] | None:
     """Run the function's `load_settings` on `env`: None, or (stack key, the function's message)."""
     try:
@@ -76,10 +105,14 @@ def check_environment(env: dict[str, Any]) -> tuple[str, str] | None:
     return None
 
 
-def function_environment(settings: Settings, configuration_id: Any) -> dict[str, Any]:
+def function_environment(
+    settings: Settings, configuration_id: Any, portal_prices: Any
+) -> dict[str, Any]:
     """The function's plain env vars for a stack, built by the contract; the key is not among them.
 
-    `configuration_id` is the portal configuration's id (a Pulumi Output when deploying).
+    `configuration_id` is the portal configuration's id and `portal_prices` the stack's
+    `PORTAL_PRICES` value (`portal_prices(settings, ids)`): Pulumi Outputs when deploying, since
+    both name what Pulumi creates.
     """
     from stackspec.portal_spec import portal_spec  # here: portal_spec → settings → this module
 
@@ -88,6 +121,7 @@ def function_environment(settings: Settings, configuration_id: Any) -> dict[str,
         portal_configuration_id=configuration_id,
         # as `PortalFields` applies it: the same mapping decides
         portal_subscription_pause="true" if pause else "false",
+        portal_prices=portal_prices or None,
         default_return_url=settings.default_return_url,
         allowed_return_origins=settings.allowed_return_origins,
         allowed_origins=settings.allowed_origins,
@@ -101,7 +135,9 @@ def function_environment(settings: Settings, configuration_id: Any) -> dict[str,
     )
 
 
-def webhook_environment(settings: Settings, configuration_id: Any) -> dict[str, Any]:
+def webhook_environment(
+    settings: Settings, configuration_id: Any, portal_prices: Any
+) -> dict[str, Any]:
     """The webhook function's plain env vars: the session function's, built by the same contract.
 
     One source archive, one `load_settings` for both entry points: it requires what the session
@@ -109,22 +145,24 @@ def webhook_environment(settings: Settings, configuration_id: Any) -> dict[str, 
     stack that previews starts both. Its secrets (`STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`)
     are mounted from Secret Manager, never among these.
     """
-    return function_environment(settings, configuration_id)
+    return function_environment(settings, configuration_id, portal_prices)
 
 
 def preview_problem(settings: Settings) -> tuple[str, str] | None:
     """What either function would refuse in the environment this stack deploys, if anything.
 
     Exactly those environments, with valid placeholders for what preview cannot know: the secret
-    key (of the stack's mode), the portal configuration id and the webhook's signing secret; and
-    `FUNCTION_TARGET`, the entry point, as the Functions Framework is started with it.
+    key (of the stack's mode), the portal configuration id, the ids of the products and prices
+    the stack declares and the webhook's signing secret; and `FUNCTION_TARGET`, the entry point,
+    as the Functions Framework is started with it.
     """
     key = settings.stripe_secret_key
     live = key.live if key is not None and key.value else settings.production
-    session = function_environment(settings, PLACEHOLDER_CONFIGURATION_ID)
+    prices = portal_prices(settings, placeholder_product_ids(settings))
+    session = function_environment(settings, PLACEHOLDER_CONFIGURATION_ID, prices)
     session["STRIPE_SECRET_KEY"] = placeholder_key(live)
     session["FUNCTION_TARGET"] = function_settings.SESSION_ENTRY_POINT
-    webhook = webhook_environment(settings, PLACEHOLDER_CONFIGURATION_ID)
+    webhook = webhook_environment(settings, PLACEHOLDER_CONFIGURATION_ID, prices)
     webhook["STRIPE_SECRET_KEY"] = placeholder_key(live)
     webhook["STRIPE_WEBHOOK_SECRET"] = PLACEHOLDER_WEBHOOK_SECRET
     webhook["FUNCTION_TARGET"] = function_settings.WEBHOOK_ENTRY_POINT

@@ -11,6 +11,10 @@ export type PortalFlow =
   | { type: "subscription_update"; subscription: string }
   /** Only where the stack's portal enables pausing (else 400 `flow_not_enabled`). */
   | { type: "subscription_pause"; subscription: string }
+  /**
+   * One item; a `price` and `quantity` the stack's portal sells (else 400 `too_many_items`,
+   * `price_not_allowed` or `invalid_quantity`).
+   */
   | {
       type: "subscription_update_confirm";
       subscription: string;
@@ -110,6 +114,9 @@ export type FunctionErrorCode =
   | "invalid_locale"
   | "invalid_flow"
   | "coupon_not_allowed"
+  | "price_not_allowed"
+  | "invalid_quantity"
+  | "too_many_items"
   | "flow_not_enabled"
   | "return_url_not_allowed"
   | "stripe_invalid_request"

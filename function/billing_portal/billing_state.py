@@ -202,7 +202,10 @@ class BillingState:
                 items = subscription.get("items") or []
                 return SubscriptionOwner(
                     customer_id=customer_id,
-                    item_ids=frozenset(str(item.get("id")) for item in items),
+                    item_prices={
+                        str(item.get("id")): str(item["price"]) if item.get("price") else None
+                        for item in items
+                    },
                 )
         return None
 

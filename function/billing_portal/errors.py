@@ -26,6 +26,30 @@ class BadRequest(ApiError):
     status, code = 400, "invalid_request"
 
 
+class NotForSale(BadRequest):
+    """A deep link names something the stack's portal does not sell (`deep_links.py`).
+
+    Each subclass is one code a frontend can show: the caller's page offered a plan, a quantity
+    or an offer that the deployment does not have.
+    """
+
+
+class PriceNotAllowed(NotForSale):
+    code = "price_not_allowed"
+
+
+class InvalidQuantity(NotForSale):
+    code = "invalid_quantity"
+
+
+class TooManyItems(NotForSale):
+    code = "too_many_items"
+
+
+class CouponNotAllowed(NotForSale):
+    code = "coupon_not_allowed"
+
+
 class Unauthorized(ApiError):
     status, code = 401, "invalid_token"
 

@@ -1,9 +1,9 @@
 """Opening the portal: the caller's customer → a one-time portal session URL.
 
-The one place where the flow is decided: validate the return URL, find (or create) the customer,
-confirm a subscription deep link is into the caller's own subscription (from the synced billing
-state, else one Stripe read), create the session, and heal once if Stripe says the customer was
-deleted.
+The one place where the flow is decided: validate the return URL, refuse a deep link to anything
+the stack does not sell (`deep_links`), find (or create) the customer, confirm a subscription deep
+link is into the caller's own subscription (from the synced billing state, else one Stripe read),
+create the session, and heal once if Stripe says the customer was deleted.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from typing import Any
 from . import logs
 from .billing_state import BillingState
 from .customers import CustomerDirectory
+from .deep_links import check_catalog, check_item_quantities, check_retention_coupon
 from .errors import BadRequest, CustomerMissing, NotFound, UpstreamError
 from .inputs import PortalRequest, check_return_url
 from .settings import Settings
@@ -59,8 +60,8 @@ def flow_items(flow: Mapping[str, Any]) -> frozenset[str]:
 
 def check_deep_link(
     flow: Mapping[str, Any], owner: SubscriptionOwner | None, customer_id: str | None
-) -> None:
-    """Refuse a deep link unless its subscription (and items) are the caller's. Pure.
+) -> SubscriptionOwner:
+    """Refuse a deep link unless its subscription (and items) are the caller's; the owner. Pure.
 
     Another user's subscription and a missing one get the same 404, so the answer tells nothing
     about subscriptions that are not the caller's. An item not on the caller's own subscription
@@ -78,24 +79,7 @@ def check_deep_link(
                 f"flow.items[{index}].id is not an item of that subscription.",
                 code="invalid_flow",
             )
-
-
-def check_retention_coupon(flow: Mapping[str, Any] | None, allowed: frozenset[str]) -> None:
-    """Refuse a cancel deep link's retention coupon unless the deployment offers it. Pure.
-
-    Stripe applies the coupon to the subscription when the customer accepts the offer, and does
-    not tie it to the portal configuration: a coupon id chosen by the caller would let any user
-    discount their own plan with any coupon of the account.
-    """
-    if not flow or flow.get("type") != "subscription_cancel":
-        return
-    retention = flow["subscription_cancel"].get("retention") or {}
-    coupon = (retention.get("coupon_offer") or {}).get("coupon")
-    if coupon is not None and coupon not in allowed:
-        raise BadRequest(
-            "flow.coupon is not a retention offer of this deployment (RETENTION_COUPONS).",
-            code="coupon_not_allowed",
-        )
+    return owner
 
 
 def open_portal(
@@ -113,7 +97,9 @@ def open_portal(
         if request.return_url
         else settings.default_return_url
     )
+    # What the link names must be on sale before anything is read: no Stripe call for it.
     check_retention_coupon(request.flow, settings.retention_coupons)
+    check_catalog(request.flow, settings.portal_prices)
     check_flow_enabled(request.flow, settings)
     subscription_id = flow_subscription(request.flow)
     email_update: Future[None] | None = None
@@ -127,7 +113,8 @@ def open_portal(
             owner = billing.subscription_owner(caller.uid, existing, subscription_id)
             if owner is None or not flow_items(request.flow) <= owner.item_ids:
                 owner = stripe.subscription_owner(subscription_id)
-        check_deep_link(request.flow, owner, existing)
+        owner = check_deep_link(request.flow, owner, existing)
+        check_item_quantities(request.flow, settings.portal_prices, owner)
         customer_id = str(existing)
     else:
         customer_id, email_update = directory.customer_for(caller)

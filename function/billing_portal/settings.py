@@ -7,15 +7,18 @@ This module owns the function's environment contract (`CONTRACT`): which variabl
 they mean, their defaults, and (through `load_settings`) what a valid value is. Everything that
 starts the function — the Pulumi program, the local run, the benchmark, the tests — builds the
 environment with `build_environment` and, in the Pulumi program's case, checks it with
-`load_settings` at preview. It imports only the standard library, so infra can load it.
+`load_settings` at preview. It imports only the standard library (and `catalog`, which does
+too), so infra can load it.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+from .catalog import CatalogError, Quantity, encode_prices, parse_prices
 
 FIREBASE_JWKS_URL = (
     "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
@@ -77,6 +80,14 @@ CONTRACT: tuple[Variable, ...] = (
         "`true` when the stack's portal configuration lets customers pause subscriptions; only "
         "then is the `subscription_pause` deep link accepted (`true` or `false`)",
         "`false`",
+    ),
+    Variable(
+        "PORTAL_PRICES",
+        "what the stack's portal sells: every price of its plan-switching products, comma-"
+        "separated, each with its product's quantities (`price_…`: 1 only; `price_…:1-25`: 1 to "
+        "25; `price_…:2-`: 2 or more, at most 999999); built from the stack with Pulumi's price "
+        "ids. A `subscription_update_confirm` deep link may name only these",
+        "none (a deep link may change no price, nor a quantity beyond 1)",
     ),
     Variable(
         "DEFAULT_RETURN_URL",
@@ -213,6 +224,8 @@ class Settings:
     retention_coupons: frozenset[str] = frozenset()
     stripe_webhook_secret: str | None = None
     subscription_pause: bool = False  # the configuration lets customers pause subscriptions
+    # price id → quantities: what the portal's plan switching sells (`catalog.py`)
+    portal_prices: Mapping[str, Quantity] = field(default_factory=dict)
     function_target: str = SESSION_ENTRY_POINT
 
     @property
@@ -483,8 +496,26 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         retention_coupons=_coupons(get("RETENTION_COUPONS")),
         stripe_webhook_secret=webhook_secret,
         subscription_pause=pause == "true",
+        portal_prices=_portal_prices(get("PORTAL_PRICES")),
         function_target=target,
     )
+
+
+def portal_prices_value(products: Iterable[Mapping[str, Any]]) -> str:
+    """The `PORTAL_PRICES` value of a portal's plan-switching list (Stripe's
+    `features.subscription_update.products` shape: product, prices, adjustable_quantity)."""
+    return encode_prices(products)
+
+
+def _portal_prices(raw: str) -> dict[str, Quantity]:
+    try:
+        return parse_prices(raw)
+    except CatalogError as error:
+        raise SettingsError(
+            f"PORTAL_PRICES: {error}. Deployed stacks build it from the portal's plan-switching "
+            "products (portal.features.subscriptionUpdate.products).",
+            variable="PORTAL_PRICES",
+        ) from None
 
 
 def _function_target(raw: str) -> str:

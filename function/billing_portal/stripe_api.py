@@ -116,7 +116,19 @@ class SubscriptionOwner:
     """Whose a subscription is, and which items it has: all a deep link is checked against."""
 
     customer_id: str
-    item_ids: frozenset[str]
+    item_prices: Mapping[str, str | None]  # item id → the id of its price now
+
+    @property
+    def item_ids(self) -> frozenset[str]:
+        """The subscription's item ids."""
+        return frozenset(self.item_prices)
+
+
+def _price_id(price: Any) -> str | None:
+    """An item's price id, whether Stripe gave the price object (it does) or only its id."""
+    if isinstance(price, Mapping):
+        price = price.get("id")
+    return str(price) if price else None
 
 
 class StripeGateway:
@@ -171,7 +183,7 @@ class StripeGateway:
         items = (data.get("items") or {}).get("data") or []
         return SubscriptionOwner(
             customer_id=str(customer or ""),
-            item_ids=frozenset(str(item.get("id")) for item in items),
+            item_prices={str(item.get("id")): _price_id(item.get("price")) for item in items},
         )
 
     def customer_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:

@@ -2,13 +2,14 @@
 
 Starts, on 127.0.0.1 only: the Firestore emulator, the Stripe stand-in (or, when
 `STRIPE_SECRET_KEY=sk_test_…` is set, real Stripe test mode instead), the development sign-in
-issuer, the two functions of `function/` under functions-framework's debug server (each
-reloads when its code changes; see `serve_function`) — `create_portal_session` and
-`stripe_webhook`, which the stand-in forwards every event to, signed with a secret of this run,
-as `stripe listen --forward-to` does — and a static server for `web/` (the example settings page
-and `billing-portal.js`, and the development-only `POST /_local/test-subscription`). Prints what
-runs where; Ctrl-C (or SIGTERM) stops everything it started, whole process groups, nothing left
-over. A crashed function restarts on the next save.
+issuer, the two functions of `function/` on functions-framework's development server (each
+reloads when its code changes, with no debugger console; see `serve_function`) —
+`create_portal_session` and `stripe_webhook`, which the stand-in forwards every event to,
+signed with a secret of this run, as `stripe listen --forward-to` does — and a static server
+for `web/` (the example settings page and `billing-portal.js`, and the development-only
+`POST /_local/test-subscription`). Prints what runs where; Ctrl-C (or SIGTERM) stops
+everything it started, whole process groups, nothing left over. A crashed function restarts
+on the next save.
 
 Ports: `--function-port`, `--webhook-port`, `--web-port`, `--stripe-port`, `--firestore-port`,
 `--issuer-port`, or

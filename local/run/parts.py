@@ -1,5 +1,5 @@
 """How each part is started: the function in its own child (`python -m local.run
---serve-function PORT`, reloading on save) and how to tell it answers, the stand-ins as
+--serve-function PORT`, reloading on save, no debugger) and how to tell it answers, the stand-ins as
 `python -m` children, and the static server for `web/`."""
 
 from __future__ import annotations
@@ -45,13 +45,15 @@ def function_argv(port: int, target: str = SESSION_TARGET) -> list[str]:
 
 
 def serve_function(port: int, target: str = SESSION_TARGET) -> int:
-    """Serve the entry point `target` as `functions-framework --target … --source … --debug`
-    does.
+    """Serve the entry point `target` with `functions_framework.create_app` on Flask's
+    development server, reloading when a file under `function/` is saved.
 
-    The same `functions_framework.create_app` and Flask debug server, with one difference: the
-    reloader polls the function's own files (`stat`) instead of watching every folder on
-    `sys.path` with inotify (watchdog's default), which floods the inotify queue as soon as
-    anything else on the machine reads the virtualenv — a test run, an editor's indexer.
+    Not `functions-framework --debug`: that also turns on Werkzeug's debugger, an interactive
+    Python console in the function's process at `/console` (and on every traceback page) whose
+    PIN it writes to the log. The reloader alone is kept (`use_reloader`, `use_debugger=False`).
+    It polls the function's own files (`stat`) instead of watching every folder on `sys.path`
+    with inotify (watchdog's default), which floods the inotify queue as soon as anything else on
+    the machine reads the virtualenv — a test run, an editor's indexer.
     """
     from functions_framework import create_app
 
@@ -59,7 +61,9 @@ def serve_function(port: int, target: str = SESSION_TARGET) -> int:
     app.run(
         HOST,
         port,
-        debug=True,
+        debug=False,
+        use_debugger=False,  # never an interactive console, whatever FLASK_DEBUG says
+        use_reloader=True,
         reloader_type="stat",
         reloader_interval=1,
         exclude_patterns=_not_function_code(),

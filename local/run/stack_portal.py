@@ -5,13 +5,14 @@ stand-in's built-in default.
 The parameters come from the stack model the Pulumi program and the drift check use
 (`stackspec`): `portal_spec` for the configuration (the fields pulumi-stripe cannot set
 included), `product_params`/`price_params` for the declared catalog. The function then gets the
-configuration's id and the stack's other portal settings (pause deep link, retention coupons)
-through the function's own environment contract, as a deployed stack's function does.
+configuration's id, what it sells (its plan-switching prices, by the stand-in's ids) and the
+stack's other portal settings (pause deep link, retention coupons) through the function's own
+environment contract, as a deployed stack's function does.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import stripe
 
@@ -24,14 +25,27 @@ from stackspec.declared import (
     product_params,
     substitute,
 )
-from stackspec.function_contract import function_environment
+from stackspec.function_contract import function_environment, function_settings
 from stackspec.portal_spec import portal_spec
 from stackspec.settings import Settings, SettingsError
 from stackspec.stackfiles import StackFileError, StackNotFound, read_settings, stack_file
 
 # What the local function takes from the stack's environment: its portal, not its deployment
 # (origins, issuer, project and database stay the local run's own).
-PORTAL_VARIABLES = ("PORTAL_CONFIGURATION_ID", "PORTAL_SUBSCRIPTION_PAUSE", "RETENTION_COUPONS")
+PORTAL_VARIABLES = (
+    "PORTAL_CONFIGURATION_ID",
+    "PORTAL_SUBSCRIPTION_PAUSE",
+    "PORTAL_PRICES",
+    "RETENTION_COUPONS",
+)
+
+
+class StackPortal(NamedTuple):
+    """The stack's portal as created in the stand-in."""
+
+    configuration_id: str
+    prices: list[str]  # the declared prices' ids, those of the plan-switching list first
+    portal_prices: str  # the function's PORTAL_PRICES: what this configuration sells
 
 
 def stack_settings(stack: str) -> Settings:
@@ -59,9 +73,10 @@ def create_declared_catalog(client: stripe.StripeClient, settings: Settings) -> 
     return ids
 
 
-def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> tuple[str, list[str]]:
-    """The stack's portal configuration (and its catalog) in the stand-in: the configuration id
-    and the declared prices' ids, those of the plan-switching list first, in its order."""
+def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> StackPortal:
+    """The stack's portal configuration (and its catalog) in the stand-in: the configuration id,
+    the declared prices' ids (those of the plan-switching list first, in its order) and what the
+    configuration sells, by the stand-in's ids, as `PORTAL_PRICES`."""
     ids = create_declared_catalog(client, settings)
     params: dict[str, Any] = substitute(portal_spec(settings), ids)
     update = (params.get("features") or {}).get("subscription_update") or {}
@@ -73,7 +88,23 @@ def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> tupl
         for price in product.prices
     ]
     prices = list(dict.fromkeys([*switchable, *declared]))
-    return client.v1.billing_portal.configurations.create(params=params).id, prices
+    configuration = client.v1.billing_portal.configurations.create(params=params).id
+    sold = function_settings.portal_prices_value(update.get("products") or [])
+    return StackPortal(configuration, prices, sold)
+
+
+def account_portal_prices(client: stripe.StripeClient, configuration_id: str | None) -> str:
+    """`PORTAL_PRICES` of a configuration of a real Stripe account (the account's default one
+    when no id is given): what its plan switching sells, as the deployed configuration says."""
+    if configuration_id:
+        configuration = client.v1.billing_portal.configurations.retrieve(configuration_id)
+    else:
+        found = client.v1.billing_portal.configurations.list(params={"is_default": True}).data
+        if not found:
+            return ""
+        configuration = found[0]
+    update = configuration.to_dict().get("features", {}).get("subscription_update") or {}
+    return function_settings.portal_prices_value(update.get("products") or [])
 
 
 def _stand_in_for_existing(client: stripe.StripeClient, update: dict[str, Any]) -> None:
@@ -105,7 +136,14 @@ def _stand_in_for_existing(client: stripe.StripeClient, update: dict[str, Any]) 
         item["prices"] = placeholders
 
 
-def portal_environment(settings: Settings, configuration_id: str | None) -> dict[str, str]:
-    """The stack's portal variables of the function's environment, built by the contract."""
-    env = function_environment(settings, configuration_id)
-    return {name: str(env[name]) for name in PORTAL_VARIABLES if env.get(name) is not None}
+def portal_environment(
+    settings: Settings, configuration_id: str | None, portal_prices: str
+) -> dict[str, str]:
+    """The stack's portal variables of the function's environment, built by the contract.
+
+    `PORTAL_PRICES` is always among them (empty when the portal sells nothing), so that a value
+    inherited from the shell never stands in for what this run's configuration sells.
+    """
+    env = function_environment(settings, configuration_id, portal_prices)
+    portal = {name: str(env[name]) for name in PORTAL_VARIABLES if env.get(name) is not None}
+    return {"PORTAL_PRICES": "", **portal}

@@ -17,9 +17,10 @@ from types import FrameType
 
 import stripe
 
+from local.contract import load_settings
 from local.firestore import FirestoreEmulator
 from local.process import ServerProcess, ServerProcessError
-from local.run.dev_tools import Plans, TestSubscriptions, catalog_plans
+from local.run.dev_tools import CustomerMappings, Plans, TestSubscriptions, catalog_plans
 from local.run.options import (
     DEV_AUDIENCE,
     EXAMPLE_PATH,
@@ -39,7 +40,12 @@ from local.run.parts import (
     start_web,
     wait_for_http,
 )
-from local.run.stack_portal import create_stack_portal, portal_environment, stack_settings
+from local.run.stack_portal import (
+    account_portal_prices,
+    create_stack_portal,
+    portal_environment,
+    stack_settings,
+)
 from local.servers import HTTPServerThread
 from local.stripe import TEST_KEY as STANDIN_KEY
 from local.stripe.control import StandinControl
@@ -82,14 +88,21 @@ class LocalRun:
             standin = stripe.StripeClient(
                 STANDIN_KEY, base_addresses={"api": self.options.url("stripe", "").rstrip("/")}
             )
-            configuration, prices = create_stack_portal(standin, settings)
-            self.portal = portal_environment(settings, configuration)
-            self.plans = catalog_plans(standin, prices)
-            test_subscriptions = TestSubscriptions(self.options, standin, self.plans).give
+            created = create_stack_portal(standin, settings)
+            self.portal = portal_environment(
+                settings, created.configuration_id, created.portal_prices
+            )
+            self.plans = catalog_plans(standin, created.prices)
+            test_subscriptions = TestSubscriptions(
+                self.options, standin, self.plans, self._mappings().customer_of
+            ).give
         else:
             # Real Stripe test mode: the account's own configuration (PORTAL_CONFIGURATION_ID,
-            # if set), with the stack's other portal settings.
-            self.portal = portal_environment(settings, os.environ.get("PORTAL_CONFIGURATION_ID"))
+            # if set) and what it sells, with the stack's other portal settings.
+            configuration = os.environ.get("PORTAL_CONFIGURATION_ID")
+            self.portal = portal_environment(
+                settings, configuration, self._account_prices(configuration)
+            )
         if self.options.token_issuer is None:  # otherwise the function trusts another issuer
             self._start_process(
                 "issuer",
@@ -113,6 +126,35 @@ class LocalRun:
                 )
             finally:
                 control.close()
+
+    def _mappings(self) -> CustomerMappings:
+        """The session function's user → customer mapping, where its environment says."""
+        assert self.firestore is not None
+        env = function_env(self.options, os.environ, self.firestore.host, self.portal)
+        collection = load_settings(env).customers_collection
+        return CustomerMappings(self.firestore.host, PROJECT, collection)
+
+    def _account_prices(self, configuration: str | None) -> str:
+        """What the real account's configuration sells (`PORTAL_PRICES`), read from Stripe.
+
+        Best effort: without an answer (no network, a wrong key) the run still starts, and the
+        function sells nothing through deep links (it refuses every price) until the next start.
+        """
+        assert self.options.stripe_key is not None
+        client = stripe.StripeClient(
+            self.options.stripe_key,
+            max_network_retries=0,
+            http_client=stripe.RequestsClient(timeout=10),  # a start waits 10 s at most
+        )
+        try:
+            return account_portal_prices(client, configuration)
+        except stripe.StripeError as error:
+            print(
+                f"Could not read the portal configuration {configuration or '(default)'} from "
+                f"Stripe ({type(error).__name__}); deep links may name no price this run.",
+                flush=True,
+            )
+            return ""
 
     def _start_process(
         self, name: str, argv: list[str], env: Mapping[str, str] | None = None
@@ -328,7 +370,7 @@ def summary(
     )
     rows = [
         ("open", options.url("web", EXAMPLE_PATH), "example settings page — start here"),
-        ("function", options.url("function"), "functions-framework, debug (reloads on save)"),
+        ("function", options.url("function"), "functions-framework (reloads on save)"),
         _webhook_row(options),
         ("web", options.url("web"), "web/: the example page and billing-portal.js"),
         stripe,

@@ -15,6 +15,7 @@ from tests.function.test_http_webhook import (
     stripe_state,
     subscribe,
 )
+from tests.support.stripe_objects import subscribe as new_subscription
 
 pytestmark = pytest.mark.integration
 
@@ -184,3 +185,29 @@ def test_customer_deleted_clears_the_state_and_the_next_session_is_the_next_gene
     # The instance that still caches the deleted customer heals through the session path.
     assert billing_pair.session.post(dev_issuer.mint(new_uid)).status_code == 200
     assert len([c for c in customers_of(standin, new_uid) if not c.get("deleted")]) == 1
+
+
+def test_a_quantity_change_of_a_synced_item_is_bounded_by_its_price_without_stripe(
+    billing_pair, function_factory, standin, dev_issuer, new_uid
+):
+    customer = customer_of_user(billing_pair, dev_issuer, standin, new_uid)
+    sdk = standin.client()
+    price = new_price(sdk)
+    subscription = new_subscription(sdk, customer, price)
+    sync_all(standin)
+    # a session function of the same deployment, told that this price's quantity is 1 to 5
+    selling = function_factory(
+        "selling", CUSTOMERS_COLLECTION=billing_pair.collection, PORTAL_PRICES=f"{price}:1-5"
+    )
+    item = subscription["items"]["data"][0]["id"]
+    for quantity, status in ((5, 200), (6, 400)):
+        flow = {
+            "type": "subscription_update_confirm",
+            "subscription": subscription["id"],
+            "items": [{"id": item, "quantity": quantity}],
+        }
+        response = selling.post(dev_issuer.mint(new_uid), {"flow": flow})
+        assert response.status_code == status, f"x{quantity}: {response.text}"
+    assert standin.requests(path_prefix=f"/v1/subscriptions/{subscription['id']}") == [], (
+        "the item's price came from Stripe, not from the synced state"
+    )

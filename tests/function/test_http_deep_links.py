@@ -51,7 +51,7 @@ def test_confirming_an_update_of_the_callers_own_items_opens_that_flow(
     flow = {
         "type": "subscription_update_confirm",
         "subscription": subscription["id"],
-        "items": [{"id": item["id"], "quantity": 2}],
+        "items": [{"id": item["id"], "quantity": 1}],
     }
     response = function_server.post(dev_issuer.mint(new_uid), {"flow": flow})
     assert response.status_code == 200, response.text
@@ -209,3 +209,164 @@ def test_the_stand_in_refuses_a_pause_flow_where_the_configuration_does_not_enab
     )
     session = sdk.v1.billing_portal.sessions.create(params=params)
     assert session.flow.type == "subscription_pause"
+
+
+# ---------------------------------------------------------------------------- the catalog
+#
+# A `subscription_update_confirm` deep link names what the customer is about to buy: a price and
+# a quantity. The function refuses, itself, anything the stack's portal does not sell (its
+# plan-switching prices, each with its product's adjustable-quantity bounds, in PORTAL_PRICES),
+# with a 400 the frontend can show, and asks Stripe nothing for it.
+
+
+def stripe_calls(standin) -> int:
+    return len(standin.requests())
+
+
+def confirm(subscription: dict, **item) -> dict:
+    """A `subscription_update_confirm` deep link for the subscription's first item."""
+    return {
+        "type": "subscription_update_confirm",
+        "subscription": subscription["id"],
+        "items": [{"id": subscription["items"]["data"][0]["id"], **item}],
+    }
+
+
+@pytest.fixture(scope="module")
+def catalog(stripe_standin):
+    """Two prices the stack's portal offers: `team` (quantity 1–25) and `solo` (not adjustable),
+    and a price of the same account that the portal does not offer."""
+    from tests.support.stripe_objects import monthly_price
+
+    client = stripe_standin.client()
+    return {
+        "team": monthly_price(client, 2900),
+        "solo": monthly_price(client, 900),
+        "unsold": monthly_price(client, 100),
+    }
+
+
+@pytest.fixture(scope="module")
+def catalog_server(function_factory, catalog):
+    """A function told its portal's catalog, as the Pulumi program and the local run tell it."""
+    return function_factory("catalog", PORTAL_PRICES=f"{catalog['team']}:1-25,{catalog['solo']}")
+
+
+def own_subscription(server, issuer, standin, uid: str, price: str | None = None) -> dict:
+    customer = customer_of_user(server, issuer, standin, uid)
+    return new_subscription(standin.client(), customer, price)
+
+
+def assert_refused(server, standin, token: str, flow: dict, code: str) -> None:
+    """400 `code`, and the refused request made no Stripe call at all."""
+    before = stripe_calls(standin)
+    response = server.post(token, {"flow": flow})
+    assert response.status_code == 400, f"{flow}: {response.status_code} {response.text}"
+    assert response.json()["error"]["code"] == code, f"{flow}: {response.text}"
+    assert stripe_calls(standin) == before, f"{flow}: Stripe was called for a refused deep link"
+
+
+def test_a_price_the_portal_does_not_offer_is_400_price_not_allowed_and_no_stripe_call(
+    catalog_server, catalog, dev_issuer, stripe_standin, new_uid
+):
+    subscription = own_subscription(
+        catalog_server, dev_issuer, stripe_standin, new_uid, catalog["team"]
+    )
+    token = dev_issuer.mint(new_uid)
+    for price in ("price_nope", catalog["unsold"]):
+        flow = confirm(subscription, price=price)
+        assert_refused(catalog_server, stripe_standin, token, flow, "price_not_allowed")
+
+
+def test_a_quantity_outside_the_products_bounds_is_400_invalid_quantity_and_no_stripe_call(
+    catalog_server, catalog, dev_issuer, stripe_standin, new_uid
+):
+    subscription = own_subscription(
+        catalog_server, dev_issuer, stripe_standin, new_uid, catalog["team"]
+    )
+    token = dev_issuer.mint(new_uid)
+    for quantity in (0, 26, 10**30):
+        flow = confirm(subscription, price=catalog["team"], quantity=quantity)
+        assert_refused(catalog_server, stripe_standin, token, flow, "invalid_quantity")
+
+
+def test_a_quantity_other_than_1_of_a_price_without_adjustable_quantity_is_400(
+    catalog_server, catalog, dev_issuer, stripe_standin, new_uid
+):
+    subscription = own_subscription(
+        catalog_server, dev_issuer, stripe_standin, new_uid, catalog["team"]
+    )
+    token = dev_issuer.mint(new_uid)
+    for quantity in (0, 2):
+        flow = confirm(subscription, price=catalog["solo"], quantity=quantity)
+        assert_refused(catalog_server, stripe_standin, token, flow, "invalid_quantity")
+
+
+@pytest.mark.parametrize("count", [2, 20])
+def test_more_than_one_item_is_400_too_many_items_and_no_stripe_call(
+    catalog_server, catalog, dev_issuer, stripe_standin, new_uid, count
+):
+    subscription = own_subscription(
+        catalog_server, dev_issuer, stripe_standin, new_uid, catalog["team"]
+    )
+    item = {"id": subscription["items"]["data"][0]["id"], "price": catalog["team"], "quantity": 2}
+    flow = {
+        "type": "subscription_update_confirm",
+        "subscription": subscription["id"],
+        "items": [item] * count,
+    }
+    token = dev_issuer.mint(new_uid)
+    assert_refused(catalog_server, stripe_standin, token, flow, "too_many_items")
+
+
+def test_a_switch_to_an_offered_price_within_its_bounds_opens_the_confirm_flow(
+    catalog_server, catalog, dev_issuer, stripe_standin, new_uid
+):
+    subscription = own_subscription(
+        catalog_server, dev_issuer, stripe_standin, new_uid, catalog["solo"]
+    )
+    for price, quantity in ((catalog["team"], 25), (catalog["team"], 1), (catalog["solo"], 1)):
+        flow = confirm(subscription, price=price, quantity=quantity)
+        response = catalog_server.post(dev_issuer.mint(new_uid), {"flow": flow})
+        assert response.status_code == 200, f"{price} x{quantity}: {response.text}"
+        sent = stripe_standin.requests(path_prefix="/v1/billing_portal/sessions", method="POST")
+        items = sent[-1]["params"]["flow_data"]["subscription_update_confirm"]["items"]
+        # as sent on the wire (form-encoded): one item, the price and quantity asked for
+        assert items == {
+            "0": {"id": flow["items"][0]["id"], "price": price, "quantity": str(quantity)}
+        }, items
+
+
+def test_a_quantity_change_alone_is_bounded_by_the_items_current_price(
+    catalog_server, catalog, dev_issuer, stripe_standin, new_uid
+):
+    team = own_subscription(catalog_server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    solo = new_subscription(stripe_standin.client(), team["customer"], catalog["solo"])
+    token = dev_issuer.mint(new_uid)
+    assert catalog_server.post(token, {"flow": confirm(team, quantity=7)}).status_code == 200
+    for subscription, quantity in ((team, 26), (solo, 2)):
+        before = session_creates(stripe_standin)
+        response = catalog_server.post(token, {"flow": confirm(subscription, quantity=quantity)})
+        assert response.status_code == 400, response.text
+        assert response.json()["error"]["code"] == "invalid_quantity", response.text
+        assert session_creates(stripe_standin) == before
+
+
+def test_without_a_catalog_no_price_and_no_quantity_above_1_is_passed_to_stripe(
+    function_server, dev_issuer, stripe_standin, new_uid
+):
+    # The findings, as reported: a stack whose portal offers no plan switching (no PORTAL_PRICES).
+    subscription = own_subscription(function_server, dev_issuer, stripe_standin, new_uid)
+    token = dev_issuer.mint(new_uid)
+    price = subscription["items"]["data"][0]["price"]["id"]
+    for flow, code in (
+        (confirm(subscription, price="price_nope"), "price_not_allowed"),
+        (confirm(subscription, price=price), "price_not_allowed"),
+        (confirm(subscription, price=price, quantity=10**30), "price_not_allowed"),
+    ):
+        assert_refused(function_server, stripe_standin, token, flow, code)
+    before = session_creates(stripe_standin)
+    response = function_server.post(token, {"flow": confirm(subscription, quantity=10**30)})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"]["code"] == "invalid_quantity"
+    assert session_creates(stripe_standin) == before

@@ -128,3 +128,24 @@ def test_the_webhook_entry_point_requires_its_secret():
 
 def test_an_unknown_function_target_is_refused():
     assert "FUNCTION_TARGET" in error_for(FUNCTION_TARGET="main")
+
+
+def test_without_portal_prices_the_portal_sells_nothing_a_deep_link_could_name():
+    assert settings_with().portal_prices == {}
+
+
+def test_portal_prices_are_read_with_their_quantities():
+    prices = settings_with(PORTAL_PRICES="price_team:1-25,price_solo").portal_prices
+    assert set(prices) == {"price_team", "price_solo"}
+    assert (prices["price_team"].minimum, prices["price_team"].maximum) == (1, 25)
+    assert not prices["price_solo"].adjustable
+
+
+@pytest.mark.parametrize("raw", ["declared:team/monthly", "price_a:9-2", "price_a:1-5,price_a"])
+def test_malformed_portal_prices_are_refused_naming_the_variable(raw):
+    with pytest.raises(SettingsError) as caught:
+        settings_with(PORTAL_PRICES=raw)
+    assert caught.value.variable == "PORTAL_PRICES"
+    assert "PORTAL_PRICES" in str(caught.value) and "subscriptionUpdate.products" in str(
+        caught.value
+    )

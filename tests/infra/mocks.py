@@ -50,7 +50,8 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "stripe:index/product:Product":
             resource_id = f"prod_mock_{args.name.rsplit('-', 1)[-1]}"
         elif args.typ == "stripe:index/price:Price":
-            resource_id = f"price_mock_{args.name.split('price-', 1)[-1]}"
+            # Stripe ids are letters, digits and `_`: the resource name's `-` would not be one.
+            resource_id = f"price_mock_{args.name.split('price-', 1)[-1].replace('-', '_')}"
         elif args.typ == "stripe:index/webhookEndpoint:WebhookEndpoint":
             resource_id = WEBHOOK_ENDPOINT_ID
             outputs["secret"] = WEBHOOK_SECRET  # Stripe returns it on creation only

@@ -27,7 +27,7 @@ ARCHITECTURE = Path(__file__).resolve().parents[2] / "docs" / "architecture.md"
 def deployed_env(config, stack="dev") -> dict[str, str]:
     """The environment the function would get from this stack: plain vars + the secret key."""
     stack_settings = parse_settings(stack, config)
-    env = dict(function_environment(stack_settings, PORTAL_CONFIGURATION_ID))
+    env = dict(function_environment(stack_settings, PORTAL_CONFIGURATION_ID, None))
     env["STRIPE_SECRET_KEY"] = stack_settings.stripe_secret_key.value
     return env
 

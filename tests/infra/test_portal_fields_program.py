@@ -121,6 +121,6 @@ def test_the_pause_variable_follows_the_same_mapping_portal_fields_applies(decla
 
     features = {} if declared_pause is None else {"subscriptionPause": {"enabled": declared_pause}}
     settings = parse_settings("dev", minimal_config(portal=portal(**features)))
-    assert function_environment(settings, "bpc_1")["PORTAL_SUBSCRIPTION_PAUSE"] == told
+    assert function_environment(settings, "bpc_1", None)["PORTAL_SUBSCRIPTION_PAUSE"] == told
     enabled = fields.declared_fields(portal_spec(settings))[fields.SUBSCRIPTION_PAUSE]["enabled"]
     assert enabled is (declared_pause is True)

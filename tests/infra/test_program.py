@@ -7,6 +7,7 @@ import json
 import pytest
 from pulumi.runtime import rpc
 
+from billing_portal.settings import load_settings as load_function_settings
 from infra.service import REQUIRED_APIS
 from infra.stack_config import StackSettingsError
 from stackspec.declared import MANAGED_BY
@@ -38,6 +39,7 @@ WEBHOOK_SECRET = "service-webhook-secret"
 CONTRACT_ENV_VARS = {
     "PORTAL_CONFIGURATION_ID",
     "PORTAL_SUBSCRIPTION_PAUSE",
+    "PORTAL_PRICES",
     "DEFAULT_RETURN_URL",
     "ALLOWED_RETURN_ORIGINS",
     "ALLOWED_ORIGINS",
@@ -365,11 +367,40 @@ def test_the_portal_configuration_id_reaches_the_function_env(stack_run):
     assert env_of(stack_run)["PORTAL_CONFIGURATION_ID"] == PORTAL_CONFIGURATION_ID
 
 
+# What each stack's portal sells, as the function is told: every plan-switching price, by the id
+# Pulumi created (dev declares its catalog) or the stack names (prod), with its product's bounds.
+PORTAL_PRICES = {
+    "dev": "price_mock_team_monthly,price_mock_team_yearly,price_mock_business_monthly",
+    "prod": "price_AcmeTeamMonthlyLive01:1-25,price_AcmeTeamYearlyLive01:1-25,"
+    "price_AcmeBusinessMonthlyLive01",
+}
+
+
+@pytest.mark.parametrize("function", [SESSION_FUNCTION, WEBHOOK_FUNCTION])
+def test_the_function_env_carries_the_portals_prices_by_their_real_ids(stack_run, function):
+    env = env_of(stack_run, function)
+    assert env["PORTAL_PRICES"] == PORTAL_PRICES[stack_run.stack], function
+
+
+def test_the_function_reads_the_portals_prices_and_their_quantities(prod):
+    env = {**env_of(prod), "STRIPE_SECRET_KEY": "rk_live_FunctionKey0001"}
+    prices = load_function_settings(env).portal_prices
+    assert set(prices) == {
+        "price_AcmeTeamMonthlyLive01",
+        "price_AcmeTeamYearlyLive01",
+        "price_AcmeBusinessMonthlyLive01",
+    }
+    team = prices["price_AcmeTeamMonthlyLive01"]
+    assert (team.minimum, team.maximum) == (1, 25)
+    assert not prices["price_AcmeBusinessMonthlyLive01"].adjustable
+
+
 def test_the_function_env_carries_the_stack_settings(stack_run):
     settings = settings_of(stack_run)
     assert env_of(stack_run) == {
         "PORTAL_CONFIGURATION_ID": PORTAL_CONFIGURATION_ID,
         "PORTAL_SUBSCRIPTION_PAUSE": "false",
+        "PORTAL_PRICES": PORTAL_PRICES[stack_run.stack],
         "DEFAULT_RETURN_URL": settings.default_return_url,
         "ALLOWED_RETURN_ORIGINS": ",".join(settings.allowed_return_origins),
         "ALLOWED_ORIGINS": ",".join(settings.allowed_origins),
@@ -529,7 +560,7 @@ def test_declared_products_and_prices_are_created_and_switched_between(dev):
     switchable = dev.one(PORTAL_CONFIGURATION).inputs["features"]["subscriptionUpdates"][0]
     assert switchable["products"][0] == {
         "product": "prod_mock_team",
-        "prices": ["price_mock_team-monthly", "price_mock_team-yearly"],
+        "prices": ["price_mock_team_monthly", "price_mock_team_yearly"],
     }
 
 

@@ -9,6 +9,10 @@ from local.run.dev_tools import TestSubscriptions, token_subject
 from local.run.options import parse_options
 
 
+def _no_customer(uid: str) -> None:
+    raise AssertionError(f"no mapping should be read here (asked for {uid!r})")
+
+
 def _token(claims: object) -> str:
     payload = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
     return f"header.{payload}.signature"
@@ -25,7 +29,7 @@ def test_a_token_without_a_subject_names_no_user() -> None:
 
 
 def test_a_stack_without_declared_prices_says_what_to_declare() -> None:
-    give = TestSubscriptions(parse_options([], {}), client=None, plans={}).give  # type: ignore[arg-type]
+    give = TestSubscriptions(parse_options([], {}), None, {}, _no_customer).give  # type: ignore[arg-type]
     status, answer = give("Bearer " + _token({"sub": "dev-x"}))
     assert status == 409
     assert answer["error"]["code"] == "no_declared_prices"
@@ -33,6 +37,6 @@ def test_a_stack_without_declared_prices_says_what_to_declare() -> None:
 
 
 def test_no_token_is_refused_before_anything_is_asked() -> None:
-    give = TestSubscriptions(parse_options([], {}), client=None, plans={"price_1": {}}).give  # type: ignore[arg-type]
+    give = TestSubscriptions(parse_options([], {}), None, {"price_1": {}}, _no_customer).give  # type: ignore[arg-type]
     assert give(None)[0] == 401
     assert give("Basic abc")[0] == 401

@@ -5,7 +5,12 @@ from __future__ import annotations
 import pytest
 
 from local.run.dev_tools import catalog_plans
-from local.run.stack_portal import create_stack_portal, stack_settings
+from local.run.stack_portal import (
+    account_portal_prices,
+    create_stack_portal,
+    portal_environment,
+    stack_settings,
+)
 
 pytestmark = pytest.mark.integration
 PRODUCTS = "features.subscription_update.products"  # Stripe returns them only when expanded
@@ -15,7 +20,7 @@ PRODUCTS = "features.subscription_update.products"  # Stripe returns them only w
 def test_each_stack_files_portal_is_created_in_the_stand_in(fresh_stripe_standin, stack):
     client = fresh_stripe_standin.client()
     settings = stack_settings(stack)
-    configuration_id, prices = create_stack_portal(client, settings)
+    configuration_id, prices, _ = create_stack_portal(client, settings)
     configuration = client.v1.billing_portal.configurations.retrieve(
         configuration_id, params={"expand": [PRODUCTS]}
     )
@@ -31,7 +36,7 @@ def test_each_stack_files_portal_is_created_in_the_stand_in(fresh_stripe_standin
 
 def test_prods_existing_products_keep_their_ids_and_get_stand_in_prices(fresh_stripe_standin):
     client = fresh_stripe_standin.client()
-    configuration_id, _ = create_stack_portal(client, stack_settings("prod"))
+    configuration_id, _, _ = create_stack_portal(client, stack_settings("prod"))
     products = client.v1.billing_portal.configurations.retrieve(
         configuration_id, params={"expand": [PRODUCTS]}
     ).features.subscription_update.products
@@ -41,3 +46,38 @@ def test_prods_existing_products_keep_their_ids_and_get_stand_in_prices(fresh_st
     ]
     prices = [price for product in products for price in product.prices]
     assert len(prices) == 3 and not any(price.startswith("price_Acme") for price in prices)
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_local_function_is_told_what_the_stack_portal_sells_by_the_stand_ins_ids(
+    fresh_stripe_standin, stack
+):
+    from billing_portal.catalog import parse_prices
+
+    client = fresh_stripe_standin.client()
+    settings = stack_settings(stack)
+    created = create_stack_portal(client, settings)
+    products = client.v1.billing_portal.configurations.retrieve(
+        created.configuration_id
+    ).features.subscription_update.products
+    sold = parse_prices(
+        portal_environment(settings, created.configuration_id, created.portal_prices)[
+            "PORTAL_PRICES"
+        ]
+    )
+    assert set(sold) == {price for product in products for price in product.prices}
+    bounds = {(q.minimum, q.maximum) for q in sold.values()}
+    # prod's team plan is adjustable 1–25, its business plan is not; dev declares no quantities
+    assert bounds == ({(1, 25), (1, 1)} if stack == "prod" else {(1, 1)}), bounds
+
+
+def test_a_real_accounts_configuration_is_read_for_what_it_sells(fresh_stripe_standin):
+    client = fresh_stripe_standin.client()
+    created = create_stack_portal(client, stack_settings("prod"))
+    assert account_portal_prices(client, created.configuration_id) == created.portal_prices
+    assert account_portal_prices(client, None) == ""  # the default: no plan switching
+
+
+def test_a_portal_that_sells_nothing_still_overrides_an_inherited_value():
+    settings = stack_settings("dev")
+    assert portal_environment(settings, None, "")["PORTAL_PRICES"] == ""
