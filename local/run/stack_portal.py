@@ -26,6 +26,7 @@ from stackspec.declared import (
     substitute,
 )
 from stackspec.function_contract import function_environment, function_settings
+from stackspec.portal_fields import READ_EXPAND
 from stackspec.portal_spec import portal_spec
 from stackspec.settings import Settings, SettingsError
 from stackspec.stackfiles import StackFileError, StackNotFound, read_settings, stack_file
@@ -96,10 +97,15 @@ def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> Stac
 def account_portal_prices(client: stripe.StripeClient, configuration_id: str | None) -> str:
     """`PORTAL_PRICES` of a configuration of a real Stripe account (the account's default one
     when no id is given): what its plan switching sells, as the deployed configuration says."""
+    # Stripe leaves the products out unless the read expands them (READ_EXPAND).
     if configuration_id:
-        configuration = client.v1.billing_portal.configurations.retrieve(configuration_id)
+        configuration = client.v1.billing_portal.configurations.retrieve(
+            configuration_id, params={"expand": list(READ_EXPAND)}
+        )
     else:
-        found = client.v1.billing_portal.configurations.list(params={"is_default": True}).data
+        found = client.v1.billing_portal.configurations.list(
+            params={"is_default": True, "expand": [f"data.{path}" for path in READ_EXPAND]}
+        ).data
         if not found:
             return ""
         configuration = found[0]

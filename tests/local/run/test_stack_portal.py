@@ -58,7 +58,7 @@ def test_the_local_function_is_told_what_the_stack_portal_sells_by_the_stand_ins
     settings = stack_settings(stack)
     created = create_stack_portal(client, settings)
     products = client.v1.billing_portal.configurations.retrieve(
-        created.configuration_id
+        created.configuration_id, params={"expand": [PRODUCTS]}
     ).features.subscription_update.products
     sold = parse_prices(
         portal_environment(settings, created.configuration_id, created.portal_prices)[
