@@ -4,12 +4,15 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 # The function deploys to Cloud Functions' python312 runtime: its tests also run there, in a
-# virtualenv holding only function/requirements.txt and the test tools.
+# virtualenv holding only function/requirements.txt (the generated lock) and the test tools.
 PY312    ?= $(shell sh tools/find-python312.sh)
 VENV312  := .venv312
 STAMP312 := $(VENV312)/.installed
+# The test tools added on top of the function's packages in $(VENV312), with their dependencies:
+# installed --no-deps at constraints.txt's pins, so they cannot move a function package.
+TEST_TOOLS312 := pytest|pytest-timeout|hypothesis|iniconfig|pluggy|packaging|pygments|sortedcontainers
 
-.PHONY: setup browser run bench test test-py312 lint fmt constraints clean
+.PHONY: setup browser run bench test test-py312 lint fmt constraints lock clean
 
 setup: $(STAMP) node_modules/.package-lock.json browser
 
@@ -17,7 +20,7 @@ setup: $(STAMP) node_modules/.package-lock.json browser
 browser:
 	@sh tools/install-browser.sh
 
-$(STAMP): requirements.txt function/requirements.txt requirements-dev.txt constraints.txt
+$(STAMP): requirements.txt function/requirements.in requirements-dev.txt constraints.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
@@ -47,11 +50,15 @@ test-py312:
 	  $(VENV312)/bin/python -m pytest tests/function -q -p no:cacheprovider; \
 	fi
 
+# Built anew whenever the lock changes, so nothing a former lock installed is left to pass a test.
 $(STAMP312): function/requirements.txt constraints.txt
-	test -x $(VENV312)/bin/python || $(PY312) -m venv $(VENV312)
+	rm -rf $(VENV312)
+	$(PY312) -m venv $(VENV312)
 	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check \
-	  -r function/requirements.txt -c constraints.txt \
-	  $$(grep -E '^(pytest|pytest-timeout|hypothesis)==' requirements-dev.txt)
+	  --require-hashes -r function/requirements.txt
+	$(VENV312)/bin/python -m pip install --quiet --disable-pip-version-check --no-deps \
+	  $$(grep -iE '^($(TEST_TOOLS312))==' constraints.txt)
+	$(VENV312)/bin/python -m pip check
 	touch $@
 
 lint: setup
@@ -67,6 +74,10 @@ constraints: $(STAMP)
 	{ echo '# Every transitive package of the development environment, pinned (pip freeze on Python 3.11).'; \
 	  echo '# Regenerate with `make constraints` after changing a requirements file.'; \
 	  $(PY) -m pip freeze --exclude-editable | grep -vE '^(pip|setuptools|wheel)=='; } > constraints.txt
+
+## lock: generate function/requirements.txt (what Cloud Functions installs) from function/requirements.in
+lock: $(STAMP)
+	$(PY) -m tools.lock_function
 
 clean:
 	rm -rf $(VENV) $(VENV312) node_modules .pytest_cache .ruff_cache test-output
