@@ -245,3 +245,42 @@ def test_held_an_item_of_another_users_subscription_in_an_update_confirm_is_404(
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "subscription_not_found"
     assert session_creates(stripe_standin) == before + 1  # only the attacker's own plain session
+
+
+# --- finding (issue 19): quadratic CPU in the body pre-scan ---------------------------------
+
+
+def test_the_issue_19_body_of_escaped_quotes_is_refused_as_invalid_json(
+    function_server, dev_issuer, new_uid
+):
+    # `"` followed by `\"` 8,000 times: 16,001 bytes that the old regex pre-scan re-read from
+    # every quote (about 1.1 s of CPU per request). The scan's work is counted in
+    # tests/function/test_json_scan.py; here: the same JSON 400 as any other invalid body.
+    body = b'"' + b'\\"' * 8000
+    assert len(body) <= 16 * 1024
+    response = function_server.post(dev_issuer.mint(new_uid), body)
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "invalid_json"
+
+
+# --- finding (issue 19): CORS echoed an origin that only looked like an allowed one ----------
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [APP_ORIGIN + "/", APP_ORIGIN.upper(), APP_ORIGIN.replace("app.", "App."), APP_ORIGIN + ":443"],
+)
+def test_an_origin_differing_from_an_allowed_one_by_a_slash_or_case_is_403_and_not_echoed(
+    function_server, dev_issuer, new_uid, origin
+):
+    response = function_server.post(dev_issuer.mint(new_uid), headers={"Origin": origin})
+    assert response.status_code == 403, (origin, response.status_code)
+    assert response.json()["error"]["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in response.headers, origin
+    preflight = function_server.session.options(
+        function_server.url,
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert preflight.status_code == 403 and "Access-Control-Allow-Origin" not in preflight.headers
