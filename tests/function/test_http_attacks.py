@@ -6,6 +6,7 @@ Each test is one attack and names it. The ones that fail on the reviewed code ar
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -284,3 +285,24 @@ def test_an_origin_differing_from_an_allowed_one_by_a_slash_or_case_is_403_and_n
         timeout=10,
     )
     assert preflight.status_code == 403 and "Access-Control-Allow-Origin" not in preflight.headers
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"[" * 3000 + b"]" * 3000, b'{"a":' * 1000 + b"1" + b"}" * 1000, b'"' + b'\\"' * 2900],
+    ids=["deep-array", "deep-object", "escaped-quotes"],
+)
+def test_held_a_token_whose_header_is_deep_or_hostile_json_is_401_before_any_key_lookup(
+    function_server, new_uid, header
+):
+    # The token is read before it is verified: its header is base64url JSON that PyJWT parses
+    # (a RecursionError inside is its DecodeError), within MAX_TOKEN_LENGTH (8192).
+    token = f"{_b64(header)}.{_b64(b'{}')}.{_b64(b'sig')}"
+    assert len(token) <= 8192
+    response = function_server.post(token)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "invalid_token"
