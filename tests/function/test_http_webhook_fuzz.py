@@ -138,7 +138,7 @@ def test_signed_events_of_any_shape_never_get_a_5xx_and_a_shape_not_stripes_chan
     assert state is not None and state["customer"] == customer
 
     @settings(
-        max_examples=80,
+        max_examples=200,
         deadline=None,
         database=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
