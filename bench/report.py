@@ -15,6 +15,7 @@ FIRST_REQUEST_MAX_RATIO = 1.10
 THROUGHPUT_MIN_FRACTION = 0.90
 WEBHOOK_MAX_RATIO = 1.10
 GET_MAX_RATIO = 1.10
+WORST_BODY_MAX_RATIO = 1.5
 
 LOAD_LABELS = ("load, 1 client", "load, N/2 clients", "load, N clients", "load, 2N clients")
 LISTENING_LABEL = "time to listening: start → port accepts, median ms"
@@ -37,6 +38,7 @@ ROW_LABELS = (
     "HTTP hop (hello-world), +0 ms: p50/p95/p99 ms",
     "calls per returning request (Stripe, Firestore)",
     "calls per new-user request (Stripe, Firestore)",
+    "worst-case body vs a plain body, 16 KiB, both 400: p50/p95/p99 ms",
     "webhook event → state written, +0 ms, vs the issue's floor: p50/p95/p99 ms",
     "webhook event → state written, +0 ms, vs the design's floor: p50/p95/p99 ms",
     "webhook event → state written, +100 ms, vs the issue's floor: p50/p95/p99 ms",
@@ -73,6 +75,7 @@ JSON_KEYS = (
     "first_request",
     "warm",
     "calls_per_request",
+    "body_scan",
     "webhook",
     "load",
     "key_fetches",
@@ -199,6 +202,23 @@ def evaluate(doc: dict[str, Any]) -> tuple[list[Row], dict[str, dict[str, Any]]]
     calls = doc["calls_per_request"]
     rows.append(Row(next(labels), _calls(calls["returning"]), "1, 0 (design)", "–", "–", "info"))
     rows.append(Row(next(labels), _calls(calls["new"]), "3, 2 (design)", "–", "–", "info"))
+    body = doc["body_scan"]
+    ok = body["ratio_p50"] <= WORST_BODY_MAX_RATIO
+    targets["worst_body_p50_ratio"] = {
+        "limit": WORST_BODY_MAX_RATIO,
+        "measured": body["ratio_p50"],
+        "pass": ok,
+    }
+    rows.append(
+        Row(
+            next(labels),
+            _pcts(body["worst"]),
+            f"{_pcts(body['plain'])} (plain)",
+            f"{body['ratio_p50']:.2f}× p50",
+            f"p50 ≤ {WORST_BODY_MAX_RATIO:.2f}×",
+            _verdict(ok),
+        )
+    )
     _webhook_rows(doc["webhook"], labels, rows, targets)
 
     load = doc["load"]

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from bench import client, cold, firstreq, load, report, warm, webhook
+from bench import bodies, client, cold, firstreq, load, report, warm, webhook
 from bench.servers import (
     FUNCTION_TARGET,
     HELLO_DIR,
@@ -58,6 +58,7 @@ class Profile:
     burst_in_flight: int
     burst_users: int
     burst_live_changes: int
+    body_rounds: int
 
 
 FULL = Profile(
@@ -82,6 +83,7 @@ FULL = Profile(
     burst_in_flight=16,
     burst_users=10,
     burst_live_changes=40,
+    body_rounds=300,
 )
 SMOKE = Profile(
     name="smoke",
@@ -105,6 +107,7 @@ SMOKE = Profile(
     burst_in_flight=16,
     burst_users=2,
     burst_live_changes=4,
+    body_rounds=10,
 )
 
 
@@ -211,6 +214,7 @@ def _warm_phases(
                 latency_ms=latency,
             )
         calls = warm.calls_per_request(parts, function, requests_each=profile.calls_requests)
+        body_scan = bodies.worst_case_body(parts, function, rounds=profile.body_rounds)
         webhook_result = _webhook_phase(profile, parts, function, env, function_dir)
         fetches = parts.issuer.stats()["jwks_fetches"] - fetches_before
         warm_requests = max(0, count_requests(function) - 1)
@@ -220,6 +224,7 @@ def _warm_phases(
     return {
         "warm": phases,
         "calls": calls,
+        "body_scan": body_scan,
         "webhook": webhook_result,
         "fetches": fetches,
         "requests": warm_requests,
@@ -334,7 +339,7 @@ def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path
     fetches = warm_result["fetches"] + load_result["fetches"]
     requests_total = warm_result["requests"] + load_result["requests"]
     return {
-        "schema": 3,
+        "schema": 4,
         "mode": profile.name,
         "started_at": datetime.datetime.fromtimestamp(started, datetime.UTC).isoformat(),
         "duration_s": round(time.time() - started, 1),
@@ -357,6 +362,7 @@ def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path
         "first_request": first,
         "warm": warm_result["warm"],
         "calls_per_request": warm_result["calls"],
+        "body_scan": warm_result["body_scan"],
         "webhook": warm_result["webhook"],
         "load": load_result["load"],
         "key_fetches": {

@@ -13,12 +13,15 @@ def cors_headers(origin: str | None, allowed_origins: frozenset[str]) -> dict[st
     """Headers for a response to `origin`; raise `Forbidden` for an origin not on the list.
 
     Requests without an `Origin` header (servers, curl) are not browser cross-origin calls and
-    get no CORS headers; the bearer token still authenticates them.
+    get no CORS headers; the bearer token still authenticates them. The origin must be byte-equal
+    to an allowed one, as a browser serializes it (lower-case scheme and host, no default port,
+    no trailing slash; the settings store the allowed origins that way): anything else did not
+    come from a browser on an allowed origin, and echoing it would grant an origin not listed.
     """
     headers = {"Vary": "Origin"}
     if origin is None:
         return headers
-    if origin.rstrip("/").lower() not in allowed_origins:
+    if origin not in allowed_origins:
         raise Forbidden(
             "This origin may not call the billing portal endpoint; add it to ALLOWED_ORIGINS.",
             code="origin_not_allowed",

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from .jsonscan import json_too_deep
 from .settings import is_secure_web_url, web_origin
 
 MAX_BODY_BYTES = 16 * 1024
@@ -37,10 +38,9 @@ _ID = re.compile(r"[A-Za-z0-9_]{1,255}")  # used with fullmatch: `$` would allow
 _BODY_KEYS = frozenset({"return_url", "locale", "flow"})
 _MAX_ITEMS = 20
 # The deepest valid body is {"flow": {"items": [{...}]}}: 4 levels. Anything much deeper is refused
-# before `json.loads`, whose recursion a 16 KiB body of "[" would otherwise exhaust (a 500).
+# before `json.loads`, whose recursion a 16 KiB body of "[" would otherwise exhaust (a 500), by a
+# scan linear in the body's size (jsonscan.py).
 MAX_JSON_DEPTH = 8
-_JSON_STRING = re.compile(r'"(?:[^"\\]|\\.)*"', re.DOTALL)
-_BRACKET = re.compile(r"[\[\]{}]")
 
 
 @dataclass(frozen=True)
@@ -89,23 +89,6 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
         locale=_locale(data.get("locale")),
         flow=_flow(data.get("flow")),
     )
-
-
-def json_too_deep(body: str, limit: int) -> bool:
-    """True if the brackets of `body`, outside JSON strings, nest deeper than `limit`.
-
-    A linear scan without recursion, so it is safe on any input; an unterminated string's
-    brackets count too (such a body is invalid JSON anyway).
-    """
-    depth = 0
-    for match in _BRACKET.finditer(_JSON_STRING.sub('""', body)):
-        if match.group() in ("[", "{"):
-            depth += 1
-            if depth > limit:
-                return True
-        else:
-            depth = max(0, depth - 1)
-    return False
 
 
 def check_return_url(url: str, allowed_origins: frozenset[str]) -> str:

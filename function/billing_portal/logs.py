@@ -17,11 +17,16 @@ from typing import Any, TextIO
 _lock = threading.Lock()
 # Defence in depth: whatever reaches a log line (an exception message included) is scrubbed of
 # anything shaped like a Stripe key, a webhook signing secret, a JWT or an email address.
+# Linear in the line's length, whatever it holds (a log line can carry caller-chosen text, e.g. a
+# signed event's id): a JWT or an email is only looked for where a run of the characters it is
+# made of begins (the lookbehinds), and runs are taken whole (`++`, `*+`), so no character is
+# re-read from every position of a long run, as `[…]+@` did (0.05 s for 8,000 letters, minutes
+# for 512 KiB). An email's domain is taken to the end of its run.
 _SECRETS = re.compile(
-    r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]+"
-    r"|whsec_[0-9A-Za-z_]+"
-    r"|eyJ[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*\.[0-9A-Za-z_-]*"
-    r"|[0-9A-Za-z._%+-]+@[0-9A-Za-z.-]+\.[A-Za-z]{2,}"
+    r"(?:sk|rk|pk)_(?:test|live)_[0-9A-Za-z]++"
+    r"|whsec_[0-9A-Za-z_]++"
+    r"|(?<![0-9A-Za-z_-])eyJ[0-9A-Za-z_-]*+\.[0-9A-Za-z_-]*+\.[0-9A-Za-z_-]*+"
+    r"|(?<![0-9A-Za-z._%+-])[0-9A-Za-z._%+-]++@[0-9A-Za-z.-]+\.[A-Za-z]{2,}[0-9A-Za-z.-]*+"
 )
 
 

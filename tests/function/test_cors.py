@@ -34,3 +34,23 @@ def test_preflight_names_method_and_headers():
 def test_preflight_without_origin_is_forbidden():
     with pytest.raises(Forbidden):
         preflight_headers(None, ALLOWED)
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "https://app.example.com/",
+        "HTTPS://APP.EXAMPLE.COM",
+        "https://App.example.com",
+        "https://app.example.com:443",
+        " https://app.example.com",
+        "https://app.example.com\t",
+    ],
+)
+def test_an_origin_not_byte_equal_to_an_allowed_one_is_forbidden_and_not_echoed(origin):
+    # Browsers send the origin serialized (lower case, no default port, no slash); anything else
+    # did not come from a browser on that origin, and echoing it grants an origin not listed.
+    with pytest.raises(Forbidden):
+        cors_headers(origin, ALLOWED)
+    with pytest.raises(Forbidden):
+        preflight_headers(origin, ALLOWED)

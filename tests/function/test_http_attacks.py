@@ -6,6 +6,7 @@ Each test is one attack and names it. The ones that fail on the reviewed code ar
 
 from __future__ import annotations
 
+import base64
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -245,3 +246,63 @@ def test_held_an_item_of_another_users_subscription_in_an_update_confirm_is_404(
     assert response.status_code == 404, response.text
     assert response.json()["error"]["code"] == "subscription_not_found"
     assert session_creates(stripe_standin) == before + 1  # only the attacker's own plain session
+
+
+# --- finding (issue 19): quadratic CPU in the body pre-scan ---------------------------------
+
+
+def test_the_issue_19_body_of_escaped_quotes_is_refused_as_invalid_json(
+    function_server, dev_issuer, new_uid
+):
+    # `"` followed by `\"` 8,000 times: 16,001 bytes that the old regex pre-scan re-read from
+    # every quote (about 1.1 s of CPU per request). The scan's work is counted in
+    # tests/function/test_json_scan.py; here: the same JSON 400 as any other invalid body.
+    body = b'"' + b'\\"' * 8000
+    assert len(body) <= 16 * 1024
+    response = function_server.post(dev_issuer.mint(new_uid), body)
+    assert response.status_code == 400, response.text
+    assert response.headers["Content-Type"].startswith("application/json")
+    assert response.json()["error"]["code"] == "invalid_json"
+
+
+# --- finding (issue 19): CORS echoed an origin that only looked like an allowed one ----------
+
+
+@pytest.mark.parametrize(
+    "origin",
+    [APP_ORIGIN + "/", APP_ORIGIN.upper(), APP_ORIGIN.replace("app.", "App."), APP_ORIGIN + ":443"],
+)
+def test_an_origin_differing_from_an_allowed_one_by_a_slash_or_case_is_403_and_not_echoed(
+    function_server, dev_issuer, new_uid, origin
+):
+    response = function_server.post(dev_issuer.mint(new_uid), headers={"Origin": origin})
+    assert response.status_code == 403, (origin, response.status_code)
+    assert response.json()["error"]["code"] == "origin_not_allowed"
+    assert "Access-Control-Allow-Origin" not in response.headers, origin
+    preflight = function_server.session.options(
+        function_server.url,
+        headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+        timeout=10,
+    )
+    assert preflight.status_code == 403 and "Access-Control-Allow-Origin" not in preflight.headers
+
+
+def _b64(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+@pytest.mark.parametrize(
+    "header",
+    [b"[" * 3000 + b"]" * 3000, b'{"a":' * 1000 + b"1" + b"}" * 1000, b'"' + b'\\"' * 2900],
+    ids=["deep-array", "deep-object", "escaped-quotes"],
+)
+def test_held_a_token_whose_header_is_deep_or_hostile_json_is_401_before_any_key_lookup(
+    function_server, new_uid, header
+):
+    # The token is read before it is verified: its header is base64url JSON that PyJWT parses
+    # (a RecursionError inside is its DecodeError), within MAX_TOKEN_LENGTH (8192).
+    token = f"{_b64(header)}.{_b64(b'{}')}.{_b64(b'sig')}"
+    assert len(token) <= 8192
+    response = function_server.post(token)
+    assert response.status_code == 401, response.text
+    assert response.json()["error"]["code"] == "invalid_token"

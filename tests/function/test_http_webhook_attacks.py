@@ -311,3 +311,106 @@ def test_held_a_huge_signed_event_is_413_before_anything_is_read_or_written(
     assert response.headers["Content-Type"].startswith("application/json")
     assert len(standin.requests()) == before_stripe
     assert firestore_emulator.stats() == before_firestore
+
+
+# --- finding (issue 19): a signed event of a shape that is not Stripe's was a 500 ----------
+
+
+def _deep(levels: int) -> str:
+    return "[" * levels + "]" * levels
+
+
+def _malformed(customer: str) -> dict[str, bytes]:
+    """Signed events whose shape Stripe never sends, about a real mapped customer (so that a
+    lenient handler would act on them); the body bytes, as sent."""
+
+    def event(kind: str, data: object, **extra: object) -> bytes:
+        envelope = {"id": "evt_malformed", "object": "event", "type": kind, "livemode": False}
+        return json.dumps({**envelope, "data": data, **extra}).encode()
+
+    sub = "customer.subscription.updated"
+    subscription = {"id": "sub_x", "object": "subscription", "customer": customer}
+    deleted = {"id": customer, "object": "customer", "deleted": True}
+    deep = f'{{"object": "subscription", "customer": "{customer}", "items": {_deep(100_000)}}}'
+    return {
+        "data is a list": event(sub, [1]),
+        "data.object is a string": event(sub, {"object": "x"}),
+        "data.object is a list": event(sub, {"object": [1]}),
+        "data is missing": event(sub, None),
+        "customer.deleted with metadata a list": event(
+            "customer.deleted", {"object": {**deleted, "metadata": [1]}}
+        ),
+        "customer.deleted with app_user_id a number": event(
+            "customer.deleted", {"object": {**deleted, "metadata": {"app_user_id": 7}}}
+        ),
+        "the subscription's customer is a list": event(
+            sub, {"object": {**subscription, "customer": [customer]}}
+        ),
+        "the subscription's customer is an object without an id": event(
+            sub, {"object": {**subscription, "customer": {"object": "customer"}}}
+        ),
+        "a subscription event about a customer object": event(
+            sub, {"object": {**deleted, "object": "customer"}}
+        ),
+        "the id is a number": event(sub, {"object": subscription}, id=7),
+        "livemode is a string": event(sub, {"object": subscription}, livemode="false"),
+        "nested 100,000 levels deep": (
+            f'{{"id": "evt_deep", "object": "event", "type": "{sub}", "livemode": false, '
+            f'"data": {{"object": {deep}}}}}'
+        ).encode(),
+    }
+
+
+@pytest.mark.parametrize("shape", list(_malformed("cus_x")))
+def test_a_signed_event_of_a_shape_not_stripes_is_400_invalid_event_logged_once_without_a_trace(
+    billing_pair, standin, dev_issuer, new_uid, firestore_emulator, shape
+):
+    customer = customer_of_user(billing_pair, dev_issuer, standin, new_uid)
+    body = _malformed(customer)[shape]
+    assert len(body) < 512 * 1024
+    log = billing_pair.webhook.process
+    log_before = len(log.log_text())
+    before_stripe, before_firestore = len(standin.requests()), firestore_emulator.stats()
+    response = post_event(billing_pair, body, signature_header(body, WEBHOOK_SECRET))
+    assert response.status_code == 400, (shape, response.status_code, response.text[:300])
+    assert response.json()["error"]["code"] == "invalid_event", shape
+    assert len(standin.requests()) == before_stripe, f"{shape}: Stripe was called"
+    assert firestore_emulator.stats() == before_firestore, f"{shape}: Firestore was used"
+    written = log.log_text()[log_before:]
+    assert "Traceback" not in written, f"{shape}: {written[-2000:]}"
+    lines = [json.loads(line) for line in written.splitlines() if line.startswith("{")]
+    assert [(line["severity"], line.get("code")) for line in lines] == [
+        ("WARNING", "invalid_event")
+    ], (shape, lines)
+
+
+# --- finding (issue 19): a signature timestamp in the future was accepted ------------------
+
+
+@pytest.mark.parametrize("ahead", [301, 100_000])
+def test_a_signature_timestamp_more_than_300_s_in_the_future_is_400_and_nothing_is_touched(
+    billing_pair, standin, dev_issuer, new_uid, firestore_emulator, ahead
+):
+    customer = customer_of_user(billing_pair, dev_issuer, standin, new_uid)
+    subscribe(standin.client(), customer, new_price(standin.client()))
+    body = json.dumps(raw_event(standin, held_ids(standin)[-1])).encode()
+    header = signature_header(body, WEBHOOK_SECRET, int(time.time()) + ahead)
+    before_stripe, before_firestore = len(standin.requests()), firestore_emulator.stats()
+    response = post_event(billing_pair, body, header)
+    assert response.status_code == 400, (ahead, response.text)
+    assert response.json()["error"]["code"] == "invalid_signature"
+    assert len(standin.requests()) == before_stripe
+    assert firestore_emulator.stats() == before_firestore
+
+
+def test_held_a_signature_timestamp_a_little_ahead_of_the_clock_is_accepted(
+    billing_pair, standin, dev_issuer, new_uid, firestore_db
+):
+    # Clocks differ by seconds: within the 300 s the event is Stripe's and is acted on.
+    customer = customer_of_user(billing_pair, dev_issuer, standin, new_uid)
+    subscribe(standin.client(), customer, new_price(standin.client()))
+    body = json.dumps(raw_event(standin, held_ids(standin)[-1])).encode()
+    header = signature_header(body, WEBHOOK_SECRET, int(time.time()) + 60)
+    response = post_event(billing_pair, body, header)
+    assert response.status_code == 200, response.text
+    assert stored_state(firestore_db, billing_pair, new_uid)["customer"] == customer
