@@ -1,9 +1,10 @@
 """Cloud Function entry points of the one source: `create_portal_session` and `stripe_webhook`.
 
 Each is deployed as its own function (gen2, HTTP); Cloud Functions names the one an instance
-serves in `FUNCTION_TARGET`, and the instance builds only that app. Settings are read and
-validated here, at cold start: a misconfigured instance stops with a message naming the
-variable instead of answering requests wrongly.
+serves in `FUNCTION_TARGET`, and the instance builds only that app, by its row in
+`billing_portal.entry_points.ENTRY_POINTS`. Settings are read and validated here, at cold start:
+a misconfigured instance stops with a message naming the variable instead of answering requests
+wrongly.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import functions_framework
 from werkzeug.exceptions import HTTPException
 
 from billing_portal import logs
-from billing_portal.app import PortalApp, build_app, framework_error_response
+from billing_portal.app import framework_error_response
+from billing_portal.entry_points import build_instance
 from billing_portal.errors import NotFound
 from billing_portal.responses import error_response
-from billing_portal.settings import SettingsError
-from billing_portal.webhooks import WebhookApp
+from billing_portal.settings import SESSION_ENTRY_POINT, WEBHOOK_ENTRY_POINT, SettingsError
 
 try:
-    _app = build_app()
+    _instance = build_instance()
 except SettingsError as error:
     logs.emit({"severity": "CRITICAL", "message": f"Invalid configuration: {error}"})
     raise SystemExit(f"billing-portal: invalid configuration: {error}") from None
@@ -30,24 +31,27 @@ if flask.has_app_context():  # loaded by functions-framework: its own error page
 
 # Open what the first request uses in the process that serves it: functions-framework's gunicorn
 # worker, forked from this process after the port listens (nothing is opened here, at import).
-if isinstance(_app, PortalApp):  # the webhook is answered by Stripe's retries, not a person
-    _app.boot.start_after_fork()
+if _instance.warm_up is not None:
+    _instance.warm_up.start_after_fork()
 
 
-def _not_served() -> flask.Response:
-    return error_response(
-        NotFound("This instance serves the other entry point (FUNCTION_TARGET)."), {}
-    )
+def _serve(target: str, request: flask.Request) -> flask.Response:
+    """The instance's app answers the entry point it was built for; any other, a JSON 404."""
+    if target != _instance.target:
+        return error_response(
+            NotFound("This instance serves the other entry point (FUNCTION_TARGET)."), {}
+        )
+    return _instance.app(request)
 
 
 @functions_framework.http
 def create_portal_session(request: flask.Request) -> flask.Response:
     """POST with `Authorization: Bearer <ID token>` → `{"url": <portal session URL>}`;
     GET → `{"subscriptions": [...]}`, the caller's billing state."""
-    return _app(request) if isinstance(_app, PortalApp) else _not_served()
+    return _serve(SESSION_ENTRY_POINT, request)
 
 
 @functions_framework.http
 def stripe_webhook(request: flask.Request) -> flask.Response:
     """A Stripe event, signed (`Stripe-Signature`) → the user's billing state written → 200."""
-    return _app(request) if isinstance(_app, WebhookApp) else _not_served()
+    return _serve(WEBHOOK_ENTRY_POINT, request)

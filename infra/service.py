@@ -13,6 +13,12 @@ the staged source, push to the stack's own image repository) builds both. Every 
 for the APIs it needs, and both functions wait for every grant to propagate through IAM
 (`infra/propagation.py`), so the first `pulumi up` of a new project succeeds in one run.
 `function_environment` is the env-var contract, as a pure function.
+
+The functions are one table, `function_specs`: a `FunctionSpec` row per function (entry point,
+names, account, environment from the contract, secrets, public or not). One builder makes every
+row into resources, in two steps because of the wait: `_runtime_identity` (the account and its
+grants) for every row, then the propagation wait, then `_function` (the function and, if public,
+its invoker binding) for every row. Another function is another row.
 """
 
 from __future__ import annotations
@@ -118,10 +124,96 @@ class ServiceArgs:
 
 @dataclass(frozen=True)
 class _Secret:
-    """A Secret Manager secret and the version of it a function mounts."""
+    """A Secret Manager secret, the version of it a function mounts, and its label in names."""
 
+    label: str  # `<account>-reads-<label>` is the grant to read it
     secret: gcp.secretmanager.Secret
     version: gcp.secretmanager.SecretVersion
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function deployed from the source archive: everything that differs between them.
+
+    `account`, `resource` and `invoker` are the Pulumi names (after the component's) of its
+    service account, the function and its public invoker binding. They are part of live
+    resources' URNs (tests/infra/resource_urns.txt), so they are stated as deployed.
+    """
+
+    entry_point: str  # the archive's function it serves (Cloud Functions' FUNCTION_TARGET)
+    name: str  # the function's name, and its Cloud Run service's
+    description: str
+    account: str
+    account_id: str
+    account_display_name: str
+    account_description: str
+    environment: Mapping[str, Any]  # plain variables, built by the function's contract
+    secrets: Mapping[str, _Secret]  # variable → the secret mounted as it; the account reads each
+    min_instances: int
+    public: bool  # `allUsers` may invoke it
+    resource: str
+    invoker: str
+
+
+@dataclass(frozen=True)
+class _Identity:
+    """The service account a function runs as, and its grants."""
+
+    account: gcp.serviceaccount.Account
+    grants: list[Grant]
+
+
+@dataclass(frozen=True)
+class _Build:
+    """What every function is built from and by: the uploaded archive and the build account."""
+
+    bucket: gcp.storage.Bucket
+    source: gcp.storage.BucketObject
+    account: gcp.serviceaccount.Account
+    grants: list[Grant]
+    images: gcp.artifactregistry.Repository
+
+
+def function_specs(
+    settings: Settings,
+    configuration_id: pulumi.Input[str],
+    portal_prices: pulumi.Input[str],
+    stripe_key: _Secret,
+    webhook_secret: _Secret,
+) -> tuple[FunctionSpec, FunctionSpec]:
+    """The stack's two functions (session, webhook), as one table: one row each."""
+    sizing = settings.function
+    session = FunctionSpec(
+        entry_point=function_settings.SESSION_ENTRY_POINT,
+        name=sizing.name,
+        description=f"Stripe Customer Portal sessions for stack {settings.stack}",
+        account="runtime",
+        account_id=sizing.service_account_id,
+        account_display_name=f"billing-portal function ({settings.stack})",
+        account_description="Runs the portal session function: reads one secret, uses Firestore.",
+        environment=function_environment(settings, configuration_id, portal_prices),
+        secrets={SECRET_ENV_VAR: stripe_key},
+        min_instances=sizing.min_instances,
+        public=settings.public_invoker,
+        resource="function",
+        invoker="public-invoker",
+    )
+    webhook = FunctionSpec(
+        entry_point=function_settings.WEBHOOK_ENTRY_POINT,
+        name=sizing.webhook_name,
+        description=f"Stripe webhook: subscription state to Firestore, stack {settings.stack}",
+        account="webhook",
+        account_id=sizing.webhook_service_account_id,
+        account_display_name=f"billing-portal webhook ({settings.stack})",
+        account_description="Runs the Stripe webhook function: reads two secrets, uses Firestore.",
+        environment=webhook_environment(settings, configuration_id, portal_prices),
+        secrets={SECRET_ENV_VAR: stripe_key, WEBHOOK_SECRET_ENV_VAR: webhook_secret},
+        min_instances=0,  # no person waits on a delivery, and Stripe retries: no warm instance
+        public=True,  # Stripe calls it without Google credentials; the signature authenticates it
+        resource="webhook-function",
+        invoker="webhook-public-invoker",
+    )
+    return session, webhook
 
 
 class PortalService(pulumi.ComponentResource):
@@ -140,146 +232,45 @@ class PortalService(pulumi.ComponentResource):
     ) -> None:
         super().__init__("billing-portal:gcp:Service", name, None, opts)
         settings = args.settings
-        project, region = settings.gcp_project, settings.region
-        child = pulumi.ResourceOptions(parent=self)
-
-        self._apis: list[pulumi.Resource] = [
-            gcp.projects.Service(
-                f"{name}-api-{api.split('.')[0]}",
-                project=project,
-                service=api,
-                disable_on_destroy=False,  # other workloads in the project may use them
-                opts=child,
-            )
-            for api in REQUIRED_APIS
-        ]
-        apis = self._apis
         # Every resource waits for the APIs: in a new project none of them is enabled yet.
-        after_apis = self._after_apis()
+        self._apis = self._enable_apis(name, settings)
+        database = self._database(name, settings, self._after_apis())
+        stripe_key = self._secret(name, "stripe-key", args.stripe_secret_key, settings)
+        webhook_secret = self._secret(name, "webhook-secret", args.webhook_secret, settings)
 
-        database = self._database(name, settings, after_apis)
-        stripe_key = self._secret(
-            f"{name}-stripe-key", "stripe-key", args.stripe_secret_key, settings, after_apis
+        specs = function_specs(
+            settings, args.portal_configuration_id, args.portal_prices, stripe_key, webhook_secret
         )
-        webhook_secret = self._secret(
-            f"{name}-webhook-secret", "webhook-secret", args.webhook_secret, settings, after_apis
-        )
-
-        account, grants = self._runtime_identity(
-            f"{name}-runtime",
-            settings,
-            account_id=settings.function.service_account_id,
-            display_name=f"billing-portal function ({settings.stack})",
-            description="Runs the portal session function: reads one secret, uses Firestore.",
-            secrets=[("stripe-key", stripe_key)],
-            opts=after_apis,
-        )
-        webhook_account, webhook_grants = self._runtime_identity(
-            f"{name}-webhook",
-            settings,
-            account_id=settings.function.webhook_service_account_id,
-            display_name=f"billing-portal webhook ({settings.stack})",
-            description="Runs the Stripe webhook function: reads two secrets, uses Firestore.",
-            secrets=[("stripe-key", stripe_key), ("webhook-secret", webhook_secret)],
-            opts=after_apis,
-        )
-
-        bucket = gcp.storage.Bucket(
-            f"{name}-source",
-            project=project,
-            location=region,
-            uniform_bucket_level_access=True,
-            public_access_prevention="enforced",
-            force_destroy=True,  # holds only build inputs, re-uploaded by every `pulumi up`
-            labels=dict(settings.labels),
-            opts=after_apis,
-        )
-        builder, build_grants, images = self._build_identity(name, settings, bucket, after_apis)
-
-        source = gcp.storage.BucketObject(
-            f"{name}-source-archive",
-            bucket=bucket.name,
-            name=f"{settings.function.name}/{args.source.object_name}",
-            source=pulumi.FileAsset(str(args.source.path)),
-            content_type="application/zip",
-            opts=after_apis,
-        )
-
-        def build_config(entry_point: str) -> gcp.cloudfunctionsv2.FunctionBuildConfigArgs:
-            """Both functions build from the one uploaded archive, each with its entry point."""
-            return gcp.cloudfunctionsv2.FunctionBuildConfigArgs(
-                runtime=RUNTIME,
-                entry_point=entry_point,
-                service_account=builder.name,  # projects/<p>/serviceAccounts/<email>
-                docker_repository=images.id,
-                source=gcp.cloudfunctionsv2.FunctionBuildConfigSourceArgs(
-                    storage_source=gcp.cloudfunctionsv2.FunctionBuildConfigSourceStorageSourceArgs(
-                        bucket=bucket.name, object=source.name
-                    )
-                ),
-            )
-
-        # Both functions deploy only once IAM has propagated every grant they need: their own
-        # account's, and the build account's (infra/propagation.py).
+        identities = [self._runtime_identity(name, settings, spec) for spec in specs]
+        build = self._build(name, settings, args.source)
+        # The functions deploy only once IAM has propagated every grant they need: their own
+        # accounts', and the build account's (infra/propagation.py).
+        grants = [grant for identity in identities for grant in identity.grants]
         iam_propagated = propagation_wait(
             f"{name}-iam-propagation",
-            grants=[*grants, *webhook_grants, *build_grants],
-            apis=apis,
+            grants=[*grants, *build.grants],
+            apis=self._apis,
             api_names=REQUIRED_APIS,
             parent=self,
         )
-        ready = [*apis, *build_grants, iam_propagated, *([database] if database else [])]
-        function = gcp.cloudfunctionsv2.Function(
-            f"{name}-function",
-            project=project,
-            location=region,
-            name=settings.function.name,
-            description=f"Stripe Customer Portal sessions for stack {settings.stack}",
-            labels=dict(settings.labels),
-            build_config=build_config(function_settings.SESSION_ENTRY_POINT),
-            service_config=self._service_config(
-                settings,
-                account.email,
-                function_environment(settings, args.portal_configuration_id, args.portal_prices),
-                {SECRET_ENV_VAR: stripe_key},
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, *grants]),
+        ready = [*self._apis, *build.grants, iam_propagated, *([database] if database else [])]
+        session, webhook = (
+            self._function(name, settings, spec, identity, build, ready)
+            for spec, identity in zip(specs, identities, strict=True)
         )
-        webhook = gcp.cloudfunctionsv2.Function(
-            f"{name}-webhook-function",
-            project=project,
-            location=region,
-            name=settings.function.webhook_name,
-            description=f"Stripe webhook: subscription state to Firestore, stack {settings.stack}",
-            labels=dict(settings.labels),
-            build_config=build_config(function_settings.WEBHOOK_ENTRY_POINT),
-            service_config=self._service_config(
-                settings,
-                webhook_account.email,
-                webhook_environment(settings, args.portal_configuration_id, args.portal_prices),
-                {SECRET_ENV_VAR: stripe_key, WEBHOOK_SECRET_ENV_VAR: webhook_secret},
-                # No person waits on a delivery, and Stripe retries: no warm instance.
-                min_instances=0,
-            ),
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, *webhook_grants]),
-        )
+        session_identity, webhook_identity = identities
 
-        # A gen2 function is invoked through its Cloud Run service, which has the function's name.
-        if settings.public_invoker:
-            self._public_invoker(f"{name}-public-invoker", settings, function)
-        # Stripe calls the webhook without Google credentials; the signature authenticates it.
-        self._public_invoker(f"{name}-webhook-public-invoker", settings, webhook)
         if settings.domain_restricted_sharing:
             pulumi.log.warn(public_access_warning(settings), resource=self)
         webhook.url.apply(lambda url: _check_webhook_url(settings, url))
 
-        self.url = function.url
-        self.service_account_email = account.email
-        self.build_service_account_email = builder.email
-        self.function_name = function.name
-        self.source_object = source.name
+        self.url = session.url
+        self.service_account_email = session_identity.account.email
+        self.build_service_account_email = build.account.email
+        self.function_name = session.name
+        self.source_object = build.source.name
         self.webhook_function_url = webhook.url
-        self.webhook_service_account_email = webhook_account.email
+        self.webhook_service_account_email = webhook_identity.account.email
         self.register_outputs(
             {
                 "url": self.url,
@@ -296,71 +287,69 @@ class PortalService(pulumi.ComponentResource):
         """A child of this component that is created only once every required API is enabled."""
         return pulumi.ResourceOptions(parent=self, depends_on=self._apis)
 
+    def _enable_apis(self, name: str, settings: Settings) -> list[pulumi.Resource]:
+        """Each of `REQUIRED_APIS`, enabled in the project and left enabled on destroy."""
+        return [
+            gcp.projects.Service(
+                f"{name}-api-{api.split('.')[0]}",
+                project=settings.gcp_project,
+                service=api,
+                disable_on_destroy=False,  # other workloads in the project may use them
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for api in REQUIRED_APIS
+        ]
+
     def _secret(
-        self,
-        name: str,
-        suffix: str,
-        data: pulumi.Input[str],
-        settings: Settings,
-        opts: pulumi.ResourceOptions,
+        self, name: str, label: str, data: pulumi.Input[str], settings: Settings
     ) -> _Secret:
-        """A Secret Manager secret `<function name>-<suffix>` holding `data` (kept secret)."""
+        """A Secret Manager secret `<function name>-<label>` holding `data` (kept secret)."""
         secret = gcp.secretmanager.Secret(
-            name,
+            f"{name}-{label}",
             project=settings.gcp_project,
-            secret_id=f"{settings.function.name}-{suffix}",
+            secret_id=f"{settings.function.name}-{label}",
             replication=gcp.secretmanager.SecretReplicationArgs(
                 auto=gcp.secretmanager.SecretReplicationAutoArgs()
             ),
             labels=dict(settings.labels),
-            opts=opts,
+            opts=self._after_apis(),
         )
         version = gcp.secretmanager.SecretVersion(
-            f"{name}-version",
+            f"{name}-{label}-version",
             secret=secret.id,
             secret_data=pulumi.Output.secret(data),
             opts=self._after_apis(),
         )
-        return _Secret(secret, version)
+        return _Secret(label, secret, version)
 
-    def _runtime_identity(
-        self,
-        name: str,
-        settings: Settings,
-        *,
-        account_id: str,
-        display_name: str,
-        description: str,
-        secrets: list[tuple[str, _Secret]],
-        opts: pulumi.ResourceOptions,
-    ) -> tuple[gcp.serviceaccount.Account, list[Grant]]:
-        """A function's own service account: it reads `secrets` and uses the stack's Firestore
-        database, nothing else."""
+    def _runtime_identity(self, name: str, settings: Settings, spec: FunctionSpec) -> _Identity:
+        """A function's own service account: it reads the function's secrets and uses the
+        stack's Firestore database, nothing else."""
         project = settings.gcp_project
-        child = self._after_apis()
+        account_name = f"{name}-{spec.account}"
         account = gcp.serviceaccount.Account(
-            name,
+            account_name,
             project=project,
-            account_id=account_id,
-            display_name=display_name,
-            description=description,
-            opts=opts,
+            account_id=spec.account_id,
+            display_name=spec.account_display_name,
+            description=spec.account_description,
+            opts=self._after_apis(),
         )
         member = account.email.apply(lambda email: f"serviceAccount:{email}")
         grants: list[Grant] = [
             gcp.secretmanager.SecretIamMember(
-                f"{name}-reads-{label}",
+                f"{account_name}-reads-{held.label}",
                 project=project,
                 secret_id=held.secret.secret_id,
                 role=SECRET_ACCESSOR,
                 member=member,
-                opts=child,
+                opts=self._after_apis(),
             )
-            for label, held in secrets
+            for held in spec.secrets.values()
         ]
         grants.append(
             gcp.projects.IAMMember(
-                f"{name}-uses-firestore",
+                f"{account_name}-uses-firestore",
                 project=project,
                 role=FIRESTORE_USER,
                 member=member,
@@ -369,35 +358,61 @@ class PortalService(pulumi.ComponentResource):
                     description=f"Only the Firestore database of billing-portal {settings.stack}",
                     expression=firestore_condition(project, settings.firestore.database),
                 ),
-                opts=child,
+                opts=self._after_apis(),
             )
         )
-        return account, grants
+        return _Identity(account, grants)
 
-    def _public_invoker(
-        self, name: str, settings: Settings, function: gcp.cloudfunctionsv2.Function
-    ) -> None:
-        gcp.cloudrunv2.ServiceIamMember(
-            name,
-            project=settings.gcp_project,
-            location=settings.region,
-            name=function.name,  # a gen2 function's Cloud Run service has its name
-            role=RUN_INVOKER,
-            member="allUsers",
-            opts=self._after_apis(),
-        )
-
-    def _build_identity(
+    def _function(
         self,
         name: str,
         settings: Settings,
-        bucket: gcp.storage.Bucket,
-        opts: pulumi.ResourceOptions,
-    ) -> tuple[gcp.serviceaccount.Account, list[Grant], gcp.artifactregistry.Repository]:
-        """The account Cloud Build runs the function's build as, and the only grants it needs.
+        spec: FunctionSpec,
+        identity: _Identity,
+        build: _Build,
+        ready: list[pulumi.Resource],
+    ) -> gcp.cloudfunctionsv2.Function:
+        """The function of `spec`: built from the archive, run as its account, created once
+        everything in `ready` and its own grants are; invocable by anyone if `spec.public`."""
+        function = gcp.cloudfunctionsv2.Function(
+            f"{name}-{spec.resource}",
+            project=settings.gcp_project,
+            location=settings.region,
+            name=spec.name,
+            description=spec.description,
+            labels=dict(settings.labels),
+            build_config=gcp.cloudfunctionsv2.FunctionBuildConfigArgs(
+                runtime=RUNTIME,
+                entry_point=spec.entry_point,
+                service_account=build.account.name,  # projects/<p>/serviceAccounts/<email>
+                docker_repository=build.images.id,
+                source=gcp.cloudfunctionsv2.FunctionBuildConfigSourceArgs(
+                    storage_source=gcp.cloudfunctionsv2.FunctionBuildConfigSourceStorageSourceArgs(
+                        bucket=build.bucket.name, object=build.source.name
+                    )
+                ),
+            ),
+            service_config=self._service_config(settings, spec, identity.account.email),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[*ready, *identity.grants]),
+        )
+        if spec.public:
+            # A gen2 function is invoked through its Cloud Run service, which has its name.
+            gcp.cloudrunv2.ServiceIamMember(
+                f"{name}-{spec.invoker}",
+                project=settings.gcp_project,
+                location=settings.region,
+                name=function.name,
+                role=RUN_INVOKER,
+                member="allUsers",
+                opts=self._after_apis(),
+            )
+        return function
 
-        Without it, builds run as the project's default Compute Engine account: often Editor, and
-        in projects created since 2024 missing the roles a build needs.
+    def _build(self, name: str, settings: Settings, archive: FunctionSource) -> _Build:
+        """The source bucket, the uploaded archive, and the account that builds every function.
+
+        The account: without it, builds run as the project's default Compute Engine account:
+        often Editor, and in projects created since 2024 missing the roles a build needs.
 
         Google documents, for a custom build account of a gen2 function, Logs Writer, Artifact
         Registry Writer and Storage Object Viewer, all on the project ("Custom Service Account for
@@ -413,13 +428,23 @@ class PortalService(pulumi.ComponentResource):
         """
         project, region = settings.gcp_project, settings.region
         child = self._after_apis()
+        bucket = gcp.storage.Bucket(
+            f"{name}-source",
+            project=project,
+            location=region,
+            uniform_bucket_level_access=True,
+            public_access_prevention="enforced",
+            force_destroy=True,  # holds only build inputs, re-uploaded by every `pulumi up`
+            labels=dict(settings.labels),
+            opts=child,
+        )
         builder = gcp.serviceaccount.Account(
             f"{name}-build",
             project=project,
             account_id=settings.function.build_service_account_id,
             display_name=f"billing-portal build ({settings.stack})",
             description="Builds the portal session function: logs, staged source, its images.",
-            opts=opts,
+            opts=child,
         )
         images = gcp.artifactregistry.Repository(
             f"{name}-images",
@@ -429,7 +454,7 @@ class PortalService(pulumi.ComponentResource):
             format="DOCKER",
             description=f"Images of the billing-portal function of stack {settings.stack}",
             labels=dict(settings.labels),
-            opts=opts,
+            opts=child,
         )
         member = builder.email.apply(lambda email: f"serviceAccount:{email}")
         grants: list[Grant] = [
@@ -462,7 +487,15 @@ class PortalService(pulumi.ComponentResource):
                 opts=child,
             ),
         ]
-        return builder, grants, images
+        source = gcp.storage.BucketObject(
+            f"{name}-source-archive",
+            bucket=bucket.name,
+            name=f"{settings.function.name}/{archive.object_name}",
+            source=pulumi.FileAsset(str(archive.path)),
+            content_type="application/zip",
+            opts=child,
+        )
+        return _Build(bucket, source, builder, grants, images)
 
     @staticmethod
     def _database(
@@ -485,17 +518,12 @@ class PortalService(pulumi.ComponentResource):
 
     @staticmethod
     def _service_config(
-        settings: Settings,
-        account_email: pulumi.Output[str],
-        environment: Mapping[str, Any],
-        secrets: Mapping[str, _Secret],
-        *,
-        min_instances: int | None = None,
+        settings: Settings, spec: FunctionSpec, account_email: pulumi.Output[str]
     ) -> gcp.cloudfunctionsv2.FunctionServiceConfigArgs:
         sizing = settings.function
         return gcp.cloudfunctionsv2.FunctionServiceConfigArgs(
             service_account_email=account_email,
-            environment_variables=dict(environment),
+            environment_variables=dict(spec.environment),
             secret_environment_variables=[
                 gcp.cloudfunctionsv2.FunctionServiceConfigSecretEnvironmentVariableArgs(
                     key=variable,
@@ -503,9 +531,9 @@ class PortalService(pulumi.ComponentResource):
                     secret=held.secret.secret_id,
                     version=held.version.version,  # pinned: a new secret redeploys the function
                 )
-                for variable, held in secrets.items()
+                for variable, held in spec.secrets.items()
             ],
-            min_instance_count=sizing.min_instances if min_instances is None else min_instances,
+            min_instance_count=spec.min_instances,
             max_instance_count=sizing.max_instances,
             available_memory=sizing.memory,
             available_cpu=sizing.cpu,

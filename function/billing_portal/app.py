@@ -3,15 +3,11 @@
 `POST` opens a portal session; `GET` answers the caller's billing state from Firestore. Every
 error is an `ApiError` raised somewhere below and turned into JSON by `responses.error_response`;
 anything else is a bug, logged with its stack and answered with a generic 500 JSON.
-`build_app` builds the instance's app for the entry point it serves (`FUNCTION_TARGET`).
 """
 
 from __future__ import annotations
 
-import os
 import time
-from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import flask
@@ -19,18 +15,16 @@ from werkzeug.exceptions import HTTPException
 
 from . import logs
 from .billing_state import BillingState, caller_subscriptions
-from .clients import build_clients
 from .cors import cors_headers, preflight_headers
 from .customers import CustomerDirectory
 from .errors import ApiError, MethodNotAllowed, PayloadTooLarge
 from .inputs import MAX_BODY_BYTES, parse_body
 from .responses import error_response, json_response
 from .sessions import open_portal
-from .settings import WEBHOOK_ENTRY_POINT, Settings, load_settings
-from .stripe_api import StripeGateway, preconnect, warm_sdk
-from .tokens import SigningKeys, TokenVerifier
+from .settings import Settings
+from .stripe_api import StripeGateway
+from .tokens import TokenVerifier
 from .warmup import BootWarmup
-from .webhooks import WebhookApp
 
 
 class PortalApp:
@@ -139,45 +133,3 @@ def _read_body(request: flask.Request) -> bytes:
         raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     # Read one byte past the limit at most: a chunked body without a length cannot exhaust memory.
     return request.stream.read(MAX_BODY_BYTES + 1)
-
-
-def build_app(env: Mapping[str, str] | None = None) -> PortalApp | WebhookApp:
-    """Build the instance's app from the environment: settings, clients and caches, once.
-
-    The entry point it serves (`FUNCTION_TARGET`) decides which: the session function, or the
-    webhook (which needs `STRIPE_WEBHOOK_SECRET`, checked by `load_settings`). No network work
-    here (this runs in gunicorn's master, before it listens and forks): what the session
-    function's first request uses is opened by `app.boot`, started in the serving process (see
-    warmup.py).
-    """
-    settings = load_settings(os.environ if env is None else env)
-    clients = build_clients(
-        settings, background=ThreadPoolExecutor(max_workers=8, thread_name_prefix="stripe-email")
-    )
-    stripe_session, stripe_client = clients.stripe_session, clients.stripe_client
-    stripe_gateway, directory, billing = clients.stripe, clients.directory, clients.billing
-    if settings.function_target == WEBHOOK_ENTRY_POINT:
-        return WebhookApp(
-            settings, directory=directory, billing=billing, stripe_gateway=stripe_gateway
-        )
-    keys = SigningKeys(settings.auth_jwks_url)
-    verifier = TokenVerifier(keys, issuer=settings.auth_issuer, audience=settings.auth_audience)
-
-    # --- boot warm-up (issue 16): each task's ready() tells a waiting request to go ahead ---
-    def warm_keys(ready: Callable[[], None]) -> None:
-        keys.prefetch()
-
-    def warm_stripe(ready: Callable[[], None]) -> None:
-        warm_sdk(stripe_client)
-        preconnect(stripe_session, settings)
-
-    boot = BootWarmup({"keys": warm_keys, "stripe": warm_stripe, "firestore": directory.warm_up})
-    # --- end of boot warm-up ---
-    return PortalApp(
-        settings,
-        verifier=verifier,
-        directory=directory,
-        stripe=stripe_gateway,
-        billing=billing,
-        boot=boot,
-    )

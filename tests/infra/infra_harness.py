@@ -42,6 +42,7 @@ class Registration:
     inputs: dict[str, Any]
     dependencies: list[str] = field(default_factory=list)  # URNs it depends on (any input)
     outputs: dict[str, Any] = field(default_factory=dict)  # what the mocks returned
+    urn: str = ""  # as the mock monitor makes it (its type chain starts at the root stack)
 
     @property
     def parent_name(self) -> str:
@@ -115,6 +116,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                     inputs=rpc.deserialize_properties(request.object),
                     dependencies=list(request.dependencies),
                     outputs=rpc.deserialize_properties(response.object),
+                    urn=response.urn,
                 )
             )
         return response
