@@ -1,6 +1,6 @@
 """Typed errors of the service. Each carries its HTTP status and stable error code.
 
-They are mapped to a JSON response in one place (`app.error_response`); handlers only raise.
+They are mapped to a JSON response in one place (`responses.error_response`); handlers only raise.
 """
 
 from __future__ import annotations

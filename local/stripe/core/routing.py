@@ -1,7 +1,8 @@
 """Routing of Stripe API requests: the route table's rows and the dispatch over them.
 
-Each topic module (``customers``, ``portal``, ``catalog``, ``files``, ``accounts``,
-``subscriptions``) declares its ``ROUTES``; ``StripeApi`` turns (method, path, decoded params,
+Each topic module (``accounts``, ``files``, ``catalog``, ``customers``, ``subscriptions``,
+``portal``, ``events``, ``webhook_endpoints``) declares its ``ROUTES``, gathered in
+``local/stripe/standin.py``; ``StripeApi`` turns (method, path, decoded params,
 key) into (status, JSON payload) or a ``StripeError``. Transport concerns (auth header,
 idempotency, faults, logging) live in ``server.py``.
 """
