@@ -64,6 +64,7 @@ $(STAMP312): function/requirements.txt constraints.txt
 lint: setup
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(PY) -m mypy
 
 fmt: setup
 	$(PY) -m ruff format .

@@ -16,12 +16,17 @@ standard library, `stripe` and `pulumi` (both installed from requirements.txt).
 from __future__ import annotations
 
 import base64
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import pulumi
 from pulumi.dynamic import ResourceProvider
 
 from stackspec.branding_settings import BrandingSettings
+
+if TYPE_CHECKING:
+    # For the checker only: the provider's methods import `stripe` where they run (see above).
+    import stripe
+    from stripe.params import AccountUpdateParamsSettingsBranding
 
 # Inputs (and outputs) that decide what the account's branding is.
 BRANDING_KEYS = ("account", "icon_sha256", "logo_sha256", "primary_color", "secondary_color")
@@ -38,9 +43,12 @@ def make_provider() -> ResourceProvider:
     )
 
     keys = BRANDING_KEYS
-    purposes = {"icon": "business_icon", "logo": "business_logo"}
+    purposes: dict[Literal["icon", "logo"], str] = {
+        "icon": "business_icon",
+        "logo": "business_logo",
+    }
 
-    def client(props: dict[str, Any]) -> Any:
+    def client(props: dict[str, Any]) -> stripe.StripeClient:
         import stripe
 
         base = props.get("api_base") or None
@@ -53,12 +61,14 @@ def make_provider() -> ResourceProvider:
     def same(key: str, old: Any, new: Any) -> bool:
         if key.endswith("_color") and isinstance(old, str) and isinstance(new, str):
             return old.lower() == new.lower()  # CSS hex colours are case-insensitive
-        return old == new
+        return bool(old == new)
 
     def changed(olds: dict[str, Any], news: dict[str, Any]) -> list[str]:
         return [key for key in keys if not same(key, olds.get(key), news.get(key))]
 
-    def upload(stripe_client: Any, props: dict[str, Any], field: str) -> str:
+    def upload(
+        stripe_client: stripe.StripeClient, props: dict[str, Any], field: Literal["icon", "logo"]
+    ) -> str:
         import base64
         import io
 
@@ -73,7 +83,7 @@ def make_provider() -> ResourceProvider:
     def apply(props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any]:
         stripe_client = client(props)
         outs = {key: props.get(key) for key in (*keys, "api_key", "api_base")}
-        branding: dict[str, str] = {}
+        branding: AccountUpdateParamsSettingsBranding = {}
         for field in purposes:
             if not props.get(f"{field}_sha256"):
                 outs[field] = None
@@ -81,9 +91,10 @@ def make_provider() -> ResourceProvider:
             unchanged = olds is not None and olds.get(f"{field}_sha256") == props[f"{field}_sha256"]
             file_id = olds.get(field) if unchanged and olds else None
             outs[field] = branding[field] = file_id or upload(stripe_client, props, field)
-        for color in ("primary_color", "secondary_color"):
-            if props.get(color):
-                branding[color] = props[color]
+        if props.get("primary_color"):
+            branding["primary_color"] = props["primary_color"]
+        if props.get("secondary_color"):
+            branding["secondary_color"] = props["secondary_color"]
         stripe_client.v1.accounts.update(
             props["account"], params={"settings": {"branding": branding}}
         )

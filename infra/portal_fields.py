@@ -31,13 +31,18 @@ from __future__ import annotations
 import hashlib
 import inspect
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pulumi
 from pulumi.dynamic import ResourceProvider
 
 from stackspec import portal_fields
+
+if TYPE_CHECKING:
+    # For the checker only: the providers import `stripe` where they run (see above).
+    import stripe
+    from stripe.params.billing_portal import ConfigurationUpdateParams
 
 # The mapping's source, carried by value into the serialised provider (see the module docstring).
 FIELDS_SOURCE = inspect.getsource(portal_fields)
@@ -50,10 +55,10 @@ def sent_hash(params: Mapping[str, Any]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _client_factory() -> Any:
+def _client_factory() -> Callable[[Mapping[str, Any]], stripe.StripeClient]:
     """`client(props)`: a StripeClient for the provider's key and (test) API base."""
 
-    def client(props: Mapping[str, Any]) -> Any:
+    def client(props: Mapping[str, Any]) -> stripe.StripeClient:
         import stripe
 
         base = props.get("api_base") or None
@@ -81,7 +86,7 @@ def make_fields_provider() -> ResourceProvider:
         # Stripe leaves the products out unless expanded; without them every diff would differ.
         return list(mapping()["READ_EXPAND"])
 
-    def post(props: Mapping[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    def post(props: Mapping[str, Any], params: ConfigurationUpdateParams) -> dict[str, Any]:
         configuration = client(props).v1.billing_portal.configurations.update(
             props["configuration_id"], params={**params, "expand": expand()}
         )
@@ -95,7 +100,7 @@ def make_fields_provider() -> ResourceProvider:
 
     def changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
         """The changed fields (paths), then `configuration_id` / `sent_hash` when they changed."""
-        different = mapping()["changed_fields"](news["fields"], olds["fields"])
+        different: list[str] = mapping()["changed_fields"](news["fields"], olds["fields"])
         for key in ("configuration_id", "sent_hash", "api_base"):
             if olds.get(key) != news.get(key):
                 different.append(key)

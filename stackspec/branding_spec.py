@@ -10,12 +10,16 @@ states the one manual step, `dashboard_step`, with the exact values.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from stackspec.branding_settings import BrandImage, BrandingSettings
 
+if TYPE_CHECKING:  # the SDK's parameter types, for the checker only
+    from stripe.params import AccountUpdateParams, AccountUpdateParamsSettingsBranding
+
+BrandingField = Literal["icon", "logo", "primary_color", "secondary_color"]
 # Stripe's `settings.branding` fields, in the order the Dashboard shows them.
-FIELDS = ("icon", "logo", "primary_color", "secondary_color")
+FIELDS: tuple[BrandingField, ...] = ("icon", "logo", "primary_color", "secondary_color")
 FILE_FIELDS = ("icon", "logo")
 DASHBOARD_PAGE = "Stripe Dashboard → Settings → Business → Branding"
 DASHBOARD_LABELS = {
@@ -27,9 +31,9 @@ DASHBOARD_LABELS = {
 ROWS = "branding."  # prefix of the plan rows of the branding
 
 
-def declared_fields(branding: BrandingSettings) -> dict[str, BrandImage | str]:
+def declared_fields(branding: BrandingSettings) -> dict[BrandingField, BrandImage | str]:
     """The `settings.branding` fields the stack declares: images and colours, by Stripe name."""
-    values: dict[str, BrandImage | str | None] = {
+    values: dict[BrandingField, BrandImage | str | None] = {
         "icon": branding.icon,
         "logo": branding.logo,
         "primary_color": branding.primary_color,
@@ -56,9 +60,9 @@ def branding_rows(branding: BrandingSettings) -> dict[str, Any]:
     return rows
 
 
-def account_params(branding: BrandingSettings, file_ids: Mapping[str, str]) -> dict[str, Any]:
+def account_params(branding: BrandingSettings, file_ids: Mapping[str, str]) -> AccountUpdateParams:
     """`POST /v1/accounts/{id}` parameters that set the declared branding (images by file id)."""
-    fields: dict[str, str] = {}
+    fields: AccountUpdateParamsSettingsBranding = {}
     for name, value in declared_fields(branding).items():
         fields[name] = file_ids[name] if isinstance(value, BrandImage) else value
     return {"settings": {"branding": fields}}

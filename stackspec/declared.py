@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any
 from stackspec.reader import PROJECT
 
 if TYPE_CHECKING:
+    from stripe.params import PriceCreateParams, ProductCreateParams
+
     from stackspec.portal_settings import DeclaredPrice, DeclaredProduct
 
 DECLARED = "declared:"  # prefix of a reference to a product or price declared in config
@@ -107,10 +109,10 @@ def referenced_objects(configuration: Mapping[str, Any]) -> tuple[list[str], lis
     return product_ids, price_ids
 
 
-def product_params(stack: str, product: DeclaredProduct) -> dict[str, Any]:
+def product_params(stack: str, product: DeclaredProduct) -> ProductCreateParams:
     """`POST /v1/products` parameters of a declared product (pulumi-stripe's Product takes the
     same names): what `pulumi up`, the local run and the tests create."""
-    params: dict[str, Any] = {
+    params: ProductCreateParams = {
         "name": product.name,
         "metadata": declared_metadata(stack, declared_product_ref(product.key)),
     }
@@ -119,10 +121,10 @@ def product_params(stack: str, product: DeclaredProduct) -> dict[str, Any]:
     return params
 
 
-def price_params(stack: str, product_key: str, price: DeclaredPrice) -> dict[str, Any]:
+def price_params(stack: str, product_key: str, price: DeclaredPrice) -> PriceCreateParams:
     """`POST /v1/prices` parameters of a declared price, but for `product` (its id is known only
     once the product exists)."""
-    params: dict[str, Any] = {
+    params: PriceCreateParams = {
         "currency": price.currency,
         "unit_amount": price.unit_amount,
         "recurring": {"interval": price.interval, "interval_count": price.interval_count},

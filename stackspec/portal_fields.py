@@ -31,7 +31,10 @@ from __future__ import annotations
 import copy
 import json
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the SDK's parameter types, for the checker only: nothing imported at run time
+    from stripe.params import billing_portal as params
 
 NAME = "name"
 PAYMENT_METHOD_CONFIGURATION = "features.payment_method_update.payment_method_configuration"
@@ -164,7 +167,9 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"))
 
 
-def update_params(fields: Mapping[str, Any], paths: Iterable[str] = PATHS) -> dict[str, Any]:
+def update_params(
+    fields: Mapping[str, Any], paths: Iterable[str] = PATHS
+) -> params.ConfigurationUpdateParams:
     """`POST /v1/billing_portal/configurations/{id}` parameters setting `paths` to `fields`.
 
     An unset value is sent as "" (Stripe's way to unset `name`, `payment_method_configuration`,
@@ -172,11 +177,11 @@ def update_params(fields: Mapping[str, Any], paths: Iterable[str] = PATHS) -> di
     """
     wanted = set(paths)
     fields = normalised(fields)
-    params: dict[str, Any] = {}
-    features: dict[str, Any] = {}
-    update: dict[str, Any] = {}
+    result: params.ConfigurationUpdateParams = {}
+    features: params.ConfigurationUpdateParamsFeatures = {}
+    update: params.ConfigurationUpdateParamsFeaturesSubscriptionUpdate = {}
     if NAME in wanted:
-        params["name"] = fields[NAME] or ""
+        result["name"] = fields[NAME] or ""
     if PAYMENT_METHOD_CONFIGURATION in wanted:
         payment = fields[PAYMENT_METHOD_CONFIGURATION]
         features["payment_method_update"] = {
@@ -200,14 +205,20 @@ def update_params(fields: Mapping[str, Any], paths: Iterable[str] = PATHS) -> di
     if update:
         features["subscription_update"] = update
     if features:
-        params["features"] = features
-    return params
+        result["features"] = features
+    return result
 
 
-def _product_param(item: Mapping[str, Any]) -> dict[str, Any]:
-    quantity = {
-        key: value for key, value in item["adjustable_quantity"].items() if value is not None
-    }
+def _product_param(
+    item: Mapping[str, Any],
+) -> params.ConfigurationUpdateParamsFeaturesSubscriptionUpdateProduct:
+    bounds = item["adjustable_quantity"]  # as `_product` shapes it; None: not declared
+    quantity: params.ConfigurationUpdateParamsFeaturesSubscriptionUpdateProductAdjustableQuantity
+    quantity = {"enabled": bounds["enabled"]}
+    if bounds["minimum"] is not None:
+        quantity["minimum"] = bounds["minimum"]
+    if bounds["maximum"] is not None:
+        quantity["maximum"] = bounds["maximum"]
     return {
         "product": item["product"],
         "prices": list(item["prices"]),

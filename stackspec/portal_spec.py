@@ -13,11 +13,16 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from stackspec.declared import MANAGED_BY
-from stackspec.portal_settings import Features, PlanProduct
+from stackspec.portal_settings import BusinessProfile, Features, PlanProduct
 from stackspec.settings import Settings
+
+if TYPE_CHECKING:
+    # The SDK's own parameter types, for the checker only: the review workflows import this
+    # module with nothing but PyYAML installed.
+    from stripe.params import billing_portal as params
 
 
 def canonical_json(value: Any) -> str:
@@ -30,22 +35,17 @@ def spec_hash(spec: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_json(body).encode()).hexdigest()[:16]
 
 
-def portal_spec(settings: Settings) -> dict[str, Any]:
+def portal_spec(settings: Settings) -> params.ConfigurationCreateParams:
     """The `POST /v1/billing_portal/configurations` parameters this stack declares."""
     portal = settings.portal
-    profile = portal.business_profile
-    spec: dict[str, Any] = {}
-    if portal.name:
-        spec["name"] = portal.name
-    business_profile = {
-        "headline": profile.headline,
-        "privacy_policy_url": profile.privacy_policy_url,
-        "terms_of_service_url": profile.terms_of_service_url,
+    spec: params.ConfigurationCreateParams = {
+        "business_profile": _business_profile(portal.business_profile),
+        "default_return_url": settings.default_return_url,
+        "features": _features(portal.features),
+        "login_page": {"enabled": portal.login_page},
     }
-    spec["business_profile"] = {k: v for k, v in business_profile.items() if v is not None}
-    spec["default_return_url"] = settings.default_return_url
-    spec["features"] = _features(portal.features)
-    spec["login_page"] = {"enabled": portal.login_page}
+    if portal.name:
+        spec = {"name": portal.name, **spec}  # first: the plan lists its rows in this order
     spec["metadata"] = {
         "managed-by": MANAGED_BY,
         "stack": settings.stack,
@@ -54,12 +54,23 @@ def portal_spec(settings: Settings) -> dict[str, Any]:
     return spec
 
 
-def _features(features: Features) -> dict[str, Any]:
+def _business_profile(profile: BusinessProfile) -> params.ConfigurationCreateParamsBusinessProfile:
+    result: params.ConfigurationCreateParamsBusinessProfile = {}
+    if profile.headline is not None:
+        result["headline"] = profile.headline
+    if profile.privacy_policy_url is not None:
+        result["privacy_policy_url"] = profile.privacy_policy_url
+    if profile.terms_of_service_url is not None:
+        result["terms_of_service_url"] = profile.terms_of_service_url
+    return result
+
+
+def _features(features: Features) -> params.ConfigurationCreateParamsFeatures:
     customer = features.customer_update
     payment = features.payment_method_update
     cancel = features.subscription_cancel
     update = features.subscription_update
-    result: dict[str, Any] = {}
+    result: params.ConfigurationCreateParamsFeatures = {}
 
     result["customer_update"] = {"enabled": customer.enabled}
     if customer.enabled:
@@ -76,12 +87,14 @@ def _features(features: Features) -> dict[str, Any]:
     result["subscription_cancel"] = {"enabled": cancel.enabled}
     if cancel.enabled:
         result["subscription_cancel"].update(
-            mode=cancel.mode,
-            proration_behavior=cancel.proration_behavior,
-            cancellation_reason={
-                "enabled": cancel.cancellation_reasons.enabled,
-                "options": list(cancel.cancellation_reasons.options),
-            },
+            {
+                "mode": cancel.mode,
+                "proration_behavior": cancel.proration_behavior,
+                "cancellation_reason": {
+                    "enabled": cancel.cancellation_reasons.enabled,
+                    "options": list(cancel.cancellation_reasons.options),
+                },
+            }
         )
 
     if features.subscription_pause is not None:
@@ -90,9 +103,11 @@ def _features(features: Features) -> dict[str, Any]:
     result["subscription_update"] = {"enabled": update.enabled}
     if update.enabled:
         result["subscription_update"].update(
-            default_allowed_updates=list(update.default_allowed_updates),
-            proration_behavior=update.proration_behavior,
-            products=[_plan_product(product) for product in update.products],
+            {
+                "default_allowed_updates": list(update.default_allowed_updates),
+                "proration_behavior": update.proration_behavior,
+                "products": [_plan_product(product) for product in update.products],
+            }
         )
         if update.billing_cycle_anchor:
             result["subscription_update"]["billing_cycle_anchor"] = update.billing_cycle_anchor
@@ -105,8 +120,13 @@ def _features(features: Features) -> dict[str, Any]:
     return result
 
 
-def _plan_product(product: PlanProduct) -> dict[str, Any]:
-    entry: dict[str, Any] = {"product": product.product, "prices": list(product.prices)}
+def _plan_product(
+    product: PlanProduct,
+) -> params.ConfigurationCreateParamsFeaturesSubscriptionUpdateProduct:
+    entry: params.ConfigurationCreateParamsFeaturesSubscriptionUpdateProduct = {
+        "product": product.product,
+        "prices": list(product.prices),
+    }
     quantity = product.adjustable_quantity
     if quantity is not None:
         entry["adjustable_quantity"] = {"enabled": quantity.enabled, "minimum": quantity.minimum}

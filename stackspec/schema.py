@@ -25,12 +25,14 @@ CONFIGURATION_OBJECT = "billing_portal.configuration"
 def document() -> dict[str, Any]:
     """The whole schema file, read once per process (everyone reads it through here)."""
     with SCHEMA_PATH.open(encoding="utf-8") as handle:
-        return json.load(handle)
+        loaded: dict[str, Any] = json.load(handle)
+    return loaded
 
 
 def api_version() -> str:
     """The Stripe API version the schema copy describes."""
-    return document()["api_version"]
+    version: str = document()["api_version"]
+    return version
 
 
 def _rows(endpoint: str) -> dict[str, dict[str, Any]]:

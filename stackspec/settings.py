@@ -87,7 +87,7 @@ class SecretValue:
 
     @property
     def live(self) -> bool:
-        return bool(self.value) and self.value.startswith(("sk_live_", "rk_live_"))
+        return self.value is not None and self.value.startswith(("sk_live_", "rk_live_"))
 
 
 @dataclass(frozen=True)

@@ -160,11 +160,13 @@ class BillingState:
         self._clock = clock
 
     def _ref(self, uid: str) -> firestore.DocumentReference:
-        return (
+        # Typed here: the library leaves `DocumentReference.collection` unannotated.
+        state: firestore.DocumentReference = (
             self._collection.document(document_id(uid))
             .collection(STATE_COLLECTION)
             .document(STATE_DOCUMENT)
         )
+        return state
 
     def read(self, uid: str) -> StoredState | None:
         """The user's state document, or None when there is none (or it is another user's)."""

@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import grpc
 from google.api_core import exceptions as gexc
@@ -399,10 +399,11 @@ def parse_mapping(data: dict[str, Any]) -> CustomerMapping:
         raise MappingMalformed(
             f"The customer mapping is malformed ({', '.join(problems)}); it was left untouched."
         )
+    # The checks above made these exactly a str, a bool and an int (casts: nothing converted).
     return CustomerMapping(
-        customer_id=customer_id,  # type: ignore[arg-type]  # checked above
-        livemode=livemode,  # type: ignore[arg-type]
-        generation=generation,  # type: ignore[arg-type]
+        customer_id=cast(str, customer_id),
+        livemode=cast(bool, livemode),
+        generation=cast(int, generation),
         uid=uid,
         healed_at=data.get("healed_at"),
         deleted_customer_id=deleted,

@@ -19,24 +19,31 @@ The other flow types name nothing that is sold: the subscription (checked to be 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Final
 
 from .catalog import FIXED, Catalog, Quantity
 from .errors import CouponNotAllowed, InvalidQuantity, PriceNotAllowed, TooManyItems
 from .stripe_api import SubscriptionOwner
 
-CONFIRM = "subscription_update_confirm"
+if TYPE_CHECKING:  # for the checker only (stripe_api.py says why)
+    from stripe.params.billing_portal import (
+        SessionCreateParamsFlowData as FlowData,
+    )
+    from stripe.params.billing_portal import (
+        SessionCreateParamsFlowDataSubscriptionUpdateConfirmItem as ConfirmItem,
+    )
+
+CONFIRM: Final = "subscription_update_confirm"
 MAX_CONFIRM_ITEMS = 1  # Stripe: "currently, only up to one may be specified"
 
 
-def _confirm_items(flow: Mapping[str, Any] | None) -> list[Mapping[str, Any]]:
+def _confirm_items(flow: FlowData | None) -> list[ConfirmItem]:
     if not flow or flow.get("type") != CONFIRM:
         return []
     return list(flow[CONFIRM].get("items") or [])
 
 
-def check_catalog(flow: Mapping[str, Any] | None, catalog: Catalog) -> None:
+def check_catalog(flow: FlowData | None, catalog: Catalog) -> None:
     """Refuse a confirm deep link beyond the catalog, as far as the link alone tells. Pure.
 
     Its item count, its prices, and the quantity of every item that names its price. An item
@@ -60,7 +67,7 @@ def check_catalog(flow: Mapping[str, Any] | None, catalog: Catalog) -> None:
 
 
 def check_item_quantities(
-    flow: Mapping[str, Any] | None, catalog: Catalog, owner: SubscriptionOwner
+    flow: FlowData | None, catalog: Catalog, owner: SubscriptionOwner
 ) -> None:
     """Refuse a quantity change of an item, without a price, beyond its current price's bounds.
 
@@ -73,7 +80,7 @@ def check_item_quantities(
             _check_quantity(index, item, catalog.get(current or "", FIXED))
 
 
-def _check_quantity(index: int, item: Mapping[str, Any], bounds: Quantity) -> None:
+def _check_quantity(index: int, item: ConfirmItem, bounds: Quantity) -> None:
     quantity = item.get("quantity")
     if quantity is not None and not bounds.allows(quantity):
         raise InvalidQuantity(
@@ -82,7 +89,7 @@ def _check_quantity(index: int, item: Mapping[str, Any], bounds: Quantity) -> No
         )
 
 
-def check_retention_coupon(flow: Mapping[str, Any] | None, allowed: frozenset[str]) -> None:
+def check_retention_coupon(flow: FlowData | None, allowed: frozenset[str]) -> None:
     """Refuse a cancel deep link's retention coupon unless the deployment offers it. Pure.
 
     Stripe applies the coupon to the subscription when the customer accepts the offer, and does
@@ -91,8 +98,9 @@ def check_retention_coupon(flow: Mapping[str, Any] | None, allowed: frozenset[st
     """
     if not flow or flow.get("type") != "subscription_cancel":
         return
-    retention = flow["subscription_cancel"].get("retention") or {}
-    coupon = (retention.get("coupon_offer") or {}).get("coupon")
+    retention = flow["subscription_cancel"].get("retention")
+    offer = retention.get("coupon_offer") if retention else None
+    coupon = offer.get("coupon") if offer else None
     if coupon is not None and coupon not in allowed:
         raise CouponNotAllowed(
             "flow.coupon is not a retention offer of this deployment (RETENTION_COUPONS)."

@@ -11,11 +11,22 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
 from .jsonscan import json_too_deep
 from .settings import is_secure_web_url, web_origin
+
+if TYPE_CHECKING:  # for the checker only (stripe_api.py says why)
+    from stripe.params.billing_portal import (
+        SessionCreateParamsFlowData as FlowData,
+    )
+    from stripe.params.billing_portal import (
+        SessionCreateParamsFlowDataSubscriptionCancel as CancelFlow,
+    )
+    from stripe.params.billing_portal import (
+        SessionCreateParamsFlowDataSubscriptionUpdateConfirmItem as ConfirmItem,
+    )
 
 MAX_BODY_BYTES = 16 * 1024
 
@@ -49,7 +60,7 @@ class PortalRequest:
 
     return_url: str | None = None
     locale: str | None = None
-    flow: Mapping[str, Any] | None = None
+    flow: FlowData | None = None  # Stripe's `flow_data` parameter
 
 
 def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
@@ -141,7 +152,7 @@ def _object(value: Any, field: str, allowed: frozenset[str]) -> Mapping[str, Any
     return value
 
 
-def _flow(value: Any) -> Mapping[str, Any] | None:
+def _flow(value: Any) -> FlowData | None:
     """Validate a deep link; returns Stripe's `flow_data` parameter for the session."""
     if value is None:
         return None
@@ -167,23 +178,27 @@ def _flow(value: Any) -> Mapping[str, Any] | None:
     if missing:
         raise BadRequest(f"flow.{missing[0]} is required for {kind}.", code="invalid_flow")
 
-    data: dict[str, Any] = {"type": kind}
     if kind in ("customer_update", "payment_method_update"):
-        return data
+        return {"type": kind}
     subscription = _id(flow["subscription"], "flow.subscription")
     if kind == "subscription_cancel":
-        data[kind] = {"subscription": subscription}
+        cancel: CancelFlow = {"subscription": subscription}
         if "coupon" in flow:
             coupon = _id(flow["coupon"], "flow.coupon")
-            data[kind]["retention"] = {"type": "coupon_offer", "coupon_offer": {"coupon": coupon}}
-    elif kind in ("subscription_pause", "subscription_update"):
-        data[kind] = {"subscription": subscription}
-    else:
-        data[kind] = {"subscription": subscription, "items": _items(flow["items"])}
-    return data
+            cancel["retention"] = {"type": "coupon_offer", "coupon_offer": {"coupon": coupon}}
+        return {"type": kind, "subscription_cancel": cancel}
+    if kind == "subscription_pause":
+        return {"type": kind, "subscription_pause": {"subscription": subscription}}
+    if kind == "subscription_update":
+        return {"type": kind, "subscription_update": {"subscription": subscription}}
+    items = _items(flow["items"])
+    return {
+        "type": kind,
+        "subscription_update_confirm": {"subscription": subscription, "items": items},
+    }
 
 
-def _items(value: Any) -> list[dict[str, Any]]:
+def _items(value: Any) -> list[ConfirmItem]:
     if not isinstance(value, list) or not 1 <= len(value) <= _MAX_ITEMS:
         raise BadRequest(
             f"flow.items must be a list of 1 to {_MAX_ITEMS} subscription items.",
@@ -195,7 +210,7 @@ def _items(value: Any) -> list[dict[str, Any]]:
         entry = _object(raw, field, frozenset({"id", "price", "quantity"}))
         if "id" not in entry:
             raise BadRequest(f"{field}.id is required.", code="invalid_flow")
-        item: dict[str, Any] = {"id": _id(entry["id"], f"{field}.id")}
+        item: ConfirmItem = {"id": _id(entry["id"], f"{field}.id")}
         if "price" in entry:
             item["price"] = _id(entry["price"], f"{field}.price")
         if "quantity" in entry:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import logs
 from .billing_state import BillingState
@@ -22,6 +22,11 @@ from .settings import Settings
 from .stripe_api import StripeGateway, SubscriptionOwner
 from .tokens import Caller
 
+if TYPE_CHECKING:  # for the checker only (stripe_api.py says why)
+    from stripe.params.billing_portal import (
+        SessionCreateParamsFlowData as FlowData,
+    )
+
 EMAIL_UPDATE_WAIT_SECONDS = 5.0
 SUBSCRIPTION_FLOWS = (
     "subscription_cancel",
@@ -31,14 +36,20 @@ SUBSCRIPTION_FLOWS = (
 )
 
 
-def flow_subscription(flow: Mapping[str, Any] | None) -> str | None:
+def _flow_parameters(flow: FlowData) -> Mapping[str, Any]:
+    """`flow_data[type]`: the flow's own parameters (subscription, items, …); {} if it has none."""
+    parameters = flow.get(flow["type"])  # keyed by a value: the checker knows it as an object
+    return parameters if isinstance(parameters, Mapping) else {}
+
+
+def flow_subscription(flow: FlowData | None) -> str | None:
     """The subscription a deep link points into (Stripe's `flow_data`), or None. Pure."""
     if not flow or flow.get("type") not in SUBSCRIPTION_FLOWS:
         return None
-    return str(flow[flow["type"]]["subscription"])
+    return str(_flow_parameters(flow)["subscription"])
 
 
-def check_flow_enabled(flow: Mapping[str, Any] | None, settings: Settings) -> None:
+def check_flow_enabled(flow: FlowData | None, settings: Settings) -> None:
     """Refuse a deep link into a feature the stack's portal configuration does not enable. Pure.
 
     Only pausing is optional here: the stack enables it by config (`PORTAL_SUBSCRIPTION_PAUSE`),
@@ -52,14 +63,14 @@ def check_flow_enabled(flow: Mapping[str, Any] | None, settings: Settings) -> No
         )
 
 
-def flow_items(flow: Mapping[str, Any]) -> frozenset[str]:
+def flow_items(flow: FlowData) -> frozenset[str]:
     """The subscription item ids a deep link names (`subscription_update_confirm`). Pure."""
-    items = flow[flow["type"]].get("items") or []
+    items = _flow_parameters(flow).get("items") or []
     return frozenset(str(item.get("id")) for item in items)
 
 
 def check_deep_link(
-    flow: Mapping[str, Any], owner: SubscriptionOwner | None, customer_id: str | None
+    flow: FlowData, owner: SubscriptionOwner | None, customer_id: str | None
 ) -> SubscriptionOwner:
     """Refuse a deep link unless its subscription (and items) are the caller's; the owner. Pure.
 
@@ -72,7 +83,7 @@ def check_deep_link(
             "No such subscription among yours; check flow.subscription.",
             code="subscription_not_found",
         )
-    items = flow[flow["type"]].get("items") or []
+    items = _flow_parameters(flow).get("items") or []
     for index, item in enumerate(items):
         if item.get("id") not in owner.item_ids:
             raise BadRequest(
