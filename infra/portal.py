@@ -145,6 +145,7 @@ class StripePortal(pulumi.ComponentResource):
             fields=self.product_ids.apply(lambda known: declared_fields(substitute(spec, known))),
             sent_hash=sent.apply(lambda params: sent_hash({"active": active, **params})),
             api_key=args.api_key,
+            active=active,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[configuration]),
         )
         self.configuration_id = applied.configuration_id

@@ -11,7 +11,11 @@ Two small `pulumi.dynamic` resources on the configuration pulumi-stripe creates:
   `pulumi refresh` shows a Dashboard edit of one of them as drift and the next `up` puts it back.
   Both the update and the read expand the plan-switching products
   (`portal_fields.READ_EXPAND`): Stripe leaves them out of the object otherwise, and the provider
-  would record no products and propose the same update on every preview.
+  would record no products and propose the same update on every preview. A full apply (create,
+  or another configuration) also sends `active: false` when the stack declares the configuration
+  inactive: pulumi-stripe creates every configuration active (Stripe's create has no `active`;
+  the Terraform provider it bridges sends it only on an update that changes it), so without this
+  an inactive stack's first `up` would leave it active until a second `up`.
 - `PortalRetirement` deactivates the configuration the function no longer uses: it depends on the
   function, so when the configuration is replaced its update runs once the function has been
   redeployed with the new `PORTAL_CONFIGURATION_ID`, and deactivates the previous one; its delete
@@ -95,7 +99,10 @@ def make_fields_provider() -> ResourceProvider:
     def apply(props: dict[str, Any], paths: list[str] | None) -> dict[str, Any]:
         fields = mapping()
         wanted = fields["PATHS"] if paths is None else paths
-        live = post(props, fields["update_params"](props["fields"], wanted))
+        params = fields["update_params"](props["fields"], wanted)
+        if paths is None and props.get("active") is False:
+            params["active"] = False  # pulumi-stripe's create made it active (module docstring)
+        live = post(props, params)
         return {**props, "fields": fields["live_fields"](live)}
 
     def changes(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[str]:
@@ -182,6 +189,7 @@ class PortalFields(pulumi.dynamic.Resource, module="stripe", name="PortalFields"
         fields: pulumi.Input[dict[str, Any]],
         sent_hash: pulumi.Input[str],
         api_key: pulumi.Input[str],
+        active: bool = True,  # the stack's `portal.active`; pulumi-stripe's create ignores it
         api_base: str | None = None,  # None: Stripe itself; tests point it at the stand-in
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
@@ -189,6 +197,7 @@ class PortalFields(pulumi.dynamic.Resource, module="stripe", name="PortalFields"
             "configuration_id": configuration_id,
             "fields": fields,
             "sent_hash": sent_hash,
+            "active": active,
             "api_key": pulumi.Output.secret(api_key),
             "api_base": api_base,
         }

@@ -427,7 +427,9 @@ def run_verify(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[in
                 )
             )
     if function_key:
-        checks += verify_live.key_checks(function_key, api_base, settings.default_return_url)
+        checks += verify_live.key_checks(
+            function_key, api_base, settings.default_return_url, configuration_id
+        )
     else:
         checks.append(
             verify.not_checked(

@@ -302,9 +302,17 @@ class Probe:
     needed: bool  # True: the function makes this call; False: the key must be refused
 
 
-def probes(return_url: str) -> tuple[Probe, ...]:
+def probes(return_url: str, configuration_id: str | None = None) -> tuple[Probe, ...]:
     """The function's calls (each allowed answer is a list or `resource_missing`: nothing is
-    created, read or changed), then calls it must not be able to make."""
+    created, read or changed), then calls it must not be able to make.
+
+    The portal session is asked for as the function asks: with the stack's configuration
+    (`configuration_id`, its PORTAL_CONFIGURATION_ID). Without one Stripe would use the account's
+    Dashboard default, which a new account has not saved ("No configuration provided and your
+    test mode default configuration has not been created")."""
+    session = {"customer": NO_CUSTOMER, "return_url": return_url}
+    if configuration_id:
+        session["configuration"] = configuration_id
     return (
         Probe("retrieve_customer", "retrieve a customer", "GET",
               f"/v1/customers/{NO_CUSTOMER}", {}, "Customers: Read", True),
@@ -316,8 +324,7 @@ def probes(return_url: str) -> tuple[Probe, ...]:
         Probe("retrieve_subscription", "retrieve a subscription", "GET",
               f"/v1/subscriptions/{NO_SUBSCRIPTION}", {}, "Subscriptions: Read", True),
         Probe("create_portal_session", "create portal sessions", "POST",
-              "/v1/billing_portal/sessions", {"customer": NO_CUSTOMER, "return_url": return_url},
-              "Customer portal: Write", True),
+              "/v1/billing_portal/sessions", session, "Customer portal: Write", True),
         Probe("read_charges", "read charges (payments)", "GET", "/v1/charges",
               {"limit": "1"}, "Charges", False),
         Probe("create_refund", "create refunds", "POST", "/v1/refunds",

@@ -92,14 +92,17 @@ def webhook_check(webhook_url: str) -> Check:
     )
 
 
-def key_checks(key: str, api_base: str | None, return_url: str) -> list[Check]:
+def key_checks(
+    key: str, api_base: str | None, return_url: str, configuration_id: str | None = None
+) -> list[Check]:
     """The function key's kind, then each probe (the refusals only for a restricted key: a
-    full key can do everything, which the kind check reports once)."""
+    full key can do everything, which the kind check reports once); the portal session is
+    asked for with the stack's configuration, as the function asks."""
     checks = [verify.key_kind(key)]
     base = (api_base or STRIPE_API).rstrip("/")
     with requests.Session() as session:
         session.trust_env = False  # no ~/.netrc: the key given is the key used
-        for probe in verify.probes(return_url):
+        for probe in verify.probes(return_url, configuration_id):
             if not probe.needed and not key.startswith("rk_"):
                 continue
             headers = {"Authorization": f"Bearer {key}"}

@@ -43,8 +43,13 @@ def default_features() -> dict[str, Any]:
             "mode": "at_period_end",
             "proration_behavior": "none",
         },
+        # stripe 16.1.0: `duration` "Defaults to `interval_options` with a single one-month
+        # option".
         "subscription_pause": {
-            "duration": {"interval_options": [], "type": "indefinite"},
+            "duration": {
+                "interval_options": [{"interval": "month", "interval_count": 1}],
+                "type": "interval_options",
+            },
             "enabled": False,
         },
         "subscription_update": {
@@ -109,7 +114,10 @@ def _fill_products(features: dict[str, Any]) -> None:
         quantity = {"enabled": False, "maximum": None, "minimum": 1}
         merge(quantity, product.get("adjustable_quantity") or {})
         product["adjustable_quantity"] = quantity
-    for option in features["subscription_pause"]["duration"].get("interval_options") or []:
+    duration = features["subscription_pause"]["duration"]
+    if duration.get("type") == "indefinite":
+        duration["interval_options"] = []  # the default's one-month option no longer applies
+    for option in duration.get("interval_options") or []:
         option.setdefault("interval_count", 1)
 
 

@@ -231,6 +231,34 @@ def test_a_stack_that_stops_declaring_pause_gets_pause_disabled(standin):
     assert live(standin, configuration)["features"]["subscription_pause"]["enabled"] is False
 
 
+def test_a_configuration_declared_inactive_is_inactive_after_the_first_up(standin):
+    # pulumi-stripe creates every configuration active: Stripe's create has no `active`, and the
+    # Terraform provider it bridges sends it only on an update that changes it ("On create it is
+    # always set as `true`", pulumi_stripe.PortalConfiguration). The first full apply sends it.
+    spec = prod_spec()
+    configuration = create_as_pulumi_stripe(standin, spec)
+    assert live(standin, configuration)["active"] is True
+    make_fields_provider().create(props(standin, configuration, spec, active=False))
+    assert live(standin, configuration)["active"] is False, f"{configuration} is still active"
+
+
+def test_a_configuration_declared_active_gets_no_active_parameter(standin):
+    spec = prod_spec()
+    configuration = create_as_pulumi_stripe(standin, spec)
+    make_fields_provider().create(props(standin, configuration, spec, active=True))
+    (sent,) = updates(standin, configuration)
+    assert not [pair for pair in sent if pair[0] == "active"], sent
+
+
+def test_a_replaced_configuration_declared_inactive_is_made_inactive_too(standin):
+    spec = prod_spec()
+    first = create_as_pulumi_stripe(standin, spec)
+    outs = make_fields_provider().create(props(standin, first, spec, active=False)).outs
+    second = create_as_pulumi_stripe(standin, spec)
+    make_fields_provider().update(first, outs, props(standin, second, spec, active=False))
+    assert live(standin, second)["active"] is False, f"the new configuration {second} is active"
+
+
 def test_delete_leaves_the_fields_as_they_are(standin):
     spec = prod_spec()
     configuration = create_as_pulumi_stripe(standin, spec)

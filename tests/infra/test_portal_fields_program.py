@@ -18,7 +18,7 @@ from stackspec.declared import substitute
 from stackspec.portal_spec import portal_spec
 from stackspec.settings import parse_settings
 from stackspec.stackfiles import load_stack_file
-from tests.infra.infra_harness import REPO, ProgramRun
+from tests.infra.infra_harness import REPO, ProgramRun, load_stack, run_program
 from tests.infra.mocks import PORTAL_CONFIGURATION_ID
 
 PORTAL_FIELDS = "pulumi-python:dynamic/stripe:PortalFields"
@@ -50,6 +50,16 @@ def test_the_fields_resource_carries_the_declared_values(stack_run):
         for product in resource.plain("fields")[fields.ADJUSTABLE_QUANTITY]
         for value in (product["product"], *product["prices"])
     )
+
+
+@pytest.mark.parametrize("active", [True, False])
+def test_the_fields_resource_is_told_whether_the_configuration_is_active(tmp_path, active):
+    # pulumi-stripe's create leaves every configuration active; PortalFields applies `active`.
+    config = load_stack("dev")
+    config["billing-portal:portal"] = {**config["billing-portal:portal"], "active": active}
+    run = run_program("dev", config, tmp_path)
+    assert run.one(CONFIGURATION).inputs["active"] is active
+    assert run.one(PORTAL_FIELDS).plain("active") is active, "PortalFields is not told `active`"
 
 
 def test_prod_declares_the_team_seats_and_the_period_end_conditions(prod):

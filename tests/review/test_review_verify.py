@@ -101,3 +101,24 @@ def test_a_refusal_probe_that_stripe_accepts_fails_naming_the_permission():
 )
 def test_the_exit_code(statuses, code):
     assert verify.exit_code([Check("c", "t", status) for status in statuses]) == code
+
+
+def session_probe(configuration_id: str | None) -> verify.Probe:
+    probes = verify.probes("https://app.example.com/billing", configuration_id)
+    return next(p for p in probes if p.name == "create_portal_session")
+
+
+def test_the_portal_session_probe_names_the_stacks_configuration_as_the_function_does():
+    # The function always sends PORTAL_CONFIGURATION_ID. Without `configuration`, Stripe uses the
+    # account's Dashboard default, which a new account has not saved yet ("No configuration
+    # provided and your test mode default configuration has not been created"): the probe would
+    # test a call the function never makes.
+    assert session_probe("bpc_1StackConfiguration").params == {
+        "customer": verify.NO_CUSTOMER,
+        "return_url": "https://app.example.com/billing",
+        "configuration": "bpc_1StackConfiguration",
+    }
+
+
+def test_without_a_known_configuration_the_portal_session_probe_names_none():
+    assert "configuration" not in session_probe(None).params

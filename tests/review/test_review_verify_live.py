@@ -170,6 +170,16 @@ def test_the_probes_change_nothing_in_stripe(standin, functions, deployed, funct
     assert [entry["status"] for entry in sessions] == [400], "a probe created a portal session"
 
 
+def test_the_session_probe_asks_with_the_stacks_configuration_as_the_function_does(
+    standin, functions, deployed, function_key
+):
+    configuration = deployed["configuration"]
+    result = verify(standin, functions, function_key, "--configuration-id", configuration)
+    assert statuses(result)["function_key.can.create_portal_session"] == "pass", result.out
+    (probe,) = standin.requests("/v1/billing_portal/sessions")
+    assert probe["params"].get("configuration") == configuration, probe["params"]
+
+
 def test_a_function_that_does_not_allow_the_stacks_origin_fails_the_preflight(
     standin, stripe_standin, firestore_emulator, dev_issuer, functions, deployed, function_key
 ):

@@ -3,10 +3,15 @@
 A restricted key (`rk_…`) carries one permission per resource — none, `read` or `write` (write
 includes read) — and Stripe refuses any other request with a 403 before the endpoint runs:
 nothing is read, created or looked up, so even an unknown id is refused, not `resource_missing`.
+The refusal is Stripe's: 403, `type` `invalid_request_error`, no `code`, and the message "The
+provided key 'rk_test_…' does not have the required permissions for this endpoint on account
+'acct_…'. Having the 'rak_…' permission would allow this request to continue." (as Stripe's
+answers quoted in stripe/stripe-node#2246 and tylerjrichards/st-paywall#36).
 
 The stand-in names a resource by the first segment of the URL after `/v1/` (`customers`,
 `billing_portal`, `subscriptions`, `charges`, …; `GET /v1/account` is `account`); Stripe's own
-permission names differ a little (`rak_customer_write`), its split is by resource too. A key
+permission names differ a little (singular: `rak_subscription_read` in the answer quoted above),
+its split is by resource too. Nothing reads the name: `review verify` goes by the status. A key
 given no permissions (`KeyRing.restrict`) may do anything, as every key could before.
 """
 
@@ -33,21 +38,27 @@ def level_of(method: str) -> str:
 
 
 def check_permissions(
-    permissions: Mapping[str, str] | None, masked_key: str, method: str, path: str
+    permissions: Mapping[str, str] | None,
+    masked_key: str,
+    method: str,
+    path: str,
+    account_id: str | None = None,
 ) -> None:
     """Raise the 403 Stripe sends when a restricted key's permissions do not cover the request
-    (`permissions` None: the key is not restricted by the stand-in)."""
+    (`permissions` None: the key is not restricted by the stand-in). Stripe's message names the
+    account the key belongs to (`account_id`)."""
     if permissions is None:
         return
     resource, needed = resource_of(path), level_of(method)
     granted = permissions.get(resource)
     if granted == "write" or granted == needed:
         return
+    on_account = f" on account '{account_id}'" if account_id else ""
     raise StripeError(
         403,
         f"The provided key '{masked_key}' does not have the required permissions for this "
-        f"endpoint. Having the 'rak_{resource}_{needed}' permission would allow this request "
-        "to continue.",
+        f"endpoint{on_account}. Having the 'rak_{resource}_{needed}' permission would allow this "
+        "request to continue.",
         idempotent_result=False,
     )
 

@@ -211,7 +211,13 @@ class _ApiRequest:
             return
         try:
             key = self.standin.keys.authenticate(self.handler.headers.get("Authorization"))
-            check_permissions(key.permissions, key.masked, self.method, self.path)
+            check_permissions(
+                key.permissions,
+                key.masked,
+                self.method,
+                self.path,
+                self.standin.store.account.get("id"),
+            )
         except StripeError as error:
             self._send_error(error)
             return

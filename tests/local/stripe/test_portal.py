@@ -247,3 +247,16 @@ def test_favicon_is_an_empty_answer_not_an_api_error(fresh_stripe_standin):
     assert response.content == b""
     assert "Content-Length" not in response.headers  # RFC 9110: a 204 has no content
     assert "Content-Type" not in response.headers
+
+
+def test_pause_without_a_duration_gets_stripes_default_of_one_month(sdk):
+    # stripe 16.1.0's create and update parameters: `duration` "Defaults to `interval_options`
+    # with a single one-month option".
+    configuration = sdk.v1.billing_portal.configurations.create(
+        params={"features": {"subscription_pause": {"enabled": True}}}
+    )
+    duration = configuration.to_dict()["features"]["subscription_pause"]["duration"]
+    assert duration == {
+        "type": "interval_options",
+        "interval_options": [{"interval": "month", "interval_count": 1}],
+    }, f"configuration {configuration.id}"

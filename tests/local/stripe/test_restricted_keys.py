@@ -29,8 +29,12 @@ def test_a_key_without_the_resource_gets_stripes_403_before_the_endpoint_runs(
     assert answer.status_code == 403, f"GET /v1/subscriptions/… unpermitted: {answer.text}"
     error = answer.json()["error"]
     assert error["type"] == "invalid_request_error" and "code" not in error
-    assert "does not have the required permissions" in error["message"]
-    assert "'rak_subscriptions_read'" in error["message"]
+    # Stripe's own wording (stripe/stripe-node#2246, tylerjrichards/st-paywall#36): the key,
+    # "for this endpoint on account 'acct_…'", then the permission that would allow it.
+    message = error["message"]
+    assert "does not have the required permissions for this endpoint on account " in message
+    account = fresh_stripe_standin.client().v1.accounts.retrieve_current().id
+    assert f"on account '{account}'. Having the 'rak_subscriptions_read'" in message
     assert key not in answer.text  # masked, as every message of the stand-in
 
 
