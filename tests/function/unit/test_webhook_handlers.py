@@ -255,7 +255,7 @@ def made_up_event() -> dict[str, Any]:
     return event
 
 
-def test_a_made_up_event_type_is_one_handler_and_one_row(world):
+def test_a_made_up_event_type_is_one_handler_and_one_row(world, capsys):
     seen: list[dict[str, Any]] = []
 
     def made_up(delivery: Delivery, event: dict[str, Any]) -> None:
@@ -267,6 +267,8 @@ def test_a_made_up_event_type_is_one_handler_and_one_row(world):
     answer = client.post("/", **signed(event))
     assert (answer.status_code, answer.get_json()) == (200, {"received": True}), answer.text
     assert seen == [event], "the made-up type's handler did not get the event"
+    line = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (line["event"]["type"], line["made_up"]) == (event["type"], "di_MadeUp1"), line
     assert (world.mappings.reads, world.stripe.calls, world.db.writes) == ([], [], [])
     # the deployment's own table has no such row: the same event is ignored there
     answer = in_process.client(webhook_app(world)).post("/", **signed(event))
