@@ -1,9 +1,9 @@
 """The `stripe_webhook` entry point: a signed Stripe event in, the user's billing state written.
 
 verify the signature (SDK, 300 s tolerance both ways) → the envelope's shape (events.py) → mode
-→ type → the object's shape → customer → user (the customer's `metadata.app_user_id`) → that
-user's mapping must name this customer → rebuild the user's state from the mapping and Stripe's
-current subscriptions (`BillingState.sync`) → 200.
+→ type → that type's handler (webhook_handlers.py: the object's shape → customer → user, the
+customer's `metadata.app_user_id` → that user's mapping must name this customer → rebuild the
+user's state from the mapping and Stripe's current subscriptions, `BillingState.sync`) → 200.
 
 Nothing is read or written before the signature and the event's shape are checked: a signed
 event whose shape is not Stripe's is `400 invalid_event`, logged once at WARNING (the request's
@@ -15,20 +15,22 @@ the event again.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import Any
 
 import flask
 import stripe
 
 from . import logs
-from .billing_state import BillingState, Sources, sources_of, user_sources
-from .customers import CustomerDirectory, CustomerMapping, Ownership
+from .billing_state import BillingState
+from .customers import CustomerDirectory
 from .errors import ApiError, BadRequest, MethodNotAllowed, PayloadTooLarge
-from .events import InvalidEvent, event_subject, parse_event
+from .events import InvalidEvent, parse_event
 from .lru import LruCache
 from .responses import error_response, json_response
-from .settings import WEBHOOK_EVENTS, Settings
+from .settings import Settings
 from .stripe_api import StripeGateway
+from .webhook_handlers import HANDLERS, Delivery, Handler, Ignored
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 # Stripe's events are small; the largest it documents stay well under this.
@@ -37,14 +39,6 @@ MAX_EVENT_BYTES = 512 * 1024
 # the function when it creates the customer; a later edit cannot make an event reach another
 # user's state, because that user's mapping must also name the customer.
 _CUSTOMER_CACHE_SIZE = 10_000
-
-
-class Ignored(Exception):
-    """An authentic event this deployment does not act on (200, with the reason)."""
-
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
 
 
 def verify_event(
@@ -97,6 +91,7 @@ class WebhookApp:
         directory: CustomerDirectory,
         billing: BillingState,
         stripe_gateway: StripeGateway,
+        handlers: Mapping[str, Handler] = HANDLERS,
     ) -> None:
         assert settings.stripe_webhook_secret, "load_settings requires it for this entry point"
         self.settings = settings
@@ -104,6 +99,7 @@ class WebhookApp:
         self.directory = directory
         self.billing = billing
         self.stripe = stripe_gateway
+        self.handlers = handlers  # event type → its handler (webhook_handlers.HANDLERS)
         self._users: LruCache[str, str] = LruCache(_CUSTOMER_CACHE_SIZE)
 
     def __call__(self, request: flask.Request) -> flask.Response:
@@ -150,62 +146,19 @@ class WebhookApp:
         return {"received": True}
 
     def _apply(self, event: dict[str, Any], log: dict[str, Any]) -> None:
-        if event["type"] not in WEBHOOK_EVENTS:
+        """Run the event type's handler (its row in `handlers`); a type without one is ignored."""
+        handler = self.handlers.get(event["type"])
+        if handler is None:
             raise Ignored("unhandled_type")
-        subject = event_subject(event)
-        customer_id = subject.customer_id
-        log["customer"] = customer_id
-        if event["type"] == "customer.deleted":
-            if subject.user is None:
-                raise Ignored("unknown_customer")
-            uid = subject.user
-        else:
-            uid = self._user_of(customer_id)
-        log["user"] = logs.user_ref(uid)
-        mapping = self._users_mapping(uid)
-        current = mapping.customer_id == customer_id
-        unread: list[CustomerMapping] = [mapping]  # the mapping just read serves the first round
-        if current and event["type"] == "customer.deleted" and not mapping.customer_deleted:
-            self.directory.mark_customer_deleted(uid, customer_id)
-            unread.clear()  # changed by the mark: read it again
-
-        def read_sources() -> Sources | None:
-            if unread:  # fresh from Firestore a moment ago; the verification round re-reads it
-                return sources_of(unread.pop(), self.stripe.customer_subscriptions)
-            return user_sources(self.directory, self.stripe, uid)
-
-        # The state is rebuilt from the mapping, never from the event, so an event of a customer
-        # the user no longer has (replaced after a deletion on another instance) still brings the
-        # user's state up to date: otherwise the old customer's subscriptions could stay there.
-        written = self.billing.sync(uid, read_sources)
-        if written is not None:
-            log["subscriptions"] = len(written.subscriptions)
-        if not current:
-            raise Ignored("unknown_customer")  # not the user's customer now
-
-    def _user_of(self, customer_id: str) -> str:
-        """The user a customer was created for, from its metadata (cached per instance)."""
-        cached = self._users.get(customer_id)
-        if cached is not None:
-            return cached
-        state = self.stripe.customer_state(customer_id)
-        if not state.exists:
-            raise Ignored("customer_deleted")  # its `customer.deleted` clears the state
-        if state.user is None:
-            raise Ignored("unknown_customer")
-        self._users.put(customer_id, state.user)
-        return state.user
-
-    def _users_mapping(self, uid: str) -> CustomerMapping:
-        """The user's own mapping in this mode; otherwise the event is ignored and logged (a
-        customer this deployment did not create)."""
-        found = self.directory.mapping_of(uid)
-        if found is None:
-            raise Ignored("unknown_customer")
-        mapping, whose = found
-        if whose is Ownership.FOREIGN or mapping.livemode != self.settings.livemode:
-            raise Ignored("unknown_customer")
-        return mapping
+        delivery = Delivery(
+            livemode=self.settings.livemode,
+            directory=self.directory,
+            billing=self.billing,
+            stripe=self.stripe,
+            users=self._users,
+            log=log,
+        )
+        handler(delivery, event)
 
     def _log(
         self, request: flask.Request, status: int, seconds: float, fields: dict[str, Any]
