@@ -8,6 +8,7 @@ whatever the token's subject says; and no function of the run exposes an interac
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,6 +112,28 @@ def test_a_subject_written_as_a_search_query_never_reaches_another_users_custome
         attackers_customer = customer_of(run, attacker)
         assert attackers_customer is not None
         assert subscriptions_of(run, attackers_customer) == [answer.json()["subscription"]]
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "99999999999999999999"])
+def test_a_malformed_or_huge_content_length_gets_a_json_4xx_at_once(run, length):
+    # Issue 19, second review: the length was passed to `read` as given — "abc" closed the
+    # connection with no answer (a traceback on the run's stderr), "-1" read until the client
+    # hung up, and a huge one waited for bytes that never come.
+    address = ("127.0.0.1", run.ports["web"])
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(
+            f"POST /_local/test-subscription HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer x\r\nContent-Length: {length}\r\n\r\n{{}}".encode()
+        )
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):  # HTTP/1.0: the answer ends when the server closes
+                answer += chunk
+        except TimeoutError:
+            pass
+    status = answer.split(b" ", 2)[1:2]
+    assert status in ([b"400"], [b"413"]), f"Content-Length: {length}: {answer[:120]!r}"
+    assert b"application/json" in answer and b'"error"' in answer, answer[:300]
 
 
 # ---------------------------------------------------------------------------- no console
