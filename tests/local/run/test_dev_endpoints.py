@@ -136,6 +136,28 @@ def test_a_malformed_or_huge_content_length_gets_a_json_4xx_at_once(run, length)
     assert b"application/json" in answer and b'"error"' in answer, answer[:300]
 
 
+@pytest.mark.parametrize("part", ["function", "webhook"])
+def test_a_client_that_hangs_up_mid_body_leaves_no_traceback_in_the_runs_log(run, part):
+    # Issue 19, second review: under Werkzeug's development server, functions-framework's own
+    # read of the rest of the body raised ClientDisconnected after the function had answered:
+    # a 500 and two ERROR tracebacks for every client that hung up mid-body.
+    logged = len(run.process.log_text())
+    address = ("127.0.0.1", run.ports[part])
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"locale"'
+        )
+        time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while '"httpRequest"' not in run.process.log_text()[logged:]:
+        assert time.monotonic() < deadline, f"{part}: the truncated request was never answered"
+        time.sleep(0.1)
+    time.sleep(1)  # the function's log reaches the run's own through a follower
+    new = run.process.log_text()[logged:]
+    assert "Traceback" not in new and "ERROR" not in new, f"{part}:\n{new[:1500]}"
+
+
 # ---------------------------------------------------------------------------- no console
 
 
