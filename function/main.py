@@ -14,7 +14,7 @@ import functions_framework
 from werkzeug.exceptions import HTTPException
 
 from billing_portal import logs
-from billing_portal.app import framework_error_response
+from billing_portal.app import finish_request_body, framework_error_response
 from billing_portal.entry_points import build_instance
 from billing_portal.errors import NotFound
 from billing_portal.responses import error_response
@@ -28,6 +28,10 @@ except SettingsError as error:
 
 if flask.has_app_context():  # loaded by functions-framework: its own error pages become JSON too
     flask.current_app.register_error_handler(HTTPException, framework_error_response)
+
+# After loading this module the framework registers its `read_request` on the app, by that name:
+# it reads every request body to its end, however large, into memory. The bounded one instead.
+functions_framework.read_request = finish_request_body
 
 # Open what the first request uses in the process that serves it: functions-framework's gunicorn
 # worker, forked from this process after the port listens (nothing is opened here, at import).

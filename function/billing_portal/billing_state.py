@@ -32,7 +32,7 @@ from google.cloud import firestore
 from .customers import CustomerDirectory, CustomerMapping, Ownership, document_id
 from .datastore import bounded_retry, translated
 from .errors import Unavailable, UpstreamError
-from .stripe_api import StripeGateway, SubscriptionOwner
+from .stripe_api import StripeGateway, SubscriptionOwner, item_quantity
 from .tokens import Caller
 
 # Rounds of write-then-verify before giving up (5xx, so that Stripe redelivers the event).
@@ -208,6 +208,7 @@ class BillingState:
                         str(item.get("id")): str(item["price"]) if item.get("price") else None
                         for item in items
                     },
+                    item_quantities={str(item.get("id")): item_quantity(item) for item in items},
                 )
         return None
 

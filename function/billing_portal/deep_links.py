@@ -9,8 +9,10 @@ that names something the stack's portal does not sell (`Settings.portal_prices`,
 - `too_many_items` — more than one item (Stripe's portal confirms one item per link);
 - `price_not_allowed` — a price that is not one of the portal's plan-switching prices;
 - `invalid_quantity` — a quantity outside its price's bounds (exactly 1 where the product's
-  quantity is not adjustable). Without a price the item keeps its own, so its bounds are those
-  of the item's current price, known only once the subscription is (`check_item_quantities`);
+  quantity is not adjustable). Stripe changes only what the link names: without a price the
+  item keeps its own, so its bounds are those of the item's current price; without a quantity
+  it keeps its quantity, which must then be within the new price's bounds. Both are known only
+  once the subscription is (`check_item_quantities`);
 - `coupon_not_allowed` — a `subscription_cancel` retention coupon the stack does not offer.
 
 The other flow types name nothing that is sold: the subscription (checked to be the caller's,
@@ -69,15 +71,27 @@ def check_catalog(flow: FlowData | None, catalog: Catalog) -> None:
 def check_item_quantities(
     flow: FlowData | None, catalog: Catalog, owner: SubscriptionOwner
 ) -> None:
-    """Refuse a quantity change of an item, without a price, beyond its current price's bounds.
+    """Refuse what an item keeps beyond the bounds of what it will be: a quantity change without
+    a price, beyond its current price's bounds; a price change without a quantity, whose current
+    quantity is beyond the new price's bounds.
 
     A price the portal does not offer (an older plan) has no adjustable quantity here: 1 only.
-    Call it once `owner` is known to be the caller's. Pure.
+    Call it once `owner` is known to be the caller's (and `check_catalog` passed). Pure.
     """
     for index, item in enumerate(_confirm_items(flow)):
-        if item.get("price") is None:
-            current = owner.item_prices.get(str(item.get("id")))
+        item_id = str(item.get("id"))
+        price = item.get("price")
+        if price is None:
+            current = owner.item_prices.get(item_id)
             _check_quantity(index, item, catalog.get(current or "", FIXED))
+            continue
+        kept = owner.item_quantities.get(item_id)
+        bounds = catalog.get(price, FIXED)
+        if item.get("quantity") is None and kept is not None and not bounds.allows(kept):
+            raise InvalidQuantity(
+                f"flow.items[{index}] keeps its quantity ({kept}), which is not one this portal "
+                f"sells for that price: {bounds.describe()}. Name the quantity in the link."
+            )
 
 
 def _check_quantity(index: int, item: ConfirmItem, bounds: Quantity) -> None:

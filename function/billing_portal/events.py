@@ -38,7 +38,8 @@ _CUSTOMER_ID = re.compile(r"cus_[A-Za-z0-9]{1,250}")  # with fullmatch: `$` woul
 
 
 class InvalidEvent(BadRequest):
-    """A signed event whose shape is not Stripe's (400; Stripe does not redeliver a 4xx)."""
+    """A signed event whose shape is not Stripe's (400: Stripe retries it like any non-2xx, and
+    each retry costs one WARNING line, no traceback, nothing read or written)."""
 
     code = "invalid_event"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import requests
@@ -126,6 +126,8 @@ class SubscriptionOwner:
 
     customer_id: str
     item_prices: Mapping[str, str | None]  # item id → the id of its price now
+    # item id → its quantity now (a deep link that names only a price keeps it)
+    item_quantities: Mapping[str, int | None] = field(default_factory=dict)
 
     @property
     def item_ids(self) -> frozenset[str]:
@@ -138,6 +140,12 @@ def _price_id(price: Any) -> str | None:
     if isinstance(price, Mapping):
         price = price.get("id")
     return str(price) if price else None
+
+
+def item_quantity(item: Mapping[str, Any]) -> int | None:
+    """An item's quantity, if it is a whole number (Stripe's; a metered item has none)."""
+    quantity = item.get("quantity")
+    return quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None
 
 
 class StripeGateway:
@@ -193,6 +201,7 @@ class StripeGateway:
         return SubscriptionOwner(
             customer_id=str(customer or ""),
             item_prices={str(item.get("id")): _price_id(item.get("price")) for item in items},
+            item_quantities={str(item.get("id")): item_quantity(item) for item in items},
         )
 
     def customer_subscriptions(self, customer_id: str) -> list[dict[str, Any]]:

@@ -96,6 +96,22 @@ WEB_ROOT = REPO_ROOT / "web"
 
 # The development-only "Give me a test subscription": (Authorization header) → (status, JSON).
 TestSubscription = Callable[[str | None], tuple[int, dict[str, Any]]]
+# The example page posts no body; whatever a caller sends is read and dropped, up to this.
+MAX_DEV_BODY_BYTES = 64 * 1024
+
+
+def body_length(header: str | None) -> tuple[int, dict[str, Any]] | int:
+    """A `Content-Length` header's byte count, or the (status, JSON) refusing it. Pure.
+
+    Only ASCII digits, as HTTP writes it (`int()` would take "-1", " 1_0" or other digits).
+    """
+    raw = (header or "0").strip()
+    if not (raw.isascii() and raw.isdigit()):
+        return 400, {"error": {"code": "invalid_request", "message": "Bad Content-Length."}}
+    if len(raw) > 12 or int(raw) > MAX_DEV_BODY_BYTES:
+        message = f"The body is larger than {MAX_DEV_BODY_BYTES} bytes."
+        return 413, {"error": {"code": "payload_too_large", "message": message}}
+    return int(raw)
 
 
 class WebHandler(SimpleHTTPRequestHandler):
@@ -111,8 +127,15 @@ class WebHandler(SimpleHTTPRequestHandler):
         if self.path.split("?")[0] != TEST_SUBSCRIPTION_PATH or give is None:
             self.send_error(404)
             return
-        self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        status, answer = give(self.headers.get("Authorization"))
+        length = body_length(self.headers.get("Content-Length"))
+        if not isinstance(length, int):
+            self.close_connection = True  # the rest of the request cannot be framed
+            self._send_json(*length)
+            return
+        self.rfile.read(length)
+        self._send_json(*give(self.headers.get("Authorization")))
+
+    def _send_json(self, status: int, answer: dict[str, Any]) -> None:
         body = json.dumps(answer).encode()
         self.send_response(status)
         self.send_header("Content-Type", "application/json")

@@ -96,6 +96,29 @@ def test_a_quantity_change_alone_is_bounded_by_the_items_current_price(current, 
 
 
 @pytest.mark.parametrize(
+    ("price", "kept", "allowed"),
+    [
+        ("price_team", 25, True),
+        ("price_team", 26, False),
+        ("price_solo", 1, True),
+        ("price_solo", 20, False),
+        ("price_seats", 4, False),
+        ("price_solo", None, True),  # a metered item has no quantity to keep
+    ],
+)
+def test_a_price_change_alone_is_bounded_by_the_new_price_at_the_items_quantity(
+    price, kept, allowed
+):
+    flow = confirm({"id": "si_1", "price": price})
+    holder = SubscriptionOwner("cus_1", {"si_1": "price_team"}, {"si_1": kept})
+    if allowed:
+        check_item_quantities(flow, CATALOG, holder)
+    else:
+        with pytest.raises(InvalidQuantity):
+            check_item_quantities(flow, CATALOG, holder)
+
+
+@pytest.mark.parametrize(
     "flow",
     [
         None,

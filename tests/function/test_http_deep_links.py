@@ -370,3 +370,21 @@ def test_without_a_catalog_no_price_and_no_quantity_above_1_is_passed_to_stripe(
     assert response.status_code == 400, response.text
     assert response.json()["error"]["code"] == "invalid_quantity"
     assert session_creates(stripe_standin) == before
+
+
+def test_a_switch_without_a_quantity_is_bounded_by_the_new_price_at_the_items_current_quantity(
+    catalog_server, catalog, dev_issuer, stripe_standin, new_uid
+):
+    # Issue 19, second review: a link that names a price and no quantity keeps the item's own
+    # quantity (Stripe changes only what the link names), so 20 seats of `team` became 20 of
+    # `solo`, whose quantity is not adjustable, with a session opened for it.
+    customer = customer_of_user(catalog_server, dev_issuer, stripe_standin, new_uid)
+    team = new_subscription(stripe_standin.client(), customer, catalog["team"], quantity=20)
+    token = dev_issuer.mint(new_uid)
+    before = session_creates(stripe_standin)
+    response = catalog_server.post(token, {"flow": confirm(team, price=catalog["solo"])})
+    assert response.status_code == 400, f"20 seats of solo: {response.text}"
+    assert response.json()["error"]["code"] == "invalid_quantity", response.text
+    assert session_creates(stripe_standin) == before, "no session for a refused deep link"
+    response = catalog_server.post(token, {"flow": confirm(team, price=catalog["team"])})
+    assert response.status_code == 200, f"20 seats of team stay within 1-25: {response.text}"

@@ -8,6 +8,7 @@ whatever the token's subject says; and no function of the run exposes an interac
 from __future__ import annotations
 
 import os
+import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -111,6 +112,50 @@ def test_a_subject_written_as_a_search_query_never_reaches_another_users_custome
         attackers_customer = customer_of(run, attacker)
         assert attackers_customer is not None
         assert subscriptions_of(run, attackers_customer) == [answer.json()["subscription"]]
+
+
+@pytest.mark.parametrize("length", ["abc", "-1", "99999999999999999999"])
+def test_a_malformed_or_huge_content_length_gets_a_json_4xx_at_once(run, length):
+    # Issue 19, second review: the length was passed to `read` as given — "abc" closed the
+    # connection with no answer (a traceback on the run's stderr), "-1" read until the client
+    # hung up, and a huge one waited for bytes that never come.
+    address = ("127.0.0.1", run.ports["web"])
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(
+            f"POST /_local/test-subscription HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: Bearer x\r\nContent-Length: {length}\r\n\r\n{{}}".encode()
+        )
+        answer = b""
+        try:
+            while chunk := sock.recv(65536):  # HTTP/1.0: the answer ends when the server closes
+                answer += chunk
+        except TimeoutError:
+            pass
+    status = answer.split(b" ", 2)[1:2]
+    assert status in ([b"400"], [b"413"]), f"Content-Length: {length}: {answer[:120]!r}"
+    assert b"application/json" in answer and b'"error"' in answer, answer[:300]
+
+
+@pytest.mark.parametrize("part", ["function", "webhook"])
+def test_a_client_that_hangs_up_mid_body_leaves_no_traceback_in_the_runs_log(run, part):
+    # Issue 19, second review: under Werkzeug's development server, functions-framework's own
+    # read of the rest of the body raised ClientDisconnected after the function had answered:
+    # a 500 and two ERROR tracebacks for every client that hung up mid-body.
+    logged = len(run.process.log_text())
+    address = ("127.0.0.1", run.ports[part])
+    with socket.create_connection(address, timeout=10) as sock:
+        sock.sendall(
+            b"POST / HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            b'Content-Length: 1000\r\n\r\n{"locale"'
+        )
+        time.sleep(0.2)
+    deadline = time.monotonic() + 10
+    while '"httpRequest"' not in run.process.log_text()[logged:]:
+        assert time.monotonic() < deadline, f"{part}: the truncated request was never answered"
+        time.sleep(0.1)
+    time.sleep(1)  # the function's log reaches the run's own through a follower
+    new = run.process.log_text()[logged:]
+    assert "Traceback" not in new and "ERROR" not in new, f"{part}:\n{new[:1500]}"
 
 
 # ---------------------------------------------------------------------------- no console
