@@ -181,9 +181,9 @@ def repo_with_code(repo: Path) -> Path:
 def test_a_change_to_the_code_alone_shows_as_a_setting_change(repo_with_code):
     spec_module = repo_with_code / "stackspec" / "portal_spec.py"
     text = spec_module.read_text()
-    declared = 'spec["login_page"] = {"enabled": portal.login_page}'
+    declared = '"login_page": {"enabled": portal.login_page}'
     assert declared in text, "the test's anchor moved; update it"
-    spec_module.write_text(text.replace(declared, 'spec["login_page"] = {"enabled": True}'))
+    spec_module.write_text(text.replace(declared, '"login_page": {"enabled": True}'))
     commit(repo_with_code, "base: code that always enables the login page")
     # HEAD~0 has that code; the running tool (this change) keeps the stack's own value (false).
     result = run("-C", str(repo_with_code), "plan", "--stack", "dev", "--base", "HEAD")
