@@ -138,8 +138,15 @@ class ServerProcess(Server):
         except subprocess.TimeoutExpired:
             _signal_group(proc.pid, signal.SIGKILL)
             proc.wait(timeout=timeout)
-        # Children of the leader may outlive it; the group id still names them.
+        # Children of the leader may outlive it; the group id still names them. A SIGKILL is
+        # delivered asynchronously: wait (bounded) until they are gone, so a caller that starts
+        # the next server on the same port never meets the last one's grandchild.
         _signal_group(proc.pid, signal.SIGKILL)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and any(
+            member.group == proc.pid for member in living_processes()
+        ):
+            time.sleep(0.01)
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
