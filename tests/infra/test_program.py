@@ -383,7 +383,7 @@ def test_the_function_env_carries_the_portals_prices_by_their_real_ids(stack_run
 
 
 def test_the_function_reads_the_portals_prices_and_their_quantities(prod):
-    env = {**env_of(prod), "STRIPE_SECRET_KEY": "rk_live_FunctionKey0001"}
+    env = {**env_of(prod), "STRIPE_SECRET_KEY": FUNCTION_KEY.replace("rk_test_", "rk_live_")}
     prices = load_function_settings(env).portal_prices
     assert set(prices) == {
         "price_AcmeTeamMonthlyLive01",
