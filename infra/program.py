@@ -13,6 +13,7 @@ from pathlib import Path
 import pulumi
 
 from infra.archive import build_archive
+from infra.health import ServiceHealth
 from infra.portal import PortalArgs, StripePortal
 from infra.service import PortalService, ServiceArgs
 from infra.webhook import StripeWebhook
@@ -44,6 +45,7 @@ def build(
             webhook_secret=webhook.secret,
         ),
     )
+    health = ServiceHealth("health", settings, apis=service.apis)
     # Deactivates a replaced configuration only once the function names the new one.
     portal.retire("portal", after=[service])
     return {
@@ -64,4 +66,6 @@ def build(
         "brandingDashboardStep": portal.branding_dashboard_step,
         "connectedAccountBranding": portal.connected_branding,
         "production": settings.production,
+        "alertNotificationChannels": health.notification_channels,
+        "alertPolicies": health.policy_names,
     }

@@ -49,7 +49,8 @@ REQUIRED_APIS = (
     "cloudresourcemanager.googleapis.com",  # project IAM members read/write the project policy
     "firestore.googleapis.com",
     "iam.googleapis.com",  # the service accounts
-    "logging.googleapis.com",  # a user-specified build account must log to Cloud Logging
+    "logging.googleapis.com",  # a user-specified build account must log; the log-based metrics
+    "monitoring.googleapis.com",  # the alert policies and notification channels (infra/health.py)
     "run.googleapis.com",  # gen2 functions run on Cloud Run; the public invoker bindings
     "secretmanager.googleapis.com",
     "storage.googleapis.com",  # the source bucket and archive; Cloud Functions' staging bucket
@@ -271,6 +272,7 @@ class PortalService(pulumi.ComponentResource):
         self.source_object = build.source.name
         self.webhook_function_url = webhook.url
         self.webhook_service_account_email = webhook_identity.account.email
+        self.apis: list[pulumi.Resource] = list(self._apis)  # for resources declared beside it
         self.register_outputs(
             {
                 "url": self.url,

@@ -21,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from stackspec.alert_settings import AlertSettings, read_alerts
 from stackspec.branding_settings import BrandingSettings, read_branding
 from stackspec.function_contract import function_settings, preview_problem
 from stackspec.portal_settings import (
@@ -144,6 +145,7 @@ class Settings:
     retention_coupons: tuple[str, ...] = ()
     # The organisation refuses `allUsers` bindings unless the project has an exception.
     domain_restricted_sharing: bool = False
+    alerts: AlertSettings = field(default_factory=AlertSettings)  # stackspec/alert_settings.py
 
     @property
     def stripe_management_key(self) -> SecretValue | None:
@@ -195,6 +197,7 @@ def parse_settings(
     products = read_products(top.section("products"))
     portal = read_portal(top.section("portal"), production, {p.key: p for p in products})
     branding = read_branding(top.section("branding"), project_dir)
+    alerts = read_alerts(top.section("alerts"))
     top.finish()
     problems.raise_if_any(stack)
 
@@ -219,6 +222,7 @@ def parse_settings(
         portal=portal,
         products=products,
         branding=branding,
+        alerts=alerts,
     )
     _check_function_environment(settings)
     return settings

@@ -11,6 +11,7 @@ import pulumi
 PORTAL_CONFIGURATION_ID = "bpc_1MockPortalConfiguration"
 WEBHOOK_ENDPOINT_ID = "we_1MockWebhookEndpoint"
 WEBHOOK_SECRET = "whsec_MockSigningSecret0123456789"  # made up
+MOCK_CHANNEL_NUMBER = "4711000000000000001"
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -45,6 +46,13 @@ class RecordingMocks(pulumi.runtime.Mocks):
             outputs["version"] = "1"
         elif args.typ == "gcp:storage/bucket:Bucket":
             outputs["name"] = f"{args.name}-7d1e2f3"
+        elif args.typ == "gcp:monitoring/notificationChannel:NotificationChannel":
+            # Google names a channel by a number it picks; the provider's `name` is the full path.
+            resource_id = f"projects/{inputs['project']}/notificationChannels/{MOCK_CHANNEL_NUMBER}"
+            outputs["name"] = resource_id
+        elif args.typ == "gcp:monitoring/alertPolicy:AlertPolicy":
+            resource_id = f"projects/{inputs['project']}/alertPolicies/{args.name}-0001"
+            outputs["name"] = resource_id
         elif args.typ == "stripe:index/portalConfiguration:PortalConfiguration":
             resource_id = PORTAL_CONFIGURATION_ID
         elif args.typ == "stripe:index/product:Product":

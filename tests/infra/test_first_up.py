@@ -41,6 +41,9 @@ APIS_OF_TYPE: dict[str, set[str]] = {
     },
     INVOKER: {"run"},
     "gcp:firestore/database:Database": {"firestore"},
+    "gcp:logging/metric:Metric": {"logging"},
+    "gcp:monitoring/alertPolicy:AlertPolicy": {"monitoring"},
+    "gcp:monitoring/notificationChannel:NotificationChannel": {"monitoring"},
     # A project IAM member reads and writes the project's IAM policy: Resource Manager.
     "gcp:projects/iAMMember:IAMMember": {"cloudresourcemanager"},
     "gcp:secretmanager/secret:Secret": {"secretmanager"},

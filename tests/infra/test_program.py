@@ -73,14 +73,14 @@ def stripe_keys(run: ProgramRun) -> set[str]:
 # ---------------------------------------------------------------------------- structure
 
 
-def test_every_resource_belongs_to_the_portal_webhook_or_service_component(stack_run):
+def test_every_resource_belongs_to_the_portal_webhook_service_or_health_component(stack_run):
     for registration in stack_run.registrations:
         if registration.type.startswith("billing-portal:"):
             assert registration.parent.endswith(
                 "pulumi:pulumi:Stack::billing-portal-" + stack_run.stack
             )
         else:
-            assert registration.parent_name in ("portal", "webhook", "service"), (
+            assert registration.parent_name in ("portal", "webhook", "service", "health"), (
                 f"{registration.type} {registration.name} is not parented by a component"
             )
 
@@ -167,7 +167,9 @@ def iam_grants(run: ProgramRun) -> list[tuple[str, str, str, str, str | None]]:
     """Every IAM grant the program makes: (type, role, target, member, condition expression)."""
     grants = []
     for registration in run.registrations:
-        if any(word in registration.type.lower() for word in ("iammember", "iambinding", "policy")):
+        # (`iampolicy`, not `policy`: an alert policy grants nothing)
+        kind = registration.type.lower()
+        if any(word in kind for word in ("iammember", "iambinding", "iampolicy")):
             target = (
                 registration.inputs.get("secretId")
                 or registration.inputs.get("repository")

@@ -376,6 +376,25 @@ def test_the_drift_step_fails_on_drift_with_an_error_annotation(workspace, fresh
 
 
 @pytest.mark.integration
+def test_the_drift_step_fails_on_a_disabled_webhook_endpoint_saying_so(
+    workspace, fresh_stripe_standin
+):
+    settings = read_settings(workspace / "Pulumi.prod.yaml")
+    spec = substitute(portal_spec(settings), DEV_PRODUCT_IDS)
+    fresh_stripe_standin.client().v1.billing_portal.configurations.create(params=spec)
+    brand_as_declared(fresh_stripe_standin, settings)
+    endpoint = create_webhook_endpoint(fresh_stripe_standin, settings)
+    fresh_stripe_standin.client().v1.webhook_endpoints.update(
+        endpoint["id"], params={"disabled": True}
+    )
+    done = drift_step(workspace, fresh_stripe_standin)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "::error title=Webhook endpoint disabled in prod::" in done.stdout
+    summary = (workspace / "GITHUB_STEP_SUMMARY").read_text()
+    assert "| `webhook.status` | `enabled` | `disabled` | ✗ |" in summary
+
+
+@pytest.mark.integration
 def test_the_drift_step_fails_on_errors_with_the_one_line_reason(workspace, fresh_stripe_standin):
     done = drift_step(workspace, fresh_stripe_standin)  # nothing deployed
     assert done.returncode == 2
