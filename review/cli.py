@@ -19,6 +19,7 @@ from typing import Any, NoReturn, TextIO
 from review import branding_drift, json_report, markdown, webhook_drift
 from review.drift import Drift, NotFound, compare_live, expected_rows, find_configuration
 from review.git_base import GitError, file_at, plan_rows_at
+from review.missing import missing_package_line
 from review.plan import compare, identical, plan_of
 from stackspec import declared, stackfiles
 from stackspec.declared import substitute
@@ -168,11 +169,7 @@ def main(
         code, text = commands[args.command](args, os.environ if environ is None else environ)
     except ModuleNotFoundError as error:
         # The wrong Python (not the project's .venv): "could not check", never exit 1 (drift).
-        err.write(
-            f"error: could not check: the Python package {error.name!r} is not installed in "
-            f"this Python ({sys.executable}); run `.venv/bin/python -m review …` (the project's "
-            "virtualenv), or `pip install -c constraints.txt pyyaml stripe requests`\n"
-        )
+        err.write(missing_package_line(error.name))
         return ERROR
     except SettingsError as error:
         err.write(f"{error}\n")  # verbatim: the lines `pulumi preview` prints
