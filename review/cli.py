@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from review import branding_drift, json_report, markdown, webhook_drift
+from review import branding_drift, json_report, markdown, pairing, webhook_drift
 from review.drift import Drift, NotFound, compare_live, expected_rows, find_configuration
 from review.git_base import GitError, file_at, plan_rows_at
 from review.missing import missing_package_line
@@ -237,9 +237,9 @@ def run_diff(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int,
     first = plan_of(stackfiles.read_settings(stackfiles.stack_file(args.cwd, args.first)))
     second = plan_of(stackfiles.read_settings(stackfiles.stack_file(args.cwd, args.second)))
     render = json_report if args.format == "json" else markdown
-    changes = compare(first.rows, second.rows)
+    grouped = pairing.group(first.rows, second.rows)
     return OK, render.environment_diff(
-        args.first, args.second, changes, identical(first.rows, second.rows)
+        args.first, args.second, grouped, identical(first.rows, second.rows)
     )
 
 

@@ -10,8 +10,10 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from review.consequences import consequences
 from review.drift import Drift
 from review.git_base import BaseFile
+from review.pairing import GroupedDiff
 from review.plan import Change, Plan
 from review.rows import ABSENT, is_unmanaged
 
@@ -66,18 +68,28 @@ def plan_change(stack: str, base: BaseFile, changes: list[Change], note: str = "
             },
             "note": note,
             "changes": [_change(change, "before", "after") for change in changes],
+            "consequences": [
+                {"kind": c.kind, "settings": list(c.settings), "title": c.title, "text": c.text}
+                for c in consequences(changes)
+            ],
         }
     )
 
 
-def environment_diff(
-    first: str, second: str, changes: list[Change], same: Mapping[str, Any]
-) -> str:
-    """`diff`: the differing settings (values keyed by stack name) and the identical ones."""
+def environment_diff(first: str, second: str, grouped: GroupedDiff, same: Mapping[str, Any]) -> str:
+    """`diff`: the settings that differ once products and prices are paired (labels in names
+    and values), the rows that differ only by those ids, the pairing, and the identical ones."""
     return dumps(
         {
             "stacks": [first, second],
-            "differences": [_change(change, first, second) for change in changes],
+            "differences": [_change(change, first, second) for change in grouped.differ],
+            "same_plan_different_ids": [
+                _change(change, first, second) for change in grouped.ids_only
+            ],
+            "pairs": [
+                {first: pair.first, second: pair.second, "label": pair.label}
+                for pair in grouped.pairs
+            ],
             "identical": dict(same),
         }
     )

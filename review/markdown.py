@@ -10,8 +10,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from review.branding_drift import BrandingCheck
+from review.consequences import Consequence, consequences
 from review.drift import Drift
 from review.git_base import BaseFile
+from review.pairing import PRODUCTS, GroupedDiff
 from review.plan import CATALOG, Change, Plan
 from review.rows import ABSENT, canonical, is_unmanaged
 from review.webhook_drift import WebhookDrift
@@ -107,8 +109,20 @@ def plan_change(stack: str, base: BaseFile, changes: list[Change], note: str = "
     if changes:
         rows = ((_setting(c.setting), value(c.old), value(c.new)) for c in changes)
         lines += ["", *_table(("setting", "before", "after"), rows)]
+        lines += _consequences(consequences(changes))
         lines += _notes(changes)
     return "\n".join(lines) + "\n"
+
+
+def _consequences(found: list[Consequence]) -> list[str]:
+    """What the changes do beyond the portal, right under the table that shows them."""
+    if not found:
+        return []
+    lines = ["", "#### Beyond the portal: existing customers", ""]
+    for item in found:
+        names = ", ".join(f"`{setting}`" for setting in item.settings)
+        lines += [f"- ⚠ **{item.title}** ({names}). {item.text}"]
+    return lines
 
 
 def _notes(changes: list[Change]) -> list[str]:
@@ -120,21 +134,48 @@ def _notes(changes: list[Change]) -> list[str]:
     return lines
 
 
-def environment_diff(
-    first: str, second: str, changes: list[Change], same: Mapping[str, Any]
-) -> str:
-    """Two stacks side by side: what differs, with the identical settings collapsed."""
+def environment_diff(first: str, second: str, grouped: GroupedDiff, same: Mapping[str, Any]) -> str:
+    """Two stacks side by side: first the settings that differ once products and prices are
+    paired (review.pairing), then, collapsed, the rows that differ only by those ids, then the
+    identical settings."""
+    changes, ids_only = grouped.differ, grouped.ids_only
     title = f"### Environment diff: `{first}` ↔ `{second}` — "
-    title += f"{_plural(len(changes), 'setting')} differ" if changes else "identical"
-    lines = [title, "", f"{len(changes)} differ · {len(same)} identical (collapsed below)."]
+    title += f"{_plural(len(changes), 'setting')} differ" if changes else "same settings"
+    if not changes and not ids_only:
+        title = f"### Environment diff: `{first}` ↔ `{second}` — identical"
+    lines = [
+        title,
+        "",
+        f"{len(changes)} differ · {len(ids_only)} only by product and price ids · "
+        f"{len(same)} identical (both collapsed below).",
+    ]
+    if grouped.pairs:
+        legend = ", ".join(
+            f"`{p.label}` = {_code(p.first)} ↔ {_code(p.second)}" for p in grouped.pairs
+        )
+        lines += [
+            "",
+            f"Products and prices are paired by their position in `{PRODUCTS}` and in each "
+            f"product's `prices`: {legend}.",
+        ]
     if changes:
         rows = ((_setting(c.setting), value(c.old), value(c.new)) for c in changes)
-        lines += ["", *_table(("setting", first, second), rows)]
+        lines += ["", "#### Settings that differ", "", *_table(("setting", first, second), rows)]
+    if ids_only:
+        lines += [
+            "",
+            f"<details><summary>Same plans, different ids: {_plural(len(ids_only), 'row')} "
+            f"(the catalog one stack creates, the ids the other names)</summary>",
+            "",
+        ]
+        rows = ((_setting(c.setting), value(c.old), value(c.new)) for c in ids_only)
+        lines += _table(("setting", first, second), rows)
+        lines += ["", "</details>"]
     if same:
         lines += ["", f"<details><summary>{_plural(len(same), 'identical setting')}</summary>", ""]
         lines += _table(("setting", "value"), ((_setting(k), value(v)) for k, v in same.items()))
         lines += ["", "</details>"]
-    lines += _notes(changes)
+    lines += _notes([*changes, *ids_only])
     return "\n".join(lines) + "\n"
 
 
