@@ -54,19 +54,17 @@ Rule = Callable[[list[Change]], Iterable[Consequence]]
 
 def _new_price(changes: list[Change]) -> Iterable[Consequence]:
     """A declared price whose amount, currency or interval changes is a new Stripe price."""
-    by_price: dict[tuple[str, str], list[Change]] = {}
+    by_price: dict[tuple[str, str], list[tuple[str, Change]]] = {}
     for change in changes:
         match = _PRICE_ROW.fullmatch(change.setting)
         if not match or match["field"] not in IMMUTABLE_PRICE_FIELDS:
             continue
         if change.old is ABSENT or change.new is ABSENT:
             continue  # a price added or removed, not changed
-        by_price.setdefault((match["product"], match["price"]), []).append(change)
-    for (product, price), rows in by_price.items():
-        fields = ", ".join(
-            f"{_PRICE_ROW.fullmatch(c.setting)['field']} {c.old} → {c.new}"  # type: ignore[index]
-            for c in rows
-        )
+        by_price.setdefault((match["product"], match["price"]), []).append((match["field"], change))
+    for (product, price), found in by_price.items():
+        rows = [change for _, change in found]
+        fields = ", ".join(f"{name} {c.old} → {c.new}" for name, c in found)
         yield Consequence(
             kind="new_price",
             settings=tuple(c.setting for c in rows),
