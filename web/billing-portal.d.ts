@@ -103,6 +103,8 @@ export declare const CLIENT_ERROR_CODES: Readonly<{
   ABORTED: "aborted";
   INVALID_RESPONSE: "invalid_response";
   INVALID_OPTIONS: "invalid_options";
+  NOT_IN_BROWSER: "not_in_browser";
+  NAVIGATION_FAILED: "navigation_failed";
 }>;
 
 export type ClientErrorCode = (typeof CLIENT_ERROR_CODES)[keyof typeof CLIENT_ERROR_CODES];

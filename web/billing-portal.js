@@ -37,6 +37,11 @@ export const CLIENT_ERROR_CODES = Object.freeze({
   INVALID_RESPONSE: "invalid_response",
   /** The options passed to this module are wrong (a programming error). */
   INVALID_OPTIONS: "invalid_options",
+  /** openBillingPortal without a browser page to navigate (server rendering, a worker, Node)
+   * and without `options.navigate`: use createPortalSession there. */
+  NOT_IN_BROWSER: "not_in_browser",
+  /** The navigation to the portal URL failed (a throwing `options.navigate`, a blocked page). */
+  NAVIGATION_FAILED: "navigation_failed",
 });
 
 const C = CLIENT_ERROR_CODES;
@@ -105,10 +110,36 @@ async function authorizedRequest(settings, method) {
  * @throws {BillingPortalError}
  */
 export async function openBillingPortal(options) {
+  const navigate = navigator(options);
   const url = await createPortalSession(options);
-  const navigate = options.navigate ?? ((target) => globalThis.location.assign(target));
-  navigate(url);
+  try {
+    navigate(url);
+  } catch (cause) {
+    throw new BillingPortalError(`Could not open the billing portal: ${describe(cause)}`, {
+      code: C.NAVIGATION_FAILED,
+      cause,
+    });
+  }
   return url;
+}
+
+/** How to send the browser to the portal: `options.navigate`, else the page's location. */
+function navigator(options) {
+  if (typeof options?.navigate === "function") return options.navigate;
+  if (options?.navigate != null) {
+    throw new BillingPortalError("navigate must be a function taking the portal URL.", {
+      code: C.INVALID_OPTIONS,
+    });
+  }
+  const location = globalThis.location;
+  if (typeof location?.assign !== "function") {
+    throw new BillingPortalError(
+      "openBillingPortal needs a browser page to navigate; outside one (server rendering, a " +
+        "worker, Node) use createPortalSession, or pass options.navigate.",
+      { code: C.NOT_IN_BROWSER },
+    );
+  }
+  return (target) => location.assign(target);
 }
 
 function checkOptions(options, caller) {
@@ -131,10 +162,19 @@ function checkOptions(options, caller) {
     throw problem("No fetch available; pass options.fetch.");
   }
   const body = {};
-  if (options.returnUrl != null) body.return_url = String(options.returnUrl);
-  if (options.locale != null) body.locale = options.locale;
-  if (options.flow != null) body.flow = options.flow;
-  return { endpoint, getIdToken, timeoutMs, fetchImpl, body, signal: options.signal };
+  let text;
+  try {
+    if (options.returnUrl != null) body.return_url = String(options.returnUrl);
+    if (options.locale != null) body.locale = options.locale;
+    if (options.flow != null) body.flow = options.flow;
+    text = JSON.stringify(body);
+  } catch (cause) {
+    throw new BillingPortalError(
+      `returnUrl, locale and flow must be plain values that can be sent as JSON: ${describe(cause)}`,
+      { code: C.INVALID_OPTIONS, cause },
+    );
+  }
+  return { endpoint, getIdToken, timeoutMs, fetchImpl, body: text, signal: options.signal };
 }
 
 async function idToken(getIdToken, forceRefresh) {
@@ -168,7 +208,7 @@ async function send(settings, token, method) {
       : {
           method,
           headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-          body: JSON.stringify(settings.body),
+          body: settings.body,
         };
   try {
     return await settings.fetchImpl(settings.endpoint, {

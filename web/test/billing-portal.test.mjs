@@ -357,3 +357,54 @@ describe("getBillingState", () => {
     assert.match(error.message, /Reading billing/);
   });
 });
+
+describe("every failure is a BillingPortalError with a code", () => {
+  test("openBillingPortal outside a browser (no location, no navigate) is not_in_browser", async () => {
+    assert.equal(globalThis.location, undefined, "this runs under Node, without a location");
+    const { navigate, ...withoutNavigate } = options();
+    await assert.rejects(openBillingPortal(withoutNavigate), (error) => {
+      assert.ok(error instanceof BillingPortalError, `not a BillingPortalError: ${error}`);
+      assert.equal(error.code, "not_in_browser");
+      assert.match(error.message, /navigate/);
+      return true;
+    });
+  });
+
+  test("a navigate that throws becomes navigation_failed with its reason", async () => {
+    const failing = () => {
+      throw new TypeError("blocked by the page");
+    };
+    await assert.rejects(openBillingPortal(options({ navigate: failing })), (error) => {
+      assert.ok(error instanceof BillingPortalError);
+      assert.equal(error.code, "navigation_failed");
+      assert.match(error.message, /blocked by the page/);
+      return true;
+    });
+  });
+
+  test("a flow that cannot be sent as JSON is invalid_options, before any request", async () => {
+    const fetchImpl = scriptedFetch(json(200, { url: PORTAL_URL }));
+    const cyclic = { type: "subscription_cancel" };
+    cyclic.self = cyclic;
+    await assert.rejects(
+      createPortalSession(options({ fetch: fetchImpl, flow: cyclic })),
+      (error) => error instanceof BillingPortalError && error.code === "invalid_options",
+    );
+    assert.equal(fetchImpl.calls.length, 0);
+  });
+
+  test("a returnUrl that cannot be made text is invalid_options", async () => {
+    await assert.rejects(
+      createPortalSession(
+        options({
+          returnUrl: {
+            toString() {
+              throw new Error("no text");
+            },
+          },
+        }),
+      ),
+      (error) => error instanceof BillingPortalError && error.code === "invalid_options",
+    );
+  });
+});
