@@ -87,6 +87,8 @@ export interface Subscription {
   cancel_at_period_end: boolean;
   /** Unix seconds: the end of the current period (the latest of the items'), or null. */
   current_period_end: number | null;
+  /** Unix seconds: when an ended subscription ended; null (or absent, in older states) otherwise. */
+  ended_at?: number | null;
   items: SubscriptionItem[];
 }
 

@@ -62,6 +62,8 @@ def summarize(subscription: dict[str, Any]) -> Subscription:
         "status": str(subscription.get("status")),
         "cancel_at_period_end": bool(subscription.get("cancel_at_period_end")),
         "current_period_end": max(ends) if ends else None,
+        # When an ended subscription ended (Unix seconds): "your plan ended on …".
+        "ended_at": _timestamp(subscription.get("ended_at")),
         "items": [
             {
                 "id": str(item.get("id")),
@@ -72,6 +74,10 @@ def summarize(subscription: dict[str, Any]) -> Subscription:
             for item in items
         ],
     }
+
+
+def _timestamp(value: Any) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
 def summarize_all(subscriptions: list[dict[str, Any]]) -> list[Subscription]:
@@ -119,9 +125,10 @@ def _is_subscription(entry: Any) -> bool:
         entry.get("cancel_at_period_end"), bool
     ):
         return False
-    end = entry.get("current_period_end")
-    if end is not None and (isinstance(end, bool) or not isinstance(end, int)):
-        return False
+    for name in ("current_period_end", "ended_at"):  # ended_at: absent in older documents
+        moment = entry.get(name)
+        if moment is not None and (isinstance(moment, bool) or not isinstance(moment, int)):
+            return False
     items = entry.get("items")
     return isinstance(items, list) and all(
         isinstance(item, dict) and isinstance(item.get("id"), str) for item in items

@@ -60,6 +60,16 @@ def stack_settings(stack: str) -> Settings:
         raise RunError(f"--stack {stack}: Pulumi.{stack}.yaml: {problems}", 2) from None
 
 
+def branding_colours(settings: Settings) -> dict[str, str]:
+    """The stack's branding colours as the account's `settings.branding` fields (the stand-in's
+    portal page takes them, as Stripe's does once they are set in the Dashboard)."""
+    colours = {
+        "primary_color": settings.branding.primary_color,
+        "secondary_color": settings.branding.secondary_color,
+    }
+    return {name: value for name, value in colours.items() if value}
+
+
 def create_declared_catalog(client: stripe.StripeClient, settings: Settings) -> dict[str, str]:
     """The stack's declared products and prices, as `pulumi up` creates them: {ref: id}."""
     ids: dict[str, str] = {}

@@ -42,6 +42,7 @@ from local.run.parts import (
 )
 from local.run.stack_portal import (
     account_portal_prices,
+    branding_colours,
     create_stack_portal,
     portal_environment,
     stack_settings,
@@ -124,6 +125,9 @@ class LocalRun:
                 control.forward_webhooks(
                     self.options.url("webhook"), secret=self.options.webhook_secret
                 )
+                # The Dashboard step of a deployed stack (docs/deploy.md, Branding), done for it.
+                if colours := branding_colours(settings):
+                    control.set_branding(**colours)
             finally:
                 control.close()
 

@@ -13,6 +13,13 @@ Actions: ``cancel_at_period_end`` and ``cancel_now`` (when ``subscription_cancel
 ``cancel_now`` only when its mode is ``immediately``), ``renew`` (undo a cancellation at the
 period end), ``switch_price`` (when ``subscription_update`` is enabled with ``price`` among its
 ``default_allowed_updates``, to a price of its ``products``).
+
+A deep link narrows the page as Stripe's does (``flow_actions``): a ``subscription_cancel`` flow
+shows only that subscription and only its cancel actions, a ``subscription_update`` flow only its
+plan switch, a ``payment_method_update`` flow only a payment-method form (the stand-in keeps no
+payment methods: the form says so and changes nothing). The page takes the account's branding
+colours (``settings.branding``: primary for the header, links and buttons, secondary for the
+background), which the local run sets from the stack file's ``branding``.
 """
 
 from __future__ import annotations
@@ -32,6 +39,7 @@ PageAnswer = tuple[int, str, dict[str, str]]
 
 ACTIONS = ("cancel_at_period_end", "cancel_now", "renew", "switch_price")
 DONE = {
+    "payment_method": "Your payment method is updated (stand-in: nothing was stored).",
     "cancel_at_period_end": "Your subscription will be canceled at the end of the period.",
     "cancel_now": "Your subscription is canceled.",
     "renew": "Your subscription will renew.",
@@ -39,12 +47,18 @@ DONE = {
 }
 
 _STYLE = """
+html { background: %(secondary)s; }
 body { font-family: system-ui, sans-serif; margin: 2.5rem auto; max-width: 40rem;
-       color: #1a1a1a; line-height: 1.45; padding: 0 1rem; }
+       color: #1a1a1a; line-height: 1.45; padding: 1rem 1.25rem; background: #fff;
+       border-radius: 8px; }
+button { background: %(primary)s; color: #fff; border: 0; border-radius: 6px;
+         padding: .4rem .8rem; font: inherit; cursor: pointer; }
+.payment-method label { display: block; margin: .4rem 0; }
 header { border-bottom: 4px solid %(primary)s; margin-bottom: 1.25rem; }
 header p { margin: .25rem 0 .75rem; color: #555; }
 dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
-dt { font-weight: 600; } dd { margin: 0; }
+dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; min-width: 0; }
+@media (max-width: 480px) { body { margin: 0; border-radius: 0; } }
 .subscription { border: 1px solid #ddd; border-radius: 6px; padding: .75rem 1rem;
                 margin: .75rem 0; }
 .subscription form { display: inline-block; margin: .5rem .5rem 0 0; }
@@ -55,12 +69,19 @@ a#return-link { color: %(primary)s; font-weight: 600; }
 """
 
 
-def _page(title: str, body: str, primary: str = "#635bff") -> str:
+DEFAULT_PRIMARY, DEFAULT_SECONDARY = "#635bff", "#f6f9fc"
+
+
+def _page(
+    title: str, body: str, primary: str = DEFAULT_PRIMARY, secondary: str = DEFAULT_SECONDARY
+) -> str:
+    colours = {"primary": escape(primary), "secondary": escape(secondary)}
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{escape(title)}</title>"
         '<link rel="icon" href="data:,">'
-        f"<style>{_STYLE % {'primary': escape(primary)}}</style>"
+        f"<style>{_STYLE % colours}</style>"
         f"</head><body>{body}</body></html>\n"
     )
 
@@ -126,6 +147,26 @@ def allowed_actions(configuration: Payload, subscription: Payload) -> list[str]:
     return actions
 
 
+CANCEL_ACTIONS = ("cancel_at_period_end", "cancel_now", "renew")
+# What each deep link shows of a subscription: its actions, or None for the whole portal.
+_FLOW_ACTIONS: dict[str, tuple[str, ...]] = {
+    "subscription_cancel": CANCEL_ACTIONS,
+    "subscription_update": ("switch_price",),
+    "subscription_update_confirm": ("switch_price",),
+    "payment_method_update": (),
+}
+
+
+def flow_actions(flow: Payload | None) -> tuple[str | None, tuple[str, ...] | None]:
+    """What a session's deep link narrows the page to: (the one subscription it names or None,
+    the actions it allows or None for all). Pure."""
+    if not flow or flow.get("type") not in _FLOW_ACTIONS:
+        return None, None
+    detail = flow.get(flow["type"])
+    subscription = detail.get("subscription") if isinstance(detail, dict) else None
+    return subscription, _FLOW_ACTIONS[flow["type"]]
+
+
 # --- rendering ------------------------------------------------------------------------------
 
 
@@ -148,7 +189,10 @@ def _subscription_html(
         status = f"{subscription['status']} · renews on {_date(period_end)}"
     base = f"/p/session/{quote(session['id'])}/subscriptions/{quote(sub_id)}"
     forms = []
+    _, only = flow_actions(session["flow"])
     for action in allowed_actions(configuration, subscription):
+        if only is not None and action not in only:
+            continue
         if action == "switch_price":
             current = items[0]["price"]["id"]
             options = "".join(
@@ -207,7 +251,9 @@ def session_page(
     business = (
         account["settings"]["dashboard"]["display_name"] or account["business_profile"]["name"]
     )
-    primary = account["settings"]["branding"]["primary_color"] or "#635bff"
+    branding = account["settings"]["branding"]
+    primary = branding["primary_color"] or DEFAULT_PRIMARY
+    secondary = branding["secondary_color"] or DEFAULT_SECONDARY
     name = configuration.get("name") or business or "Billing portal"
     profile = configuration["business_profile"]
     flow = session["flow"]
@@ -239,11 +285,15 @@ def session_page(
         key=lambda s: (s["created"], s["id"]),
         reverse=True,
     )
+    named, only = flow_actions(flow)
+    if named is not None:  # a subscription deep link: that subscription alone
+        owned = [s for s in owned if s["id"] == named]
     subs = "".join(_subscription_html(state, session, configuration, s) for s in owned) or (
         '<p class="muted" id="no-subscriptions">No subscriptions.</p>'
     )
     cancel = _cancel(configuration)
-    if cancel is not None and cancel["mode"] == "immediately" and owned:
+    offers_cancel = only is None or "cancel_now" in only
+    if cancel is not None and cancel["mode"] == "immediately" and owned and offers_cancel:
         subs += (
             "<p class=\"muted\">Stripe's portal offers only this configuration's cancel mode "
             "(immediately); the stand-in also offers cancel at the end of the period, to try "
@@ -254,17 +304,36 @@ def session_page(
         message = f'<p class="notice" id="done" role="status">{escape(DONE[done])}</p>'
     if error:
         message = f'<p class="error" id="error" role="alert">{escape(error)}</p>'
+    if only == ():  # the payment-method deep link: its form, no subscription actions
+        main = _payment_method_form(session)
+    else:
+        main = f'<h2>Subscriptions</h2><div id="subscriptions">{subs}</div>'
     body = (
         f"<header><h1>{escape(name)}</h1>"
         f"<p>Stripe stand-in · a development page, not Stripe's portal</p></header>"
         f'<p id="headline">{escape(profile.get("headline") or "")}</p>'
         f"{message}"
         f"<dl>{details}</dl>"
-        f'<h2>Subscriptions</h2><div id="subscriptions">{subs}</div>'
+        f"{main}"
         f'<p><a id="return-link" href="{escape(return_url, quote=True)}">'
         f"Return to {escape(return_label)}</a></p>"
     )
-    return _page(f"{name} — Stripe stand-in", body, primary)
+    return _page(f"{name} — Stripe stand-in", body, primary, secondary)
+
+
+def _payment_method_form(session: Payload) -> str:
+    """The payment-method deep link's form: Stripe's test cards; nothing is stored."""
+    action = f"/p/session/{quote(session['id'])}/payment_method"
+    cards = (("4242424242424242", "Visa ·••• 4242"), ("5555555555554444", "Mastercard ·••• 4444"))
+    options = "".join(f'<option value="{number}">{label}</option>' for number, label in cards)
+    return (
+        '<h2>Payment method</h2><form class="payment-method" id="payment-method-form" '
+        f'method="post" action="{action}">'
+        f'<label>Test card <select name="card">{options}</select></label>'
+        '<button type="submit">Update payment method</button></form>'
+        '<p class="muted">The stand-in keeps no payment methods: this form changes nothing in '
+        "it (Stripe's portal would attach the card and make it the default).</p>"
+    )
 
 
 def _flow_text(flow: Payload | None) -> str:
@@ -313,6 +382,9 @@ def _act(
         raise StripeError(
             400, f"The portal configuration {configuration['id']} does not offer {action} here."
         )
+    named, only = flow_actions(session["flow"])
+    if (named is not None and named != sub_id) or (only is not None and action not in only):
+        raise StripeError(400, f"This portal session's deep link does not offer {action} here.")
     if action == "cancel_now":
         subscriptions.cancel_subscription(api, state, {}, sub_id)
         return
@@ -344,6 +416,21 @@ def page(api: StripeApi, method: str, path: str, form: Payload) -> PageAnswer:
                     state, session, configuration, store.account, done=form.get("done")
                 )
                 return 200, html, {}
+            if method == "POST" and len(parts) == 3 and parts[2] == "payment_method":
+                if not configuration["features"]["payment_method_update"]["enabled"]:
+                    html = session_page(
+                        state,
+                        session,
+                        configuration,
+                        store.account,
+                        error="The portal configuration does not offer payment method updates.",
+                    )
+                    return 400, html, {}
+                return (
+                    303,
+                    "",
+                    {"Location": f"/p/session/{quote(session['id'])}?done=payment_method"},
+                )
             if method == "POST" and len(parts) == 5 and parts[2] == "subscriptions":
                 sub_id, action = parts[3], parts[4]
                 try:

@@ -61,6 +61,7 @@ def test_get_shows_one_subscription_in_the_contract_shape(
         "status": "active",
         "cancel_at_period_end": False,
         "current_period_end": item.current_period_end,
+        "ended_at": None,
         "items": [{"id": item.id, "price": price, "product": item.price.product, "quantity": 1}],
     }
 
@@ -80,6 +81,9 @@ def test_get_shows_several_newest_first_ended_ones_included(
     assert {s["id"] for s in shown} == set(ids)
     by_id = {s["id"]: s for s in shown}
     assert by_id[ids[0]]["status"] == "canceled"
+    ended_at = sdk.v1.subscriptions.retrieve(ids[0]).ended_at
+    assert isinstance(ended_at, int) and by_id[ids[0]]["ended_at"] == ended_at
+    assert by_id[ids[1]]["ended_at"] is None
     assert by_id[ids[1]]["cancel_at_period_end"] is True
 
 

@@ -13,6 +13,11 @@ const TOKEN_MARGIN_SECONDS = 60;
 // later: poll GET until the state changes, at most this often and this long.
 const POLL_INTERVAL_MS = 700;
 const POLL_ATTEMPTS = 15;
+// "Updating…" shows for at most this long; the reads go on quietly after it (a return that
+// changed nothing should not say "Updating…" for the whole ten seconds).
+const UPDATING_FOR_MS = 3000;
+// The "Welcome back" notice goes away by itself after this long (or when dismissed).
+const RETURNED_NOTICE_MS = 8000;
 const ENDED = new Set(["canceled", "incomplete_expired"]);
 
 const $ = (id) => document.getElementById(id);
@@ -93,6 +98,7 @@ async function signIn(event) {
 
 function signOut() {
   saveSession(null);
+  $("portal-returned").hidden = true;
   billing = { state: null, error: null };
   hideError();
   render();
@@ -126,6 +132,7 @@ function refreshBillingState() {
 /** Re-read until the state differs from `before` (Stripe's event has been applied), bounded. */
 async function refreshUntilChanged(before) {
   $("plan-updating").hidden = false;
+  const quiet = setTimeout(() => ($("plan-updating").hidden = true), UPDATING_FOR_MS);
   try {
     for (let attempt = 0; attempt < POLL_ATTEMPTS; attempt += 1) {
       const state = await refreshBillingState();
@@ -134,6 +141,7 @@ async function refreshUntilChanged(before) {
     }
     return false;
   } finally {
+    clearTimeout(quiet);
     $("plan-updating").hidden = true;
   }
 }
@@ -141,6 +149,12 @@ async function refreshUntilChanged(before) {
 /** The subscription the plan card is about: the newest that has not ended. */
 function currentSubscription() {
   return billing.state?.subscriptions.find((s) => !ENDED.has(s.status)) ?? null;
+}
+
+/** With no current subscription, the newest one that ended ("your plan ended on …"). */
+function endedSubscription() {
+  if (currentSubscription()) return null;
+  return billing.state?.subscriptions.find((s) => ENDED.has(s.status)) ?? null;
 }
 
 function formatDate(seconds) {
@@ -165,6 +179,15 @@ function renderPlan(signedIn) {
     ? `Could not read your plan: ${billing.error.message} (${billing.error.code})`
     : "";
   $("subscription-id").textContent = subscription?.id ?? "—";
+  const ended = signedIn && known ? endedSubscription() : null;
+  $("plan-ended").hidden = !ended;
+  $("no-plan-text").hidden = Boolean(ended);
+  if (ended) {
+    const endedPrice = ended.items[0]?.price;
+    const name = config.plans?.[endedPrice]?.product ?? ended.items[0]?.product ?? "Your";
+    const when = ended.ended_at ? ` on ${formatDate(ended.ended_at)}` : "";
+    $("plan-ended").textContent = `${name} plan ended${when}. You have no active plan.`;
+  }
   if (!subscription) return;
   const item = subscription.items[0] ?? {};
   const plan = config.plans?.[item.price] ?? null;
@@ -289,6 +312,7 @@ function render() {
   $("billing-hint").textContent = signedIn ? "" : "Sign in to manage billing.";
   renderPlan(signedIn);
   const subscription = signedIn ? currentSubscription() : null;
+  const reasons = new Set();
   for (const button of buttons()) {
     const action = button.dataset.action;
     const needsSubscription = action === "subscription_cancel" || action === "subscription_update";
@@ -301,7 +325,21 @@ function render() {
         : canceling
           ? "Already cancels at the end of the period; renew in Manage billing"
           : "";
+    // A disabled button says why, on the page (a title shows only on hover, never on touch).
+    if (signedIn && button.disabled && button.title) {
+      button.setAttribute("aria-describedby", "disabled-reason");
+      reasons.add(
+        button.title === "No subscription yet"
+          ? "Change plan and Cancel subscription need a subscription."
+          : `Cancel subscription: your plan already cancels on ${formatDate(
+              subscription?.current_period_end,
+            )}; to keep it, renew in Manage billing.`,
+      );
+    } else {
+      button.removeAttribute("aria-describedby");
+    }
   }
+  $("disabled-reason").textContent = [...reasons].join(" ");
 }
 
 /** Back from the portal: say so, and return the state the page left with (to poll against). */
@@ -309,6 +347,7 @@ function takeReturn() {
   const url = new URL(location.href);
   if (url.searchParams.get(RETURN_MARKER) !== "returned") return null;
   $("portal-returned").hidden = false;
+  setTimeout(() => ($("portal-returned").hidden = true), RETURNED_NOTICE_MS);
   url.searchParams.delete(RETURN_MARKER);
   history.replaceState(null, "", url.pathname + url.search + url.hash);
   const before = sessionStorage.getItem(LEFT_WITH_KEY) ?? "null";
@@ -319,6 +358,7 @@ function takeReturn() {
 function start() {
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
+  $("portal-returned-close").addEventListener("click", () => ($("portal-returned").hidden = true));
   $("test-subscription").addEventListener("click", giveTestSubscription);
   for (const button of buttons()) button.addEventListener("click", () => openPortal(button));
   // Coming back with the Back button restores the page as it was left (busy); make it usable.

@@ -96,11 +96,31 @@ def test_a_summary_keeps_what_get_shows_with_the_latest_items_period_end_and_ids
         "status": "active",
         "cancel_at_period_end": True,
         "current_period_end": 1700000900,
+        "ended_at": None,
         "items": [
             {"id": "si_1", "price": "price_1", "product": "prod_1", "quantity": 3},
             {"id": "si_2", "price": "price_2", "product": "prod_2", "quantity": 1},
         ],
     }
+
+
+def test_an_ended_subscription_says_when_it_ended():
+    ended = stripe_subscription("sub_1") | {"status": "canceled", "ended_at": 1700000500}
+    assert summarize(ended)["ended_at"] == 1700000500
+    assert summarize(stripe_subscription("sub_1") | {"ended_at": "soon"})["ended_at"] is None
+
+
+def test_a_state_document_written_before_ended_at_existed_is_still_read(billing, db):
+    old = {key: value for key, value in entry().items() if key != "ended_at"}
+    assert parse_state(
+        "u-1", {"customer": "cus_1", "customer_deleted": False, "subscriptions": [old]}
+    ).subscriptions == [old]
+
+
+def test_a_state_document_with_a_non_integer_ended_at_is_malformed():
+    bad = entry() | {"ended_at": "yesterday"}
+    with pytest.raises(UpstreamError):
+        parse_state("u-1", {"customer": "cus_1", "customer_deleted": False, "subscriptions": [bad]})
 
 
 def test_a_subscription_without_items_has_no_period_end():
