@@ -223,6 +223,13 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
         default=None,
         help="where the parts' logs go (default: a new temporary folder, removed on a clean stop)",
     )
+    # `firebase emulators:exec` names its emulators' project in GCLOUD_PROJECT, beside
+    # FIREBASE_AUTH_EMULATOR_HOST: taken as the emulator's project only in that case.
+    parser.set_defaults(
+        exec_project=(env.get("GCLOUD_PROJECT") or None)
+        if env.get("FIREBASE_AUTH_EMULATOR_HOST")
+        else None
+    )
     args = parser.parse_args(argv)
     ports = {port.name: getattr(args, f"{port.name}_port") for port in PORTS}
     stripe_key = stripe_test_key(env)
@@ -292,17 +299,19 @@ def _auth_emulator(args: argparse.Namespace) -> TokenIssuer:
             f"host:port; write e.g. {DEFAULT_AUTH_EMULATOR}.",
             EXIT_USAGE,
         )
-    if start and match["host"] not in (HOST, "localhost"):
+    if start and match["host"] != HOST:
         raise RunError(
             f"--start-firebase-auth-emulator starts it on {HOST}; give "
             f"--firebase-auth-emulator {HOST}:PORT (not {host}).",
             EXIT_USAGE,
         )
-    project = args.firebase_project or (DEFAULT_EMULATOR_PROJECT if start else None)
+    from_exec = args.exec_project if args.firebase_auth_emulator else None
+    project = args.firebase_project or from_exec or (DEFAULT_EMULATOR_PROJECT if start else None)
     if project is None:
         raise RunError(
             "--firebase-auth-emulator needs the emulator's project: add --firebase-project "
-            "demo-… (the projectId your app gives initializeApp).",
+            "demo-… (the projectId your app gives initializeApp; `firebase emulators:exec` "
+            "passes it as GCLOUD_PROJECT).",
             EXIT_USAGE,
         )
     if not project.startswith("demo-") or project == "demo-" or not _PROJECT_ID.fullmatch(project):

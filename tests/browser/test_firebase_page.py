@@ -4,6 +4,9 @@ in this test, offline, UI off), and billing-portal.js opens the portal with `use
 
 The page may reach nothing but this machine: every request to another host is refused and
 recorded, so a CDN import or a call to Google would fail the test.
+
+Checkout (issue 21: POST /checkout, "Choose a plan") is on another branch: once it has landed,
+this journey goes on from the portal to a checkout with the same Firebase user's token.
 """
 
 from __future__ import annotations

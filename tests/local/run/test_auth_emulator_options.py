@@ -34,6 +34,18 @@ def test_firebase_tools_variable_names_the_emulator_as_the_flag_does() -> None:
     assert env["FIREBASE_AUTH_EMULATOR_HOST"] == "localhost:9199"
 
 
+def test_under_firebase_emulators_exec_the_project_comes_from_gcloud_project() -> None:
+    # `firebase emulators:exec --only auth --project demo-acme "make run"` sets both variables.
+    env = {"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099", "GCLOUD_PROJECT": "demo-acme"}
+    trusted = parse_options([], env).token_issuer
+    assert trusted is not None
+    assert (trusted.auth_emulator, trusted.project) == ("127.0.0.1:9099", "demo-acme")
+    with pytest.raises(RunError, match="demo-"):  # a real project is still refused
+        parse_options([], {**env, "GCLOUD_PROJECT": "acme-prod"})
+    # GCLOUD_PROJECT alone (a developer's gcloud setting) changes nothing
+    assert parse_options([], {"GCLOUD_PROJECT": "demo-acme"}).token_issuer is None
+
+
 def test_the_shells_variable_reaches_the_function_only_through_the_options() -> None:
     # Without the run's own decision, the variable of the developer's shell is not passed on.
     env = function_env(parse_options([], {}), {"FIREBASE_AUTH_EMULATOR_HOST": "x:1"}, FIRESTORE)
