@@ -25,8 +25,11 @@ $(STAMP): requirements.txt function/requirements.in requirements-dev.txt constra
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt -c constraints.txt
 	touch $@
 
+# --omit=optional: firebase-tools' optional native addon re2 (for its Hosting emulator, which we
+# never start) is otherwise compiled from C++ (slow) wherever its prebuilt binary cannot be
+# downloaded; the Auth emulator and everything else here are plain JavaScript.
 node_modules/.package-lock.json: package.json package-lock.json
-	npm ci --no-audit --no-fund --loglevel=error
+	npm ci --no-audit --no-fund --loglevel=error --omit=optional
 
 ## run: the whole product locally (emulators, Stripe stand-in, dev sign-in, function, example page); ARGS="--help" lists the options
 run: $(STAMP) node_modules/.package-lock.json

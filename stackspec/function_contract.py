@@ -96,8 +96,22 @@ def portal_prices(settings: Settings, product_ids: Mapping[str, str]) -> str:
     return function_settings.portal_prices_value(products)
 
 
+# Variables for the local loop only, which a deployed function must never get, whatever the
+# function itself would accept: the emulators' (FIREBASE_AUTH_EMULATOR_HOST turns on emulator
+# mode, where token signatures are not checked). No stack key produces them today; this keeps a
+# future one from letting them through.
+LOCAL_ONLY_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
+
+
 def check_environment(env: dict[str, Any]) -> tuple[str, str] | None:
-    """Run the function's `load_settings` on `env`: None, or (stack key, the function's message)."""
+    """Refuse a local-only variable, then run the function's `load_settings` on `env`: None, or
+    (stack key, the message)."""
+    for name in LOCAL_ONLY_VARIABLES:
+        if name in env:
+            return "(function environment)", (
+                f"{name} is for the local emulators only and a deployed function must never "
+                f"get it; remove it from the function's environment (docs/local.md)."
+            )
     try:
         function_settings.load_settings(env)
     except function_settings.SettingsError as error:

@@ -17,11 +17,12 @@ from dataclasses import dataclass
 
 import flask
 
+from . import logs
 from .app import PortalApp
 from .clients import Clients, build_clients
 from .settings import SESSION_ENTRY_POINT, WEBHOOK_ENTRY_POINT, Settings, load_settings
 from .stripe_api import preconnect, warm_sdk
-from .tokens import SigningKeys, TokenVerifier
+from .tokens import EmulatorTokenVerifier, SigningKeys, TokenVerifier
 from .warmup import BootWarmup
 from .webhooks import WebhookApp
 
@@ -45,10 +46,16 @@ def session_app(settings: Settings, clients: Clients) -> tuple[App, BootWarmup |
     the signing keys, a Stripe connection, the Firestore channel."""
     keys = SigningKeys(settings.auth_jwks_url)
     verifier = TokenVerifier(keys, issuer=settings.auth_issuer, audience=settings.auth_audience)
+    if settings.auth_emulator_host is not None:  # local only: see settings.auth_emulator_mode
+        verifier = EmulatorTokenVerifier(
+            issuer=settings.auth_issuer, audience=settings.auth_audience
+        )
+        logs.emit(emulator_mode_warning(settings))
 
     # --- boot warm-up (issue 16): each task's ready() tells a waiting request to go ahead ---
     def warm_keys(ready: Callable[[], None]) -> None:
-        keys.prefetch()
+        if settings.auth_emulator_host is None:  # emulator tokens need no keys (and no network)
+            keys.prefetch()
 
     def warm_stripe(ready: Callable[[], None]) -> None:
         warm_sdk(clients.stripe_client)
@@ -67,6 +74,20 @@ def session_app(settings: Settings, clients: Clients) -> tuple[App, BootWarmup |
         boot=boot,
     )
     return app, boot
+
+
+def emulator_mode_warning(settings: Settings) -> dict[str, str]:
+    """The start-up log line of Firebase Auth emulator mode: loud, since it trusts unsigned
+    tokens."""
+    return {
+        "severity": "WARNING",
+        "message": (
+            f"FIREBASE_AUTH_EMULATOR_HOST={settings.auth_emulator_host}: Firebase Auth emulator "
+            "mode. ID token signatures are NOT checked: this function accepts the emulator's "
+            f"unsigned tokens for project {settings.auth_audience} (issuer "
+            f"{settings.auth_issuer}) and no others. Local use only; never deploy it."
+        ),
+    }
 
 
 def webhook_app(settings: Settings, clients: Clients) -> tuple[App, BootWarmup | None]:

@@ -115,6 +115,16 @@ CONTRACT: tuple[Variable, ...] = (
         "Firebase Auth's key set",
     ),
     Variable(
+        "FIREBASE_AUTH_EMULATOR_HOST",
+        "`host:port` of the Firebase Auth emulator, as the Firebase Admin SDK reads it: the "
+        "function then accepts that emulator's unsigned ID tokens (`alg` `none`) and no other, "
+        "with every claim still checked. For the local loop only: refused unless "
+        "`FIRESTORE_EMULATOR_HOST` is set, the Stripe key is a test key, `AUTH_AUDIENCE` is a "
+        "`demo-` project whose Firebase issuer is `AUTH_ISSUER`, and `K_SERVICE` (set on Cloud "
+        "Run) is not; no stack can set it (preview refuses it)",
+        "none (every token's signature is checked)",
+    ),
+    Variable(
         "CUSTOMERS_COLLECTION",
         "Firestore collection of the user → customer mapping (no `/`)",
         "`stripe_customers`",
@@ -227,6 +237,8 @@ class Settings:
     # price id → quantities: what the portal's plan switching sells (`catalog.py`)
     portal_prices: Mapping[str, Quantity] = field(default_factory=dict)
     function_target: str = SESSION_ENTRY_POINT
+    # Firebase Auth emulator mode (`auth_emulator_mode`): its host, None for signed tokens only
+    auth_emulator_host: str | None = None
 
     @property
     def livemode(self) -> bool:
@@ -466,6 +478,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             variable="CUSTOMERS_COLLECTION",
         )
 
+    emulator_host = auth_emulator_mode(env, key=key, issuer=issuer, audience=audience)
+
     target = _function_target(get("FUNCTION_TARGET"))
     webhook_secret = _webhook_secret(get("STRIPE_WEBHOOK_SECRET"))
     if target == WEBHOOK_ENTRY_POINT and webhook_secret is None:
@@ -498,7 +512,66 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         subscription_pause=pause == "true",
         portal_prices=_portal_prices(get("PORTAL_PRICES")),
         function_target=target,
+        auth_emulator_host=emulator_host,
     )
+
+
+AUTH_EMULATOR_VARIABLE = "FIREBASE_AUTH_EMULATOR_HOST"
+FIREBASE_ISSUER_PREFIX = "https://securetoken.google.com/"
+# Firebase's own convention: a project id starting `demo-` is no real project, so nothing it
+# names can be reached or deployed; the emulators treat it as offline-only.
+DEMO_PROJECT_PREFIX = "demo-"
+_EMULATOR_HOST = re.compile(
+    r"[A-Za-z0-9.-]{1,253}:[1-9][0-9]{0,4}|\[[0-9A-Fa-f:.]+\]:[1-9][0-9]{0,4}"
+)
+
+
+def auth_emulator_mode(
+    env: Mapping[str, str], *, key: str, issuer: str, audience: str
+) -> str | None:
+    """The Firebase Auth emulator's `host:port` when the function may trust its unsigned tokens,
+    None when `FIREBASE_AUTH_EMULATOR_HOST` is unset; `SettingsError` naming it otherwise. Pure.
+
+    Every guard is one way this instance could be somewhere real: a real Firestore (no
+    `FIRESTORE_EMULATOR_HOST`), a live Stripe key, a real Firebase project (an audience that is
+    not a `demo-` project, or an issuer that is not that project's Firebase Auth), Cloud Run
+    (`K_SERVICE`, set on every deployed instance of Cloud Functions gen2).
+    """
+    host = env.get(AUTH_EMULATOR_VARIABLE, "").strip()
+    if not host:
+        return None
+    name = AUTH_EMULATOR_VARIABLE
+    if not _EMULATOR_HOST.fullmatch(host):
+        raise SettingsError(
+            f"{name}={host!r} is not host:port (e.g. 127.0.0.1:9099); unset it unless the "
+            "function runs beside the Firebase Auth emulator.",
+            variable=name,
+        )
+    why_not = None
+    if not env.get("FIRESTORE_EMULATOR_HOST", "").strip():
+        why_not = "FIRESTORE_EMULATOR_HOST is not set (this instance uses a real Firestore)"
+    elif "_live_" in key[:8]:
+        why_not = "STRIPE_SECRET_KEY is a live-mode key"
+    elif not audience.startswith(DEMO_PROJECT_PREFIX) or len(audience) == len(DEMO_PROJECT_PREFIX):
+        why_not = (
+            f"AUTH_AUDIENCE {audience!r} is not a {DEMO_PROJECT_PREFIX}… project (set "
+            f"GOOGLE_CLOUD_PROJECT or AUTH_AUDIENCE to the emulator's project, e.g. demo-myapp)"
+        )
+    elif issuer != FIREBASE_ISSUER_PREFIX + audience:
+        why_not = (
+            f"AUTH_ISSUER {issuer!r} is not Firebase Auth of {audience} "
+            f"({FIREBASE_ISSUER_PREFIX}{audience}), the emulator's issuer"
+        )
+    elif env.get("K_SERVICE", "").strip():
+        why_not = "K_SERVICE is set (this instance runs on Cloud Run)"
+    if why_not is not None:
+        raise SettingsError(
+            f"{name} is set, but the function accepts the Auth emulator's unsigned tokens only "
+            f"on the local emulators, and {why_not}. Unset {name}: it is for the local loop "
+            'only (docs/local.md, "Using your own Firebase app locally").',
+            variable=name,
+        )
+    return host
 
 
 def portal_prices_value(products: Iterable[Mapping[str, Any]]) -> str:

@@ -1,5 +1,8 @@
 """ID-token verification: RS256 signature, issuer, audience, expiry, issue time and subject.
 
+In Firebase Auth emulator mode (`settings.auth_emulator_mode`, local only) `EmulatorTokenVerifier`
+takes the emulator's unsigned tokens instead, with the same claim checks.
+
 Signing keys come from the issuer's JWKS URL and are cached as long as its Cache-Control allows,
 but never less than `MIN_KEY_LIFETIME` (an issuer answering `max-age=0` or `no-store` would
 otherwise cost a key fetch per request), so a warm request makes no network call for keys. An
@@ -20,6 +23,7 @@ from typing import Any
 
 import jwt
 import requests
+from jwt.types import Options
 
 from .errors import Unauthorized, Unavailable
 
@@ -149,6 +153,9 @@ def _keys_unavailable(retry_in: float) -> Unavailable:
     )
 
 
+_REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub"]
+
+
 class TokenVerifier:
     """Verifies `Authorization: Bearer <ID token>` headers for one issuer and audience."""
 
@@ -167,21 +174,32 @@ class TokenVerifier:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise Unauthorized("The bearer token is not a JWT.") from None
+        return _caller(self._claims(token, header))
+
+    def _claims(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
+        """The token's claims once its signature and every claim are checked."""
         if header.get("alg") != ALGORITHM:
             raise Unauthorized(f"The token must be signed with {ALGORITHM}.")
         kid = header.get("kid")
         if not isinstance(kid, str) or not kid:
             raise Unauthorized("The token has no key id (kid).")
         key = self._keys.key_for(kid)
+        return self._decode(token, key, algorithms=[ALGORITHM], options={})
+
+    def _decode(
+        self, token: str, key: Any, *, algorithms: list[str] | None, options: Options
+    ) -> dict[str, Any]:
+        """`jwt.decode` with this verifier's issuer, audience, leeway and required claims; its
+        errors as `Unauthorized`. One place, so both verifiers check the claims alike."""
         try:
-            claims = jwt.decode(
+            claims: dict[str, Any] = jwt.decode(
                 token,
                 key,
-                algorithms=[ALGORITHM],
+                algorithms=algorithms,
                 audience=self._audience,
                 issuer=self._issuer,
                 leeway=self._leeway,
-                options={"require": ["exp", "iat", "iss", "aud", "sub"]},
+                options={**options, "require": _REQUIRED_CLAIMS},
             )
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The token has expired.", code="token_expired") from None
@@ -193,11 +211,58 @@ class TokenVerifier:
             raise Unauthorized("The token was issued by an untrusted issuer.") from None
         except jwt.PyJWTError:
             raise Unauthorized("The token could not be verified.") from None
-        subject = claims.get("sub")
-        if not isinstance(subject, str) or not subject.strip() or len(subject) > 128:
-            raise Unauthorized("The token has no usable subject (sub).")
-        email = claims.get("email") if claims.get("email_verified") is True else None
-        return Caller(uid=subject, email=email if isinstance(email, str) and email else None)
+        return claims
+
+
+# The only header the Firebase Auth emulator writes; an emulator token carries no other field.
+EMULATOR_HEADER = {"alg": "none", "typ": "JWT"}
+
+
+class EmulatorTokenVerifier(TokenVerifier):
+    """The Firebase Auth emulator's unsigned ID tokens, and nothing else (emulator mode only).
+
+    What the Firebase Admin SDK does while `FIREBASE_AUTH_EMULATOR_HOST` is set: the signature
+    is not checked, because the emulator makes none. The token must say so exactly (header
+    `{"alg": "none", "typ": "JWT"}`, no `kid` or other field, an empty signature); a signed
+    token is refused, since no real Firebase project issues tokens for the `demo-` project the
+    settings require. Issuer, audience, expiry, issue time and subject are checked as for a
+    signed token, by the same code.
+    """
+
+    def __init__(self, *, issuer: str, audience: str, leeway_seconds: float = 30.0) -> None:
+        self._issuer = issuer
+        self._audience = audience
+        self._leeway = leeway_seconds
+
+    def _claims(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
+        if header.get("alg") != "none" or not set(header) <= set(EMULATOR_HEADER):
+            raise Unauthorized(
+                "This function runs in Firebase Auth emulator mode: it accepts only the "
+                'emulator\'s unsigned ID tokens (header {"alg": "none", "typ": "JWT"}).'
+            )
+        if header.get("typ", "JWT") != "JWT" or not token.endswith(".") or token.count(".") != 2:
+            raise Unauthorized("An Auth emulator token has typ JWT and an empty signature.")
+        return self._decode(
+            token,
+            None,
+            algorithms=None,
+            options={
+                "verify_signature": False,  # the emulator signs nothing: see the class docstring
+                "verify_exp": True,
+                "verify_iat": True,
+                "verify_nbf": True,
+                "verify_iss": True,
+                "verify_aud": True,
+            },
+        )
+
+
+def _caller(claims: dict[str, Any]) -> Caller:
+    subject = claims.get("sub")
+    if not isinstance(subject, str) or not subject.strip() or len(subject) > 128:
+        raise Unauthorized("The token has no usable subject (sub).")
+    email = claims.get("email") if claims.get("email_verified") is True else None
+    return Caller(uid=subject, email=email if isinstance(email, str) and email else None)
 
 
 def bearer_token(authorization: str | None) -> str:

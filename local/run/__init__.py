@@ -7,7 +7,10 @@ reloads when its code changes, with no debugger console; see `serve_function`) �
 `create_portal_session` and `stripe_webhook`, which the stand-in forwards every event to,
 signed with a secret of this run, as `stripe listen --forward-to` does — and a static server
 for `web/` (the example settings page and `billing-portal.js`, and the development-only
-`POST /_local/test-subscription`). Prints what runs where; Ctrl-C (or SIGTERM) stops
+`POST /_local/test-subscription`) — and, with `--start-firebase-auth-emulator`, Firebase's own
+Auth emulator (`local/firebase`), whose unsigned tokens the function then trusts (emulator
+mode; also with `--firebase-auth-emulator HOST:PORT` for an emulator of your own). Prints what
+runs where; Ctrl-C (or SIGTERM) stops
 everything it started, whole process groups, nothing left over. A crashed function restarts
 on the next save.
 

@@ -25,6 +25,11 @@ SESSION_TARGET = "create_portal_session"
 WEBHOOK_TARGET = "stripe_webhook"
 TEST_SUBSCRIPTION_PATH = "/_local/test-subscription"
 _WEBHOOK_SECRET = re.compile(r"whsec_[0-9A-Za-z_]{8,}")
+# The Auth emulator's default address, and the project the run starts it for when none is named.
+DEFAULT_AUTH_EMULATOR = "127.0.0.1:9099"
+DEFAULT_EMULATOR_PROJECT = "demo-billing-portal"
+_EMULATOR_HOST = re.compile(r"(?P<host>[A-Za-z0-9.-]{1,253}):(?P<port>[1-9][0-9]{0,4})")
+_PROJECT_ID = re.compile(r"[a-z][a-z0-9-]{4,28}[a-z0-9]")  # Google Cloud's project id rule
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,28 @@ class TokenIssuer:
     audience: str
     jwks_url: str
     label: str
+    # `host:port` of the Firebase Auth emulator whose unsigned tokens the function trusts
+    # (FIREBASE_AUTH_EMULATOR_HOST); None: signed tokens only
+    auth_emulator: str | None = None
+    start_auth_emulator: bool = False  # the local run starts that emulator itself
+
+    @property
+    def project(self) -> str:
+        """The Firebase project of the tokens (their audience)."""
+        return self.audience
+
+    @classmethod
+    def firebase_emulator(cls, project: str, host: str, *, start: bool) -> TokenIssuer:
+        """The Firebase Auth emulator at `host`, for the `demo-` `project`: its tokens unsigned."""
+        return cls(
+            f"https://securetoken.google.com/{project}",
+            project,
+            FIREBASE_JWKS_URL,
+            f"UNSIGNED ID tokens of the Firebase Auth emulator at {host}, project {project} "
+            "(signatures NOT checked; local only)",
+            auth_emulator=host,
+            start_auth_emulator=start,
+        )
 
     @classmethod
     def firebase(cls, project: str) -> TokenIssuer:
@@ -153,6 +180,23 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
         metavar="ID",
         help="verify Firebase Auth ID tokens of this project (env LOCAL_FIREBASE_PROJECT)",
     )
+    auth.add_argument(
+        "--firebase-auth-emulator",
+        default=env.get("FIREBASE_AUTH_EMULATOR_HOST") or None,
+        metavar="HOST:PORT",
+        help="trust the UNSIGNED ID tokens of the Firebase Auth emulator at HOST:PORT (e.g. "
+        "127.0.0.1:9099), for the demo-… project of --firebase-project (env "
+        "FIREBASE_AUTH_EMULATOR_HOST, as Firebase's tools set it); local only",
+    )
+    auth.add_argument(
+        "--start-firebase-auth-emulator",
+        action="store_true",
+        default=bool(env.get("LOCAL_START_FIREBASE_AUTH_EMULATOR")),
+        help="start that Auth emulator too, from the pinned npm firebase-tools, offline, UI "
+        f"off (on {DEFAULT_AUTH_EMULATOR} unless --firebase-auth-emulator says; project "
+        f"{DEFAULT_EMULATOR_PROJECT} unless --firebase-project says; env "
+        "LOCAL_START_FIREBASE_AUTH_EMULATOR=1)",
+    )
     for name, what in (
         ("issuer", "the tokens' iss"),
         ("audience", "the tokens' aud"),
@@ -179,6 +223,13 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
         default=None,
         help="where the parts' logs go (default: a new temporary folder, removed on a clean stop)",
     )
+    # `firebase emulators:exec` names its emulators' project in GCLOUD_PROJECT, beside
+    # FIREBASE_AUTH_EMULATOR_HOST: taken as the emulator's project only in that case.
+    parser.set_defaults(
+        exec_project=(env.get("GCLOUD_PROJECT") or None)
+        if env.get("FIREBASE_AUTH_EMULATOR_HOST")
+        else None
+    )
     args = parser.parse_args(argv)
     ports = {port.name: getattr(args, f"{port.name}_port") for port in PORTS}
     stripe_key = stripe_test_key(env)
@@ -197,6 +248,14 @@ def parse_options(argv: Sequence[str] | None, env: Mapping[str, str]) -> Options
 
 def _token_issuer(args: argparse.Namespace) -> TokenIssuer | None:
     explicit = (args.auth_issuer, args.auth_audience, args.auth_jwks_url)
+    if args.firebase_auth_emulator or args.start_firebase_auth_emulator:
+        if any(explicit):
+            raise RunError(
+                "--firebase-auth-emulator trusts the Auth emulator's tokens; it cannot be "
+                "combined with --auth-issuer/--auth-audience/--auth-jwks-url.",
+                EXIT_USAGE,
+            )
+        return _auth_emulator(args)
     if args.firebase_project and any(explicit):
         raise RunError(
             "--firebase-project and --auth-issuer/--auth-audience/--auth-jwks-url name two "
@@ -227,6 +286,42 @@ def _token_issuer(args: argparse.Namespace) -> TokenIssuer | None:
     return TokenIssuer(
         args.auth_issuer, args.auth_audience, args.auth_jwks_url, f"tokens of {args.auth_issuer}"
     )
+
+
+def _auth_emulator(args: argparse.Namespace) -> TokenIssuer:
+    """The Firebase Auth emulator named (or to be started), for a `demo-` project only."""
+    start = bool(args.start_firebase_auth_emulator)
+    host = (args.firebase_auth_emulator or (DEFAULT_AUTH_EMULATOR if start else "")).strip()
+    match = _EMULATOR_HOST.fullmatch(host)
+    if match is None:
+        raise RunError(
+            f"--firebase-auth-emulator {host!r} (or FIREBASE_AUTH_EMULATOR_HOST) is not "
+            f"host:port; write e.g. {DEFAULT_AUTH_EMULATOR}.",
+            EXIT_USAGE,
+        )
+    if start and match["host"] != HOST:
+        raise RunError(
+            f"--start-firebase-auth-emulator starts it on {HOST}; give "
+            f"--firebase-auth-emulator {HOST}:PORT (not {host}).",
+            EXIT_USAGE,
+        )
+    from_exec = args.exec_project if args.firebase_auth_emulator else None
+    project = args.firebase_project or from_exec or (DEFAULT_EMULATOR_PROJECT if start else None)
+    if project is None:
+        raise RunError(
+            "--firebase-auth-emulator needs the emulator's project: add --firebase-project "
+            "demo-… (the projectId your app gives initializeApp; `firebase emulators:exec` "
+            "passes it as GCLOUD_PROJECT).",
+            EXIT_USAGE,
+        )
+    if not project.startswith("demo-") or project == "demo-" or not _PROJECT_ID.fullmatch(project):
+        raise RunError(
+            f"--firebase-project {project!r}: the function trusts the Auth emulator's unsigned "
+            "tokens only for a demo-… project (Firebase's offline-only projects, which no real "
+            "app uses); start your emulators with --project demo-… and give the same id here.",
+            EXIT_USAGE,
+        )
+    return TokenIssuer.firebase_emulator(project, host, start=start)
 
 
 def _app_origin(text: str) -> str:
@@ -319,6 +414,29 @@ def check_ports(options: Options) -> None:
                 f"choose another with {port.flag} N (or {port.env_var}=N).",
                 EXIT_USAGE,
             )
+    _check_auth_emulator_port(options)
+
+
+def _check_auth_emulator_port(options: Options) -> None:
+    """The Auth emulator the run starts: its port differs from the others' and is free."""
+    trusted = options.token_issuer
+    if trusted is None or not trusted.start_auth_emulator or trusted.auth_emulator is None:
+        return
+    port = int(trusted.auth_emulator.rsplit(":", 1)[1])
+    others = {options.ports[p.name]: p for p in PORTS}
+    if port in others:
+        raise RunError(
+            f"--firebase-auth-emulator's port {port} is also {others[port].flag}'s; give each "
+            "part its own port.",
+            EXIT_USAGE,
+        )
+    if not port_is_free(port):
+        raise RunError(
+            f"Port {port} (the Firebase Auth emulator) is already in use on {HOST}; is an "
+            "emulator running already? Then leave out --start-firebase-auth-emulator, or "
+            "choose another port with --firebase-auth-emulator 127.0.0.1:N.",
+            EXIT_USAGE,
+        )
 
 
 def port_is_free(port: int) -> bool:
@@ -357,6 +475,8 @@ def function_env(
         "DEBUG",
         "FUNCTION_TARGET",
         "STRIPE_WEBHOOK_SECRET",
+        # emulator mode only as `--firebase-auth-emulator` (or this same variable) decided it
+        "FIREBASE_AUTH_EMULATOR_HOST",
     )
     env = {name: value for name, value in base.items() if name not in dropped}
     env["PYTHONUNBUFFERED"] = "1"
@@ -401,6 +521,7 @@ def _auth(options: Options) -> dict[str, str]:
         "auth_issuer": trusted.issuer,
         "auth_audience": trusted.audience,
         "auth_jwks_url": trusted.jwks_url,
+        "firebase_auth_emulator_host": trusted.auth_emulator,
     }
 
 
@@ -426,6 +547,21 @@ def frontend_config(
         "testSubscriptionUrl": None
         if options.real_stripe
         else options.url("web", TEST_SUBSCRIPTION_PATH),
+        # The Firebase variant of the page (firebase.html): its app, against the Auth emulator.
+        "firebase": _firebase_config(options.token_issuer),
         "environment": f"local run · {stripe} · Firestore emulator"
         + (f" · sign-in: {options.token_issuer.label}" if options.token_issuer else ""),
+    }
+
+
+def _firebase_config(trusted: TokenIssuer | None) -> dict[str, str] | None:
+    """What example/firebase.html gives `initializeApp` and `connectAuthEmulator`; None unless
+    the function trusts an Auth emulator."""
+    if trusted is None or trusted.auth_emulator is None:
+        return None
+    return {
+        "projectId": trusted.project,
+        "apiKey": "demo-api-key",  # the emulator takes any key; the SDK wants one
+        "authDomain": f"{trusted.project}.firebaseapp.com",
+        "authEmulatorUrl": f"http://{trusted.auth_emulator}",
     }

@@ -92,6 +92,13 @@ def source_fingerprint(root: Path = FUNCTION_SOURCE.parent) -> tuple[tuple[str, 
 
 
 WEB_ROOT = REPO_ROOT / "web"
+# The Firebase JS SDK's own browser ES modules (the files its CDN serves), from the pinned npm
+# package, so example/firebase.html works offline: URL path → file. Exactly these, no folder.
+FIREBASE_SDK = REPO_ROOT / "node_modules" / "firebase"
+VENDOR_FILES = {
+    f"/vendor/firebase/{name}": FIREBASE_SDK / name
+    for name in ("firebase-app.js", "firebase-auth.js")
+}
 
 
 # The development-only "Give me a test subscription": (Authorization header) → (status, JSON).
@@ -144,11 +151,29 @@ class WebHandler(SimpleHTTPRequestHandler):
         self.wfile.write(body)
 
     def do_GET(self) -> None:
-        """GET, with the generated `config.js` in place of the file of defaults."""
-        if self.path.split("?")[0] == f"{EXAMPLE_PATH}config.js":
+        """GET, with the generated `config.js` in place of the file of defaults, and the
+        Firebase JS SDK's browser modules from node_modules (`VENDOR_FILES`)."""
+        path = self.path.split("?")[0]
+        if path == f"{EXAMPLE_PATH}config.js":
             self._send_config()
             return
+        vendor = VENDOR_FILES.get(path)
+        if vendor is not None:
+            self._send_file(vendor)
+            return
         super().do_GET()
+
+    def _send_file(self, path: Path) -> None:
+        try:
+            body = path.read_bytes()
+        except FileNotFoundError:
+            self.send_error(404, "Not installed; run `make setup` (npm ci).")
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/javascript; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _send_config(self) -> None:
         self.send_response(200)

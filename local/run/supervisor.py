@@ -18,6 +18,7 @@ from types import FrameType
 import stripe
 
 from local.contract import load_settings
+from local.firebase import FirebaseAuthEmulator
 from local.firestore import FirestoreEmulator
 from local.process import ServerProcess, ServerProcessError
 from local.run.dev_tools import CustomerMappings, Plans, TestSubscriptions, catalog_plans
@@ -51,6 +52,8 @@ from local.servers import HTTPServerThread
 from local.stripe import TEST_KEY as STANDIN_KEY
 from local.stripe.control import StandinControl
 
+# firebase-tools loads its whole CLI before the emulator listens: seconds, more on a busy machine.
+AUTH_EMULATOR_START_TIMEOUT = 90.0
 # The two functions of the one source: part name → entry point (`FUNCTION_TARGET`).
 FUNCTIONS = {"function": SESSION_TARGET, "webhook": WEBHOOK_TARGET}
 
@@ -66,6 +69,7 @@ class LocalRun:
     options: Options
     log_dir: Path
     firestore: FirestoreEmulator | None = None
+    auth_emulator: FirebaseAuthEmulator | None = None  # --start-firebase-auth-emulator
     processes: dict[str, ServerProcess] = field(default_factory=dict)
     web: HTTPServerThread | None = None
     followers: dict[str, LogFollower] = field(default_factory=dict)
@@ -80,6 +84,14 @@ class LocalRun:
             log_path=self.log_dir / "firestore.log",
             timeout=START_TIMEOUT,
         )
+        trusted = self.options.token_issuer
+        if trusted is not None and trusted.start_auth_emulator and trusted.auth_emulator:
+            self.auth_emulator = FirebaseAuthEmulator.start(
+                int(trusted.auth_emulator.rsplit(":", 1)[1]),
+                project=trusted.project,
+                log_path=self.log_dir / "firebase-auth.log",
+                timeout=AUTH_EMULATOR_START_TIMEOUT,
+            )
         test_subscriptions = None
         if not self.options.real_stripe:
             self._start_process(
@@ -213,6 +225,9 @@ class LocalRun:
         if self.firestore is not None:
             self.firestore.stop()
             self.firestore = None
+        if self.auth_emulator is not None:
+            self.auth_emulator.stop()
+            self.auth_emulator = None
 
     def dead_part(self) -> str | None:
         """The name of a part that stopped on its own, if any."""
@@ -221,6 +236,8 @@ class LocalRun:
                 return name
         if self.firestore is not None and not self.firestore.process.alive():
             return "firestore"
+        if self.auth_emulator is not None and not self.auth_emulator.process.alive():
+            return "firebase-auth"
         return None
 
 
@@ -379,15 +396,7 @@ def summary(
         ("web", options.url("web"), "web/: the example page and billing-portal.js"),
         stripe,
         ("firestore", firestore_host, f"Firestore emulator, project {PROJECT}"),
-        (
-            ("issuer", options.url("issuer"), "development sign-in (local only, never deployed)")
-            if options.token_issuer is None
-            else (
-                "tokens",
-                options.token_issuer.issuer,
-                f"the function trusts {options.token_issuer.label}, not the development sign-in",
-            )
-        ),
+        *_sign_in_rows(options),
         *(
             [("app", ", ".join(options.app_origins), "your app's origins (CORS, return URLs)")]
             if options.app_origins
@@ -414,6 +423,38 @@ def summary(
             "  and start again with the whsec_… it prints: STRIPE_WEBHOOK_SECRET=whsec_… make run",
         ]
     return "\n".join([*lines, ""])
+
+
+def _sign_in_rows(options: Options) -> list[tuple[str, str, str]]:
+    """Whose tokens the function trusts; with the Auth emulator, where it is and the page that
+    signs in with it."""
+    trusted = options.token_issuer
+    if trusted is None:
+        return [
+            ("issuer", options.url("issuer"), "development sign-in (local only, never deployed)")
+        ]
+    rows = [
+        (
+            "tokens",
+            trusted.issuer,
+            f"the function trusts {trusted.label}, not the development sign-in",
+        )
+    ]
+    if trusted.auth_emulator is not None:
+        started = (
+            "Firebase Auth emulator, started by this run (firebase-tools from node_modules, UI off)"
+            if trusted.start_auth_emulator
+            else "Firebase Auth emulator (yours: firebase emulators:start --only auth)"
+        )
+        rows += [
+            ("auth", f"http://{trusted.auth_emulator}", started),
+            (
+                "firebase",
+                options.url("web", f"{EXAMPLE_PATH}firebase.html"),
+                "the example page as a Firebase app (Firebase JS SDK, the Auth emulator)",
+            ),
+        ]
+    return rows
 
 
 def _webhook_row(options: Options) -> tuple[str, str, str]:

@@ -36,7 +36,12 @@ SCREENSHOTS = REPO_ROOT / "test-output" / "browser"
 READY_LINE = "billing-portal is running locally"
 SESSION_KEY = "billing-portal-example.session"
 # Variables of the developer's shell that would change what the local run starts.
-RUN_ENV_OVERRIDES = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET", "FIRESTORE_EMULATOR_HOST")
+RUN_ENV_OVERRIDES = (
+    "STRIPE_SECRET_KEY",
+    "STRIPE_WEBHOOK_SECRET",
+    "FIRESTORE_EMULATOR_HOST",
+    "FIREBASE_AUTH_EMULATOR_HOST",
+)
 
 
 def local_run_env() -> dict[str, str]:

@@ -149,3 +149,40 @@ def test_malformed_portal_prices_are_refused_naming_the_variable(raw):
     assert "PORTAL_PRICES" in str(caught.value) and "subscriptionUpdate.products" in str(
         caught.value
     )
+
+
+# ---- Firebase Auth emulator mode (FIREBASE_AUTH_EMULATOR_HOST): local emulators only ----------
+
+EMULATOR_MODE = {
+    "GOOGLE_CLOUD_PROJECT": "demo-acme",
+    "FIRESTORE_EMULATOR_HOST": "127.0.0.1:8089",
+    "FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1:9099",
+}
+
+
+def test_emulator_mode_on_the_emulators_with_a_demo_project():
+    settings = settings_with(**EMULATOR_MODE)
+    assert settings.auth_emulator_host == "127.0.0.1:9099"
+    assert settings.auth_audience == "demo-acme"
+    assert settings_with().auth_emulator_host is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "named"),
+    [
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "http://127.0.0.1:9099"}, "host:port"),
+        ({"FIREBASE_AUTH_EMULATOR_HOST": "127.0.0.1"}, "host:port"),
+        ({"FIRESTORE_EMULATOR_HOST": None}, "FIRESTORE_EMULATOR_HOST"),
+        ({"STRIPE_SECRET_KEY": "sk_" + "live_" + "a" * 24}, "live-mode"),
+        ({"GOOGLE_CLOUD_PROJECT": "acme-prod"}, "demo-"),
+        ({"GOOGLE_CLOUD_PROJECT": "demo-"}, "demo-"),
+        ({"AUTH_AUDIENCE": "acme-prod"}, "demo-"),
+        ({"AUTH_ISSUER": "https://issuer.example"}, "AUTH_ISSUER"),
+        ({"AUTH_ISSUER": "https://securetoken.google.com/demo-other"}, "AUTH_ISSUER"),
+        ({"K_SERVICE": "create-portal-session"}, "K_SERVICE"),
+    ],
+)
+def test_emulator_mode_anywhere_else_is_refused_naming_the_variable(changes, named):
+    message = error_for(**{**EMULATOR_MODE, **changes})
+    assert message.startswith("FIREBASE_AUTH_EMULATOR_HOST")
+    assert named in message

@@ -16,6 +16,9 @@ export default {
   plans: {},
   /** The local run's development-only "Give me a test subscription" endpoint; null hides it. */
   testSubscriptionUrl: null,
+  /** firebase.html's Firebase app against the Auth emulator: {projectId, apiKey, authDomain,
+   * authEmulatorUrl}; the local run sets it with --firebase-auth-emulator. null: not configured. */
+  firebase: null,
   /** Shown in the page footer: what this page is talking to. */
   environment: "local run (defaults)",
 };
