@@ -125,6 +125,11 @@ class TokenBucket:
         """Stripe answered 429: pause every worker and halve the rate. Returns the pause."""
         with self._lock:
             now = self._clock()
+            if self._cut_at is not None and now < self._cut_at:
+                # Another worker's request of the same burst: the run is already paused and
+                # slowed for it; counting it again would double the pause for one event.
+                self.stats.throttled += 1
+                return self._cut_at - now
             self._strikes += 1
             self.stats.throttled += 1
             pause = pause_seconds(retry_after, self._strikes)

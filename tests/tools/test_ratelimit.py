@@ -120,3 +120,14 @@ def test_a_429_from_stripe_throttles_the_bucket(fresh_stripe_standin):
         for _ in range(2)
     ]
     assert statuses == [200, 429] and bucket.stats.throttled == 1
+
+
+def test_429s_of_one_burst_pause_once_not_once_each():
+    fake = FakeTime()
+    bucket = TokenBucket(10, clock=fake.clock, sleep=fake.sleep)
+    first = bucket.throttled(None)
+    for _ in range(5):  # other workers' answers to requests sent before the pause
+        bucket.throttled(None)
+    assert first == 1.0 and bucket.rate() == pytest.approx(5.0)
+    fake.now += 1.5
+    assert bucket.throttled(None) == 2.0  # a 429 after the pause: the next strike
