@@ -123,3 +123,19 @@ def test_an_unreadable_mapping_is_a_conflict():
     match = UserMatch("u1", Source.METADATA, (cus("cus_1"),))
     plan = decide(match, match.customers[0], MappingView(unreadable=True), livemode=False)
     assert plan.action is Action.MAPPING_UNREADABLE
+
+
+def test_the_progress_bar_draws_on_a_terminal_only():
+    import io
+
+    from tools.adopt import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    for stream, drawn in ((io.StringIO(), False), (Terminal(), True)):
+        bar = Progress(stream, stream.isatty())
+        bar.show("adopting", 3, 10)
+        bar.end()
+        assert ("3/10" in stream.getvalue()) is drawn
