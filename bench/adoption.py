@@ -8,8 +8,8 @@ subscription), sets the stand-in's latency to D ms per call, then runs `tools.ad
 `tools.backfill --restart` in this process with a budget of R requests a second. Floor: the Stripe
 calls the run made ÷ R (the fastest any run within the budget can be); target ≤ 1.2×. Then every
 user's state document is compared with the stand-in's subscriptions. Full run: 2,000 users, 100 ms,
-25/s (about 7 minutes); `--users` makes it smaller. Prints the table; exit status 1 if a target
-is missed.
+25/s (bench/README.md has its latest table); `--users` makes it smaller. Prints the table;
+exit status 1 if a target is missed.
 """
 
 from __future__ import annotations
