@@ -131,3 +131,16 @@ def test_429s_of_one_burst_pause_once_not_once_each():
     assert first == 1.0 and bucket.rate() == pytest.approx(5.0)
     fake.now += 1.5
     assert bucket.throttled(None) == 2.0  # a 429 after the pause: the next strike
+
+
+def test_a_429_lock_timeout_is_an_object_lock_not_a_rate_limit(fresh_stripe_standin):
+    # Stripe answers a locked object with 429 `lock_timeout` and no Stripe-Rate-Limited-Reason:
+    # one object is busy, the account is not over its rate; the run is not slowed for it.
+    fresh_stripe_standin.inject_fault(status=429, count=1, code="lock_timeout")
+    session = requests.Session()
+    bucket = TokenBucket(1000)
+    meter(session, bucket)
+    auth = {"Authorization": f"Bearer {fresh_stripe_standin.test_key}"}
+    answer = session.get(fresh_stripe_standin.url + "/v1/customers", headers=auth)
+    assert answer.status_code == 429 and answer.json()["error"]["code"] == "lock_timeout"
+    assert bucket.stats.throttled == 0
