@@ -1,18 +1,23 @@
 """Rebuild every mapped user's billing state from Stripe (after an outage, or when adopting the
 product on an account that already has subscriptions).
 
-    .venv/bin/python -m tools.backfill [--checkpoint FILE] [--max-users N] [--restart]
+    .venv/bin/python -m tools.backfill [--stack NAME] [--checkpoint FILE] [--max-users N]
+                                       [--restart] [--rate N] [--workers N]
 
 Runs with the session function's environment (`STRIPE_SECRET_KEY`, `STRIPE_API_BASE`,
 `CUSTOMERS_COLLECTION`, `GOOGLE_CLOUD_PROJECT`, `FIRESTORE_DATABASE`, `FIRESTORE_EMULATOR_HOST`;
-the variables it does not use may be left out). For each mapping document, in document-id
-order, it does exactly what the webhook does for one event of that user (`BillingState.sync`:
-write the state from the mapping and Stripe's current list, then verify), so it is idempotent
-and safe to run while the webhook is live. Resumable: the last finished document id is kept in
-the checkpoint file (default `backfill-<collection>.json`); a rerun continues after it, and
-`--restart` starts over. Stripe's 429 is honoured with backoff (its `Retry-After`, else 1 s, 2 s,
-4 s … up to 30 s, 6 tries per user). A progress bar goes to stderr and a summary (users,
-subscriptions, skipped, errors) to stdout; the exit status is 1 if any user failed.
+the variables it does not use may be left out; `--stack` takes the Firestore ones from the stack
+file, see `tools.toolenv`). For each mapping document, in document-id order (`--workers` users
+at once, default 16), it does exactly what the webhook does for one event of that user
+(`BillingState.sync`: write the state from the mapping and Stripe's current list, then
+verify), so it is idempotent and safe to run while the webhook is live. Resumable: the last
+document id up to which every document is finished is kept in the checkpoint file (default
+`backfill-<collection>.json`); a rerun continues after it, and `--restart` starts over. Every
+Stripe request of every worker goes through one shared budget (`tools.ratelimit`: `--rate`
+requests a second, default 20); a 429 pauses the whole run (Stripe's `Retry-After`, else 1 s,
+2 s, 4 s … up to 30 s) and halves its rate, and the user is tried again (6 tries). A progress
+bar goes to stderr and a summary (users, subscriptions, skipped, errors) to stdout; the exit
+status is 1 if any user failed, 2 if it could not run.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO / "function") not in sys.path:
@@ -37,18 +42,10 @@ from billing_portal.customers import (  # noqa: E402
     HASH_PREFIX,
     parse_mapping,
 )
-from billing_portal.errors import ApiError, RateLimited  # noqa: E402
-from billing_portal.settings import load_settings  # noqa: E402
-
-MAX_TRIES = 6
-MAX_BACKOFF_SECONDS = 30.0
-# What load_settings needs but the backfill never uses (no sessions, no tokens).
-_UNUSED_DEFAULTS = {
-    "DEFAULT_RETURN_URL": "https://backfill.example.com/",
-    "AUTH_ISSUER": "https://backfill.example.com",
-    "AUTH_AUDIENCE": "backfill",
-    "AUTH_JWKS_URL": "https://backfill.example.com/jwks",
-}
+from billing_portal.errors import ApiError  # noqa: E402
+from tools.ratelimit import TokenBucket, default_rate, meter  # noqa: E402
+from tools.toolenv import ToolSetupError, tool_settings  # noqa: E402
+from tools.workpool import DEFAULT_WORKERS, in_order, with_retries  # noqa: E402
 
 
 @dataclass
@@ -99,23 +96,12 @@ def progress(done: int, total: int, stream: TextIO) -> None:
     stream.flush()
 
 
-def with_backoff(
-    call: Callable[[], object], summary: Summary, sleep: Callable[[float], None]
-) -> object:
-    """`call()`, waiting out Stripe's 429 (Retry-After, else doubling) up to MAX_TRIES times."""
-    delay = 1.0
-    for attempt in range(1, MAX_TRIES + 1):
-        try:
-            return call()
-        except RateLimited as error:
-            if attempt == MAX_TRIES:
-                raise
-            summary.rate_limited += 1
-            retry_after = error.headers.get("Retry-After", "")
-            wait = float(retry_after) if retry_after.isdigit() else delay
-            sleep(min(wait, MAX_BACKOFF_SECONDS))
-            delay = min(delay * 2, MAX_BACKOFF_SECONDS)
-    raise AssertionError("unreachable")
+@dataclass(frozen=True)
+class Outcome:
+    """What one mapping document came to: synced (with its subscription count) or skipped."""
+
+    skipped: bool = False
+    subscriptions: int = 0
 
 
 def run(
@@ -126,10 +112,13 @@ def run(
     max_users: int | None = None,
     stderr: TextIO = sys.stderr,
     sleep: Callable[[float], None] = time.sleep,
+    stack: str | None = None,
+    rate: float | None = None,
+    workers: int = DEFAULT_WORKERS,
 ) -> Summary:
     """Backfill every mapped user of `env`'s deployment; the cumulative summary."""
 
-    settings = load_settings({**_UNUSED_DEFAULTS, **env})
+    settings = tool_settings(env, stack)
     clients = build_clients(settings)
     gateway, db, directory, billing = (
         clients.stripe,
@@ -137,6 +126,8 @@ def run(
         clients.directory,
         clients.billing,
     )
+    bucket = TokenBucket(rate or default_rate(settings.livemode), sleep=sleep)
+    meter(clients.stripe_session, bucket, pool_size=max(workers, 4) * 2)
     path = checkpoint_path or Path(f"backfill-{settings.customers_collection}.json")
     checkpoint = Checkpoint.load(path, restart)
     summary = checkpoint.summary or Summary()
@@ -147,48 +138,71 @@ def run(
     )
     remaining = [(doc_id, data) for doc_id, data in documents if doc_id > (checkpoint.after or "")]
     total, done = len(documents), len(documents) - len(remaining)
-    for count, (doc_id, data) in enumerate(remaining):
-        if max_users is not None and count >= max_users:
-            break
-        progress(done + count, total, stderr)
-        try:
-            mapping = parse_mapping(data)
-            uid = mapping.uid or (None if doc_id.startswith(HASH_PREFIX) else doc_id)
-            if uid is None or mapping.livemode != settings.livemode:
-                summary.skipped += 1  # an old hashed document without uid; or the other mode
-            else:
-                written = with_backoff(
-                    lambda uid=uid: billing.sync(
-                        uid, lambda: user_sources(directory, gateway, uid)
-                    ),
-                    summary,
-                    sleep,
-                )
-                summary.users += 1
-                summary.subscriptions += len(written.subscriptions) if written else 0
-        except ApiError as error:
+    if max_users is not None:
+        remaining = remaining[:max_users]
+    throttled_before = summary.rate_limited
+
+    def backfill_one(document: tuple[str, dict[str, Any]]) -> Outcome:
+        doc_id, data = document
+        mapping = parse_mapping(data)
+        uid = mapping.uid or (None if doc_id.startswith(HASH_PREFIX) else doc_id)
+        if uid is None or mapping.livemode != settings.livemode:
+            return Outcome(skipped=True)  # an old hashed document without uid; or the other mode
+        written = with_retries(
+            lambda: billing.sync(uid, lambda: user_sources(directory, gateway, uid))
+        )
+        return Outcome(subscriptions=len(written.subscriptions) if written else 0)
+
+    for count, ((doc_id, _), future) in enumerate(
+        in_order(remaining, backfill_one, workers), start=1
+    ):
+        error = future.exception()
+        if isinstance(error, ApiError):
             summary.errors += 1
             stderr.write(f"\n{doc_id}: {error.code}: {error.message}\n")
-        checkpoint.save(doc_id)
-    else:
+        elif error is not None:
+            raise error
+        elif future.result().skipped:
+            summary.skipped += 1
+        else:
+            summary.users += 1
+            summary.subscriptions += future.result().subscriptions
+        summary.rate_limited = throttled_before + bucket.stats.throttled
+        checkpoint.save(doc_id)  # in order: every document up to this one is finished
+        progress(done + count, total, stderr)
+    if not remaining:
         progress(total, total, stderr)
     stderr.write("\n")
     return summary
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Command line: the summary on stdout; 1 if any user failed."""
+    """Command line: the summary on stdout; 1 if any user failed, 2 if it could not run."""
     parser = argparse.ArgumentParser(prog="python -m tools.backfill", description=__doc__)
+    parser.add_argument("--stack", help="take Firestore settings from Pulumi.<stack>.yaml")
     parser.add_argument("--checkpoint", type=Path, help="checkpoint file")
     parser.add_argument("--restart", action="store_true", help="ignore the checkpoint")
     parser.add_argument("--max-users", type=int, help="stop after this many (resume later)")
-    args = parser.parse_args(argv)
-    summary = run(
-        os.environ,
-        checkpoint_path=args.checkpoint,
-        restart=args.restart,
-        max_users=args.max_users,
+    parser.add_argument(
+        "--rate", type=float, help="Stripe requests per second, all workers (default 20)"
     )
+    parser.add_argument("--workers", type=int, default=DEFAULT_WORKERS, help="users at once")
+    args = parser.parse_args(argv)
+    try:
+        if args.rate is not None and not 0 < args.rate <= 1000:
+            raise ToolSetupError("--rate must be between 0 and 1000 requests per second")
+        summary = run(
+            os.environ,
+            checkpoint_path=args.checkpoint,
+            restart=args.restart,
+            max_users=args.max_users,
+            stack=args.stack,
+            rate=args.rate,
+            workers=max(1, args.workers),
+        )
+    except ToolSetupError as error:
+        print(f"tools.backfill: {error}", file=sys.stderr)
+        return 2
     print(summary.line())
     return 1 if summary.errors else 0
 

@@ -281,13 +281,7 @@ class CustomerDirectory:
             if caller.email
             else None
         )
-        document: dict[str, Any] = {
-            "stripe_customer_id": customer_id,
-            "livemode": livemode,
-            "generation": generation,
-            "created_at": now,
-            "uid": caller.uid,
-        }
+        document = mapping_document(customer_id, livemode, generation, caller.uid, now)
         if replacing:
             document["healed_at"] = now  # the cap on healing is read from here, by any instance
         ref = self._doc(caller.uid)
@@ -304,6 +298,30 @@ class CustomerDirectory:
             return winner.customer_id, email_update
         self._cache.put(caller.uid, mapping)
         return customer_id, email_update
+
+    def adopt(self, uid: str, customer_id: str, livemode: bool) -> tuple[CustomerMapping, bool]:
+        """Map `uid` to an existing customer (`tools.adopt`), create-if-absent like `_create`.
+
+        Generation 0, the same document the function writes for a user's first customer: the
+        function reads it as its own, and heals a deletion of it under generation 1 (an
+        idempotency key no earlier create used). Returns the user's mapping now and whether this
+        call wrote it; a user already mapped (to any customer) is left as they are.
+        """
+        if livemode != self._livemode:
+            raise Conflict("The customer is of the other mode; not adopted.", code="mode_mismatch")
+        document = mapping_document(customer_id, livemode, 0, uid, self._clock())
+        try:
+            with translated("customer store"):
+                self._doc(uid).create(document, retry=self._retry, timeout=self._timeout)
+        except gexc.AlreadyExists:
+            found = self.mapping_of(uid)
+            if found is None:
+                raise UpstreamError("The customer mapping vanished while being created.") from None
+            if found[1] is Ownership.FOREIGN:
+                raise MappingConflict("The user's mapping document is another user's.") from None
+            return found[0], False
+        self._cache.discard(uid)
+        return CustomerMapping(customer_id, livemode, 0, uid=uid), True
 
     def _check_mode(self, mapping: CustomerMapping) -> None:
         if mapping.livemode != self._livemode:
@@ -341,6 +359,19 @@ def _connect(channel: grpc.Channel, timeout: float) -> None:
     if not states or states[0] is not grpc.ChannelConnectivity.READY:
         outcome = states[0].name if states else f"no connection within {timeout:g} s"
         raise ConnectionError(f"the Firestore channel did not connect ({outcome})")
+
+
+def mapping_document(
+    customer_id: str, livemode: bool, generation: int, uid: str, now: datetime.datetime
+) -> dict[str, Any]:
+    """A new mapping document: every field `parse_mapping` reads, the one shape all writers use."""
+    return {
+        "stripe_customer_id": customer_id,
+        "livemode": livemode,
+        "generation": generation,
+        "created_at": now,
+        "uid": uid,
+    }
 
 
 def heal_wait_seconds(

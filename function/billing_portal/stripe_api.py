@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     # The SDK's own request TypedDicts, for the checker only: importing `stripe.params` at run
     # time would add to every cold start (`python -X importtime -c "import stripe.params"`) for
     # annotations that do nothing there.
+    from stripe.params import CustomerListParams
     from stripe.params.billing_portal import SessionCreateParams, SessionCreateParamsFlowData
 
 METADATA_USER_KEY = "app_user_id"
@@ -219,6 +220,24 @@ class StripeGateway:
         """Set the customer's email (from a verified token claim)."""
         with _translated():
             self._client.v1.customers.update(customer_id, params={"email": email})
+
+    def customers_page(self, starting_after: str | None) -> tuple[list[dict[str, Any]], bool]:
+        """One page (100, newest first) of the account's customers of the key's mode, after the
+        customer `starting_after`: (customers, whether more follow). For `tools.adopt`."""
+        params: CustomerListParams = {"limit": 100}
+        if starting_after:
+            params["starting_after"] = starting_after
+        with _translated():
+            page = self._client.v1.customers.list(params=params)
+        return [customer.to_dict() for customer in page.data], bool(page.has_more)
+
+    def set_customer_user(self, customer_id: str, uid: str) -> None:
+        """Record `uid` in the customer's `metadata.app_user_id` (other metadata kept): how the
+        webhook learns whose an event is, for a customer made before this deployment."""
+        with _translated():
+            self._client.v1.customers.update(
+                customer_id, params={"metadata": {METADATA_USER_KEY: uid}}
+            )
 
     def create_session(
         self,

@@ -128,6 +128,10 @@ class StandinControl:
         """Add ``ms`` milliseconds to every API request (0 to stop)."""
         self._call("POST", "latency", json={"ms": ms})
 
+    def set_rate_limit(self, per_second: int | None) -> None:
+        """Answer 429 (Stripe's `rate_limit`) over `per_second` requests a second; None: off."""
+        self._call("POST", "rate_limit", json={"per_second": per_second})
+
     def account(self) -> dict[str, Any]:
         """The account object ``GET /v1/account`` returns."""
         return self._call("GET", "account")

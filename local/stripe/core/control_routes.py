@@ -83,6 +83,11 @@ def _latency(standin: StripeServer, query: dict[str, str], payload: dict[str, An
     return 200, {"latency_ms": ms}
 
 
+def _rate_limit(standin: StripeServer, query: dict[str, str], payload: dict[str, Any]) -> Answer:
+    standin.rate_limit.set(payload.get("per_second"))
+    return 200, {"per_second": standin.rate_limit.per_second}
+
+
 def _keys(standin: StripeServer, query: dict[str, str], payload: dict[str, Any]) -> Answer:
     accepted = payload.get("accept")
     if accepted is not None and not isinstance(accepted, list):
@@ -115,6 +120,7 @@ ROUTES = (
     route("GET", "/_standin/faults", _faults),
     route("DELETE", "/_standin/faults", _clear_faults),
     route("POST", "/_standin/latency", _latency),
+    route("POST", "/_standin/rate_limit", _rate_limit),
     route("POST", "/_standin/keys", _keys),
     route("POST", "/_standin/keys/restricted", _restricted_key),
 )

@@ -26,6 +26,9 @@ from local.stripe.core.keys import ApiKey, KeyRing
 from local.stripe.core.multipart import UploadedFile, decode_multipart, is_multipart
 from local.stripe.core.objects import new_id
 from local.stripe.core.permissions import check_permissions
+from local.stripe.core.ratelimit import HEADERS as RATE_LIMITED_HEADERS
+from local.stripe.core.ratelimit import RateLimiter
+from local.stripe.core.ratelimit import error_payload as rate_limited_payload
 from local.stripe.core.requestlog import RequestLog
 from local.stripe.core.routing import RawContent, Route, StripeApi
 from local.stripe.core.store import Store
@@ -54,6 +57,7 @@ class StripeServer(HTTPServerThread):
     ) -> None:
         self.store = Store(seed)
         self.faults = FaultPlan()
+        self.rate_limit = RateLimiter()
         self.idempotency = IdempotencyStore()
         self.log = RequestLog()
         self.keys = KeyRing(api_keys)
@@ -73,6 +77,7 @@ class StripeServer(HTTPServerThread):
         self.idempotency.clear()
         self.log.clear()
         self.faults.clear()
+        self.rate_limit.set(None)
 
 
 class _Handler(KeepAliveHandler):
@@ -184,6 +189,7 @@ class _ApiRequest:
             self.handler.connection.shutdown(socket.SHUT_RDWR)
 
     def _run(self) -> None:
+        admitted = self.standin.rate_limit.admit()  # on arrival, as Stripe counts
         content_type = self.handler.headers.get("Content-Type")
         try:
             if self.method == "POST" and is_multipart(content_type):
@@ -201,6 +207,9 @@ class _ApiRequest:
         self.entry["params"] = loggable(params)
         if self.standin.faults.latency_ms:
             time.sleep(self.standin.faults.latency_ms / 1000)
+        if not admitted:
+            self._send(429, _json(rate_limited_payload()), dict(RATE_LIMITED_HEADERS))
+            return
         fault = self.standin.faults.take(self.method, self.path)
         if fault is not None:
             self.entry["fault"] = fault.describe()

@@ -118,6 +118,10 @@ def make_objects(api: Api) -> dict[str, dict[str, Any]]:
     (seen["customer (search)"],) = api.get(
         "/v1/customers/search", query="metadata['app_user_id']:'u1'"
     )["data"]
+    # What tools.adopt writes: one metadata key, the others kept.
+    seen["customer (metadata update)"] = api.post(
+        f"/v1/customers/{customer['id']}", metadata={"old_uid": "u-adopted"}
+    )
     subscription = api.post(
         "/v1/subscriptions",
         customer=customer["id"],
@@ -227,6 +231,11 @@ def make_objects(api: Api) -> dict[str, dict[str, Any]]:
         "/v1/webhook_endpoints",
     ):
         seen[f"list {path}"] = api.get(path, limit=3)
+    # tools.adopt reads every page: the next page after a cursor has the same envelope.
+    first = api.get("/v1/customers", limit=1)
+    seen["list /v1/customers (starting_after)"] = api.get(
+        "/v1/customers", limit=1, starting_after=first["data"][0]["id"]
+    )
     seen["deleted webhook_endpoint"] = api.call("delete", f"/v1/webhook_endpoints/{endpoint['id']}")
     seen["deleted customer (delete)"] = api.call("delete", f"/v1/customers/{customer['id']}")
     seen["deleted customer"] = api.get(f"/v1/customers/{customer['id']}")
@@ -250,6 +259,7 @@ CASES = [
     "price (custom amount)",
     "customer (create)",
     "customer (update)",
+    "customer (metadata update)",
     "customer",
     "customer (search)",
     "subscription (create)",
@@ -273,6 +283,7 @@ CASES = [
     "event customer.subscription.deleted",
     "event customer.deleted",
     "list /v1/customers",
+    "list /v1/customers (starting_after)",
     "list /v1/products",
     "list /v1/prices",
     "list /v1/subscriptions",
@@ -320,6 +331,20 @@ def test_an_error_body_has_only_the_fields_of_stripes_error_object(made, method,
     status, body = api.error(method, path, key, form)
     assert status >= 400
     assert error_differences(body) == [], f"{method} {path}: {body}"
+
+
+def test_a_rate_limited_request_is_stripes_429_with_only_the_error_objects_fields(made):
+    api, _ = made
+    api.standin.set_rate_limit(1)
+    try:
+        answers = [api.error("GET", "/v1/customers", None, None) for _ in range(3)]
+    finally:
+        api.standin.set_rate_limit(None)
+    limited = [body for status, body in answers if status == 429]
+    assert limited, answers
+    assert limited[0]["error"]["type"] == "invalid_request_error"
+    assert limited[0]["error"]["code"] == "rate_limit"
+    assert error_differences(limited[0]) == [], limited[0]
 
 
 def test_a_portal_configuration_has_no_products_unless_expanded(made):
