@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from stackspec.branding_settings import BrandingSettings, read_branding
+from stackspec.checkout_settings import CheckoutSettings, read_checkout
 from stackspec.function_contract import function_settings, preview_problem
 from stackspec.portal_settings import (
     DeclaredProduct,
@@ -42,6 +43,7 @@ from stackspec.urls import origin_of, read_origins, read_url
 __all__ = [
     "PROJECT",
     "BrandingSettings",
+    "CheckoutSettings",
     "Settings",
     "SettingsError",
     "SettingsProblem",
@@ -141,6 +143,7 @@ class Settings:
     portal: PortalSettings
     products: tuple[DeclaredProduct, ...]
     branding: BrandingSettings = field(default_factory=BrandingSettings)
+    checkout: CheckoutSettings = field(default_factory=CheckoutSettings)
     retention_coupons: tuple[str, ...] = ()
     # The organisation refuses `allUsers` bindings unless the project has an exception.
     domain_restricted_sharing: bool = False
@@ -195,6 +198,7 @@ def parse_settings(
     products = read_products(top.section("products"))
     portal = read_portal(top.section("portal"), production, {p.key: p for p in products})
     branding = read_branding(top.section("branding"), project_dir)
+    checkout = read_checkout(top.section("checkout"), portal, {p.key: p for p in products})
     top.finish()
     problems.raise_if_any(stack)
 
@@ -219,6 +223,7 @@ def parse_settings(
         portal=portal,
         products=products,
         branding=branding,
+        checkout=checkout,
     )
     _check_function_environment(settings)
     return settings
