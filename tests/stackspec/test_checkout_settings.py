@@ -11,8 +11,11 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from billing_portal.catalog import FIXED, Quantity, parse_prices
+from billing_portal.settings import load_settings
 from stackspec.checkout_settings import CheckoutSettings, checkout_price_refs
 from stackspec.function_contract import (
     check_environment,
@@ -284,3 +287,53 @@ def test_each_stack_file_declares_checkout_and_its_function_accepts_it(name):
     env["STRIPE_SECRET_KEY"] = placeholder_key(settings.production)
     assert check_environment(env) is None
     assert env["CHECKOUT_PRICES"]
+
+
+# ---------------------------------------------------------------------------- preview ⇒ function
+
+_values = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-5, 1000),
+    st.floats(allow_nan=False, allow_infinity=False, min_value=-1, max_value=800),
+    st.sampled_from(["", "true", "False", "yes", "14", "auto", "required", "never", " 7 "]),
+)
+_names = st.sampled_from(
+    ["team/monthly", "team/yearly", "solo/monthly", "price_seats", "price_old", "price_x", "x/y"]
+)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    trial=_values,
+    promotion=_values,
+    tax=_values,
+    address=_values,
+    consent=_values,
+    prices=st.one_of(st.none(), st.lists(_names, max_size=4)),
+    with_terms=st.booleans(),
+)
+def test_whatever_preview_accepts_the_function_starts_with(
+    trial, promotion, tax, address, consent, prices, with_terms
+):
+    checkout = {
+        key: value
+        for key, value in (
+            ("trialDays", trial),
+            ("allowPromotionCodes", promotion),
+            ("automaticTax", tax),
+            ("billingAddress", address),
+            ("termsOfServiceConsent", consent),
+            ("prices", prices),
+        )
+        if value is not None
+    }
+    try:
+        settings_ = parse_settings("dev", stack(checkout, profile=TERMS if with_terms else None))
+    except SettingsError as error:  # refused: every line names a checkout key
+        assert all(key.startswith("billing-portal:checkout") for key in error.keys), error
+        return
+    env = function_environment(settings_, "bpc_1", "", checkout_prices(settings_, IDS))
+    env["STRIPE_SECRET_KEY"] = placeholder_key(False)
+    loaded = load_settings(env)  # must not raise
+    assert dict(loaded.checkout_prices) == parse_prices(env["CHECKOUT_PRICES"])
