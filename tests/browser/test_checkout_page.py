@@ -152,7 +152,11 @@ def test_a_user_who_already_has_a_plan_gets_the_portal_instead_of_a_second_check
         timeout=30,
     )
     assert started.status_code == 200, started.text
-    local_run.standin().complete_checkout_session(started.json()["id"])
+    control = local_run.standin()
+    control.complete_checkout_session(started.json()["id"])
+    # The function answers 409 from its synced state (which that first checkout created, empty)
+    # once Stripe's event has reached it: wait for the delivery (see the report on this window).
+    assert control.wait_webhooks(timeout=20)
     expect(page.locator("#no-plan")).to_be_visible()  # still the stale page
 
     page.get_by_role("button", name=TEAM_MONTHLY).click()
@@ -169,3 +173,58 @@ def test_a_user_who_already_has_a_plan_gets_the_portal_instead_of_a_second_check
 def session_customer(page: Page) -> str:
     """The customer of the stand-in portal page the browser is on."""
     return page.locator("dt:text-is('Customer') + dd").inner_text()
+
+
+@pytest.fixture(scope="module")
+def prod_run() -> Iterator[LocalRun]:
+    """The local run with Pulumi.prod.yaml's portal and checkout (its live ids stood in for)."""
+    from tests.browser.browser_support import running_local_run
+
+    with running_local_run("local-run-prod-stack", "--stack", "prod") as run:
+        yield run
+
+
+def test_the_prod_stacks_checkout_sells_seats_within_bounds_with_its_settings(
+    page: Page, prod_run: LocalRun
+) -> None:
+    open_settings(page, prod_run)
+    sign_in(page, "seats@example.com")
+    options = page.locator("#plan-options .plan-option")
+    expect(options).to_have_count(2)  # prod's checkout lists two prices, the team one first
+    team = options.nth(0)
+    quantity = team.locator("input[name=quantity]")
+    expect(quantity).to_have_attribute("min", "1")
+    expect(quantity).to_have_attribute("max", "25")  # the team product's adjustableQuantity
+    expect(options.nth(1).locator("input[name=quantity]")).to_have_count(0)
+    quantity.fill("3")
+    team.get_by_role("button").click()
+    page.wait_for_url(prod_run.url("stripe", "/c/pay/**"))
+    expect(page.locator("#line-items .quantity")).to_have_text("3")
+    # prod's checkout settings, as the Checkout Session carries them
+    expect(page.locator("#checkout-notes")).to_have_text(
+        "14-day free trial; promotion codes accepted; tax calculated automatically; "
+        "billing address required; terms of service to accept"
+    )
+    screenshot(page, "25-prod-checkout-settings")
+    page.click("#checkout-complete")
+    back_on_the_settings_page(page, prod_run)
+    expect(page.locator("#plan")).to_be_visible()
+    expect(page.locator("#plan-status")).to_have_text("trialing")
+    expect(page.locator("#plan-detail")).to_contain_text("3 seats")
+
+
+def test_a_quantity_beyond_the_products_bounds_is_refused_and_the_page_says_so(
+    page: Page, prod_run: LocalRun
+) -> None:
+    open_settings(page, prod_run)
+    user = sign_in(page, "too-many-seats@example.com")
+    team = page.locator("#plan-options .plan-option").nth(0)
+    team.locator("input[name=quantity]").fill("26")
+    team.get_by_role("button").click()
+    expect(page.locator("#billing-error")).to_be_visible()
+    expect(page.locator("#billing-error-code")).to_contain_text("invalid_quantity")
+    expect(page.locator("#billing-error-code")).to_contain_text("HTTP 400")
+    assert page.url.startswith(prod_run.settings_page), "the page navigated away on an error"
+    expect(team.get_by_role("button")).to_be_enabled()
+    mine = [s for s in prod_run.standin().checkout_sessions() if s["client_reference_id"] == user]
+    assert mine == [], "a refused checkout reached Stripe"
