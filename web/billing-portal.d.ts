@@ -73,8 +73,8 @@ export interface CheckoutOptions
   /** `price_…`: one of the stack's plans (`getPlans`), else 400 `price_not_allowed`. */
   price: string;
   /**
-   * How many (default 1); only for a plan whose `quantity.adjustable` is true, within its
-   * `minimum`..`maximum`, else 400 `invalid_quantity`.
+   * How many (default: the plan's `quantity.minimum`, 1); other than that only for a plan whose
+   * `quantity.adjustable` is true, within its `minimum`..`maximum`, else 400 `invalid_quantity`.
    */
   quantity?: number;
   /**
