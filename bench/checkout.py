@@ -1,9 +1,11 @@
 """Checkout's rows: `POST /checkout` and the return `GET ?checkout_session=`, against their floors.
 
 - `POST /checkout` of a returning user (mapped and cached, the synced state saying no
-  subscription): the floor is one Checkout Session create, done directly. Each round asks for
-  another quantity, so each is a new session (a repeat of the same request in the key's window
-  would be Stripe's replay, which the function then retrieves: a double click, not this row).
+  subscription): the floor is one Checkout Session create, done directly; beside it (info, no
+  target) the design's floor, one read of the user's state document (the 409 check) + the
+  create. Each round asks for another quantity, so each is a new session (a repeat of the same
+  request in the key's window would be Stripe's replay, which the function then retrieves: a
+  double click, not this row).
 - The return of a user whose session is complete (their first return: the sync runs): the floor
   is a session retrieve + one list of the customer's subscriptions + one Firestore `set()` of a
   state document, done directly and serially. Each round is another user (one sync per user per
@@ -113,7 +115,26 @@ def checkout_latency(
         params = _floor_params(floor_customer, floor_uid, price, offset["value"] + index)
         stripe_client.v1.checkout.sessions.create(params=params)
 
-    calls: dict[str, Callable[[int], None]] = {"function": call_function, "floor": call_floor}
+    # The design's floor: what the function must do beyond the issue's floor — read the user's
+    # synced state (the 409 check) before the create. The function's own state document.
+    db = parts.firestore.client(PROJECT)
+    state_ref = (
+        db.collection(function.process.env["CUSTOMERS_COLLECTION"])
+        .document(document_id(uid))
+        .collection("billing")
+        .document("state")
+    )
+
+    def call_design_floor(index: int) -> None:
+        if not state_ref.get().exists:
+            raise client.BenchError("the returning user has no state document")
+        call_floor(index)
+
+    calls: dict[str, Callable[[int], None]] = {
+        "function": call_function,
+        "floor": call_floor,
+        "design_floor": call_design_floor,
+    }
     parts.standin.set_latency(latency_ms)
     try:
         interleaved(calls, warmup)
@@ -121,10 +142,12 @@ def checkout_latency(
         samples = interleaved(calls, rounds)
     finally:
         parts.standin.set_latency(0)
+        db.close()
     result: dict[str, Any] = {name: Summary.of(v).as_dict() for name, v in samples.items()}
     result["stripe_latency_ms"] = latency_ms
     result["customer"] = customer
     result["ratio_p50"] = _ratio(result["function"], result["floor"])
+    result["ratio_p50_design"] = _ratio(result["function"], result["design_floor"])
     return result
 
 
