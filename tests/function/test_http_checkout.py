@@ -405,6 +405,18 @@ def test_a_double_click_makes_one_session_and_another_price_another(
     assert other["id"] != first["id"]
 
 
+def test_a_customer_deleted_in_stripe_is_replaced_once_and_the_checkout_goes_on(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    (old,) = customers_of(stripe_standin, new_uid)
+    stripe_standin.delete_customer(old["id"])  # the instance still caches it
+    session = started(server, dev_issuer, stripe_standin, new_uid, catalog["team"], quantity=2)
+    current = [c for c in customers_of(stripe_standin, new_uid) if not c.get("deleted")]
+    assert len(current) == 1 and current[0]["id"] != old["id"]
+    assert [s["id"] for s in sessions_of(stripe_standin, current[0]["id"])] == [session["id"]]
+
+
 # --- the session and the return ------------------------------------------------------------
 
 
