@@ -143,6 +143,8 @@ def test_manage_billing_is_disabled_and_shows_progress_while_the_request_is_in_f
     held: list[Route] = []
     open_settings(page, local_run)
     sign_in(page, "in-flight@example.com")
+    # the sign-in's own read of the billing state has been answered: only the click is held
+    expect(page.locator("#no-plan")).to_be_visible()
     page.route(local_run.url("function"), lambda route: held.append(route))
     page.click(MANAGE)
     expect(page.locator(MANAGE)).to_be_disabled()

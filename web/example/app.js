@@ -105,12 +105,16 @@ async function signIn(event) {
 
 function signOut() {
   saveSession(null);
+  checkoutReturn = null;
   billing = { state: null, error: null };
   hideError();
   render();
 }
 
 // ---- the plan: the user's billing state from GET ----
+
+/** Back from Checkout: "paid" (with a session to confirm), "cancelled", or null. */
+let checkoutReturn = null;
 
 /** What the page knows: the last state read (null before the first read) and the last error. */
 let billing = { state: null, error: null };
@@ -312,6 +316,9 @@ function renderPlan(signedIn) {
   $("plan").hidden = !subscription;
   $("no-plan").hidden = !known || Boolean(subscription);
   renderChoosePlan(known && !subscription);
+  // "Your plan is ready" only once the state shows it (the return's read confirmed it).
+  $("checkout-returned").hidden = !(checkoutReturn === "paid" && subscription);
+  $("checkout-cancelled").hidden = checkoutReturn !== "cancelled";
   $("plan-message").hidden = known;
   $("plan-message").textContent = signedIn ? "Loading your plan…" : "Sign in to see your plan.";
   $("plan-error").hidden = !(signedIn && billing.error);
@@ -455,8 +462,7 @@ function takeReturn() {
   url.searchParams.delete(RETURN_MARKER);
   history.replaceState(history.state, "", url.pathname + url.search + url.hash);
   if (from === "checkout") {
-    const paid = url.searchParams.has("checkout_session");
-    $(paid ? "checkout-returned" : "checkout-cancelled").hidden = false;
+    checkoutReturn = url.searchParams.has("checkout_session") ? "paid" : "cancelled";
     return null;
   }
   $("portal-returned").hidden = false;
