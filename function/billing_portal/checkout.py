@@ -7,9 +7,12 @@ request that cannot succeed:
    (`check_item`) and the return URL against the allowlist — a refusal here costs no Stripe call;
 2. the caller's customer, by the portal's own code (`CustomerDirectory.customer_for`): the same
    customer, created once whatever races (a portal request, 50 checkouts at once);
-3. no second subscription: the synced state answers when it knows the customer; otherwise the
-   state is synced from Stripe first (the webhook's `BillingState.sync`), so it knows from then on;
-4. the session, with an idempotency key made of the request itself (`checkout_idempotency_key`).
+3. no second subscription: a synced state that shows one answers `409` alone; a state that shows
+   none is not trusted (it lags Stripe by the webhook window), so
+4. the session, with an idempotency key made of the request itself (`checkout_idempotency_key`),
+   is created while Stripe's list of the customer's subscriptions is read beside it; if that
+   list shows one that has not ended, the session is expired before its URL is answered, the
+   state is synced (the webhook's `BillingState.sync`) and the answer is `409`.
 
 `GET ?checkout_session=cs_…` (`Checkout.returned`): the session must be the caller's (their
 customer, their user id, subscription mode), else `404 checkout_session_not_found`; when it is
@@ -26,13 +29,14 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from . import logs
 from .billing_state import BillingState, Sources, Subscription, caller_subscriptions, user_sources
 from .catalog import Catalog
 from .customers import CustomerDirectory
 from .errors import (
+    ApiError,
     Conflict,
     CustomerMissing,
     InvalidQuantity,
@@ -66,6 +70,11 @@ CHECKOUT_KEY_WINDOW_SECONDS = 600
 # At most one return sync per user per this many seconds per instance: a reloaded return page
 # answers the state the first sync wrote.
 RETURN_SYNC_INTERVAL_SECONDS = 5.0
+# Threads for the Stripe reads that run beside a request's own call (the checkout's
+# subscriptions list, the return's first sync read): one per request in flight, so requests of
+# an instance serving many at once (the stack's `concurrency`) do not queue for them. Created on
+# demand, so an instance serving one at a time runs one.
+POOL_WORKERS = 32
 # How long a return waits for a sync another request of the same user is running.
 RETURN_SYNC_WAIT_SECONDS = 10.0
 
@@ -248,7 +257,9 @@ class Checkout:
         self._directory = directory
         self._stripe = stripe
         self._billing = billing
-        self._pool = pool or ThreadPoolExecutor(max_workers=4, thread_name_prefix="checkout")
+        self._pool = pool or ThreadPoolExecutor(
+            max_workers=POOL_WORKERS, thread_name_prefix="checkout"
+        )
         self._clock = clock
         self.gate = SyncGate(RETURN_SYNC_INTERVAL_SECONDS)
 
@@ -287,8 +298,19 @@ class Checkout:
         quantity: int,
         return_url: str,
     ) -> dict[str, str]:
-        subscriptions = self._known_subscriptions(caller.uid, customer_id)
-        if has_subscription(subscriptions):
+        # The synced state is trusted when it says "subscribed": a 409 with no Stripe call. It is
+        # NOT trusted when it says "none": it lags Stripe by the webhook window (a Checkout paid
+        # in another tab is in Stripe at once, in the state only when its event is delivered or
+        # the user comes back through ?checkout_session=) — issue 21's finding 21b. So Stripe's
+        # list of the customer's subscriptions decides, read BESIDE the session create, not
+        # before it: the request costs one Stripe round trip, as before (bench.checkout). The
+        # price of running them side by side: when Stripe says "subscribed", a session exists
+        # that must not be paid — it is expired before its URL leaves the function. A state
+        # synced by an earlier checkout (written, empty) would say "none" just the same, so a
+        # checkout no longer syncs the state first: that sync cost two Stripe reads before the
+        # create and answered nothing this read does not.
+        state = self._state_subscriptions(caller.uid, customer_id)
+        if has_subscription(state):
             raise _already_subscribed()
         params = checkout_params(
             uid=caller.uid,
@@ -299,39 +321,86 @@ class Checkout:
             locale=request.locale,
             options=self._settings.checkout,
         )
-        known = [str(s.get("id")) for s in subscriptions]
-        key = checkout_idempotency_key(params, known, self._clock(), self._settings.mode)
-        session, replayed = self._stripe.create_checkout_session(params, idempotency_key=key)
-        if replayed:
-            # The same request was made before in this window: that session, as it is now.
-            now = self._stripe.checkout_session(session.id) or session
-            if now.status == "complete":
-                # Paid already; the state had not heard (no return, no event yet): now it has.
-                written = self._billing.sync(
-                    caller.uid, lambda: user_sources(self._directory, self._stripe, caller.uid)
-                )
-                if written is None or has_subscription(written.subscriptions):
-                    raise _already_subscribed()
-            if now.status != "open":  # expired, or paid for a plan since ended: a new session
-                retry = checkout_idempotency_key(
-                    params, [*known, now.id], self._clock(), self._settings.mode
-                )
-                session, _ = self._stripe.create_checkout_session(params, idempotency_key=retry)
+        listed = self._pool.submit(self._stripe.customer_subscriptions, customer_id)
+        session = self._session(caller.uid, params, [str(s.get("id")) for s in state], listed)
+        # A failed read fails the request (fail closed, as the sync before the create did): the
+        # session made beside it was never answered, and a replay of it meets this check again.
+        if has_subscription(listed.result()):
+            self._refuse_session(caller.uid, session)
         if session.url is None:
             raise UpstreamError("Stripe returned a Checkout Session without a URL.")
         return {"url": session.url, "id": session.id}
 
-    def _known_subscriptions(self, uid: str, customer_id: str) -> list[Subscription]:
-        """The customer's subscriptions: from the synced state when it is of this customer;
-        otherwise synced from Stripe now (so the state knows from then on)."""
+    def _session(
+        self,
+        uid: str,
+        params: CheckoutSessionCreateParams,
+        known: list[str],
+        listed: Future[list[dict[str, Any]]],
+    ) -> CheckoutSessionView:
+        """The session of this request: created, or the one the same request made before in
+        this window if it is still open; a paid or expired one is never handed out again."""
+        key = checkout_idempotency_key(params, known, self._clock(), self._settings.mode)
+        session, replayed = self._stripe.create_checkout_session(params, idempotency_key=key)
+        if not replayed:
+            return session
+        # The same request was made before in this window: that session, as it is now.
+        now = self._stripe.checkout_session(session.id) or session
+        if now.status == "open":
+            return now
+        if now.status == "complete" and has_subscription(listed.result()):
+            # Paid already, and its subscription is live: no new session to make, then expire.
+            self._refuse_session(uid, None)
+        # Expired (by Stripe, or by this function's 409), or paid for a plan since ended: a new
+        # session under a new key (the old session's id in it). Stripe's list, read beside the
+        # first create, still decides whether its URL may be handed out.
+        retry = checkout_idempotency_key(
+            params, [*known, now.id], self._clock(), self._settings.mode
+        )
+        session, _ = self._stripe.create_checkout_session(params, idempotency_key=retry)
+        return session
+
+    def _refuse_session(self, uid: str, session: CheckoutSessionView | None) -> NoReturn:
+        """409 `already_subscribed`: Stripe has a live subscription the state did not show.
+
+        The session made for this request (if any) is expired first, so nobody can pay it even
+        with its URL (which was never answered). Then the state is synced (the webhook's sync) so
+        that the next request is answered by the state alone. Both are best effort: the 409 is
+        Stripe's word either way; an unexpired session expires on its own (24 h) and a replay of
+        it meets this same check; an unsynced state is synced by the next checkout like this one.
+        """
+        if session is not None and session.status in (None, "open"):
+            try:
+                self._stripe.expire_checkout_session(session.id)
+            except ApiError as error:
+                logs.emit(
+                    {
+                        "severity": "WARNING",
+                        "message": "Could not expire a Checkout Session of a subscribed caller",
+                        "user": logs.user_ref(uid),
+                        "code": error.code,
+                    }
+                )
+        try:
+            self._billing.sync(uid, lambda: user_sources(self._directory, self._stripe, uid))
+        except ApiError as error:
+            logs.emit(
+                {
+                    "severity": "WARNING",
+                    "message": "Could not sync the state of a subscribed caller",
+                    "user": logs.user_ref(uid),
+                    "code": error.code,
+                }
+            )
+        raise _already_subscribed()
+
+    def _state_subscriptions(self, uid: str, customer_id: str) -> list[Subscription]:
+        """The customer's subscriptions as the synced state has them; `[]` when the state is
+        absent, of another customer, or of a deleted one (Stripe's list decides then)."""
         state = self._billing.read(uid)
         if state is not None and state.customer_id == customer_id and not state.customer_deleted:
             return list(state.subscriptions)
-        written = self._billing.sync(uid, lambda: user_sources(self._directory, self._stripe, uid))
-        if written is None or written.customer_id != customer_id:
-            # No mapping to sync from (or another customer's): ask Stripe about this one.
-            return self._stripe.customer_subscriptions(customer_id)
-        return list(written.subscriptions)
+        return []
 
     def returned(self, caller: Caller, raw_session_id: str) -> list[Subscription]:
         """`GET ?checkout_session=`: the caller's subscriptions, synced first if the session is

@@ -276,6 +276,12 @@ class StripeGateway:
                 raise
         return _checkout_view(session.to_dict())
 
+    def expire_checkout_session(self, session_id: str) -> None:
+        """Expire an open Checkout Session (Stripe's `POST /v1/checkout/sessions/{id}/expire`):
+        nobody can pay it any more. Stripe refuses a session that is not open (`ApiError`)."""
+        with _translated():
+            self._client.v1.checkout.sessions.expire(session_id)
+
     def price_with_product(self, price_id: str) -> dict[str, Any] | None:
         """A price with its product expanded, as Stripe has it now; None if there is none."""
         with _translated():

@@ -236,8 +236,9 @@ def test_another_users_checkout_session_is_404_and_nothing_is_written(
     assert answer.json()["error"]["code"] == "checkout_session_not_found"
     assert stripe_writes(stripe_standin) == writes, "Stripe was written to"
     assert stored_state(firestore_db, server, new_uid) is None
-    # the victim's state is as their own checkout left it (before they paid): not synced now
-    assert stored_state(firestore_db, server, victim)["subscriptions"] == [], (
+    # the victim's state is as their own checkout left it (none; a checkout writes no state
+    # unless it finds a subscription): not synced by another user's request
+    assert stored_state(firestore_db, server, victim) is None, (
         "the victim's state was synced by another user's request"
     )
 
@@ -305,9 +306,61 @@ def test_an_active_subscriber_unknown_to_the_state_is_409_from_stripe(
     answer = checkout(server, dev_issuer, new_uid, {"price": catalog["solo"]})
     assert answer.status_code == 409, answer.text
     assert answer.json()["error"]["code"] == "already_subscribed"
-    assert sessions_of(stripe_standin, customer["id"]) == []
+    # the session made beside Stripe's read was expired before its URL was answered
+    assert {s["status"] for s in sessions_of(stripe_standin, customer["id"])} == {"expired"}
     # and the state knows from now on
     assert [s["status"] for s in state_of(server, dev_issuer, new_uid)] == ["active"]
+
+
+def open_sessions(standin, customer: str) -> list[dict]:
+    return [s for s in sessions_of(standin, customer) if s["status"] == "open"]
+
+
+def test_a_second_checkout_inside_the_webhook_window_is_409_and_hands_out_no_session(
+    server, dev_issuer, stripe_standin, catalog, new_uid, firestore_db
+):
+    """Issue 21's finding 21b: the synced state said "no subscription" (the first checkout
+    wrote it, empty) while Stripe already had one. This function has no webhook endpoint, so
+    every event is held for good: the webhook window at its widest, and no return either."""
+    first = started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    state = stored_state(firestore_db, server, new_uid)
+    assert state is None or state["subscriptions"] == []  # what the state may say: nothing
+    stripe_standin.complete_checkout_session(first["id"])  # paid, in another tab
+    (customer,) = customers_of(stripe_standin, new_uid)
+
+    for _ in range(2):  # a second plan; then the same click again (its key's replay)
+        answer = checkout(server, dev_issuer, new_uid, {"price": catalog["solo"]})
+        assert answer.status_code == 409, answer.text
+        assert answer.json()["error"]["code"] == "already_subscribed"
+        assert "url" not in answer.json()
+        # a session made beside the Stripe read was expired before anyone got its URL
+        assert open_sessions(stripe_standin, customer["id"]) == []
+    statuses = {s["id"]: s["status"] for s in sessions_of(stripe_standin, customer["id"])}
+    assert statuses.pop(first["id"]) == "complete"
+    assert set(statuses.values()) <= {"expired"}
+    # the 409 synced the state (the webhook's sync): it knows the plan with no delivery
+    assert [s["status"] for s in state_of(server, dev_issuer, new_uid)] == ["active"]
+    before = stripe_requests(stripe_standin)
+    assert checkout(server, dev_issuer, new_uid, {"price": catalog["team"]}).status_code == 409
+    assert stripe_requests(stripe_standin) == before  # now the synced state answers alone
+
+
+def test_a_trialing_subscriber_is_409_inside_the_webhook_window(
+    function_factory, dev_issuer, stripe_standin, catalog, new_uid
+):
+    server = function_factory(
+        "checkout-trial",
+        CHECKOUT_PRICES=f"{catalog['team']}:1-25,{catalog['solo']}",
+        CHECKOUT_TRIAL_DAYS="14",
+    )
+    first = started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    stripe_standin.complete_checkout_session(first["id"])  # a trial: nothing paid yet
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["solo"]})
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["code"] == "already_subscribed"
+    (customer,) = customers_of(stripe_standin, new_uid)
+    assert open_sessions(stripe_standin, customer["id"]) == []
+    assert [s["status"] for s in state_of(server, dev_issuer, new_uid)] == ["trialing"]
 
 
 def test_a_subscriber_whose_subscription_ended_may_check_out_again_as_a_new_session(
@@ -348,7 +401,7 @@ def test_fifty_parallel_checkouts_of_a_new_user_make_one_customer_and_one_sessio
     assert len(sessions) == 1, "a double click made more than one session"
     assert {a.json()["id"] for a in answers} == {sessions[0]["id"]}
     created = stripe_standin.requests(path_prefix="/v1/checkout/sessions", method="POST")
-    assert {r["params"]["customer"] for r in created} >= {customer["id"]}
+    assert customer["id"] in {r["params"].get("customer") for r in created}
 
 
 def test_a_checkout_racing_portal_requests_makes_one_customer(
@@ -471,8 +524,8 @@ def test_a_return_with_an_open_session_answers_the_state_and_writes_nothing(
     stripe_standin.cancel_checkout_session(session["id"])
     answer = returned(server, dev_issuer, new_uid, f"checkout_session={session['id']}")
     assert (answer.status_code, answer.json()) == (200, {"subscriptions": []})
-    # the state was synced once by the checkout (to check for a subscription), not by the return
-    assert stored_state(firestore_db, server, new_uid)["subscriptions"] == []
+    # neither the checkout (no subscription found) nor the return (not complete) wrote a state
+    assert stored_state(firestore_db, server, new_uid) is None
 
 
 def test_returns_in_a_burst_sync_once_and_all_show_the_plan(
