@@ -308,7 +308,10 @@ class Checkout:
         # that must not be paid — it is expired before its URL leaves the function. A state
         # synced by an earlier checkout (written, empty) would say "none" just the same, so a
         # checkout no longer syncs the state first: that sync cost two Stripe reads before the
-        # create and answered nothing this read does not.
+        # create and answered nothing this read does not. The read is the sync's own
+        # (`status=all`, 100 a page: one page for any real customer), judged by the same rule
+        # (`has_subscription`: `trialing`, `past_due`, `incomplete`… count), so the 409 and the
+        # state never disagree on what "subscribed" means.
         state = self._state_subscriptions(caller.uid, customer_id)
         if has_subscription(state):
             raise _already_subscribed()

@@ -363,6 +363,22 @@ def test_a_trialing_subscriber_is_409_inside_the_webhook_window(
     assert [s["status"] for s in state_of(server, dev_issuer, new_uid)] == ["trialing"]
 
 
+def test_when_stripe_cannot_say_whether_the_caller_subscribed_no_session_is_handed_out(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    """Fail closed: the subscriptions list beside the create fails → a JSON 5xx, no URL."""
+    stripe_standin.inject_fault(count=10, status=500, method="GET", path_prefix="/v1/subscriptions")
+    try:
+        answer = checkout(server, dev_issuer, new_uid, {"price": catalog["team"]})
+    finally:
+        stripe_standin.clear_faults()
+    assert answer.status_code >= 500, answer.text
+    assert "url" not in answer.json() and answer.json()["error"]["code"]
+    # the same request once Stripe answers: the session made beside the failed read, still open
+    again = checkout(server, dev_issuer, new_uid, {"price": catalog["team"]})
+    assert again.status_code == 200, again.text
+
+
 def test_a_subscriber_whose_subscription_ended_may_check_out_again_as_a_new_session(
     server, dev_issuer, stripe_standin, catalog, new_uid
 ):
