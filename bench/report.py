@@ -16,6 +16,13 @@ THROUGHPUT_MIN_FRACTION = 0.90
 WEBHOOK_MAX_RATIO = 1.10
 GET_MAX_RATIO = 1.10
 WORST_BODY_MAX_RATIO = 1.5
+CHECKOUT_MAX_RATIO = 1.05
+RETURN_MAX_RATIO = 1.10
+CHECKOUT_LABELS = (
+    "POST /checkout, returning user, stand-in +100 ms: p50/p95/p99 ms",
+    "… vs the design's floor (state read + create)",
+    "return GET ?checkout_session=, complete, stand-in +100 ms: p50/p95/p99 ms",
+)
 
 LOAD_LABELS = ("load, 1 client", "load, N/2 clients", "load, N clients", "load, 2N clients")
 LISTENING_LABEL = "time to listening: start → port accepts, median ms"
@@ -47,6 +54,7 @@ ROW_LABELS = (
     "calls per webhook event (Stripe, Firestore)",
     "calls per GET (Stripe, Firestore)",
     "webhook burst to one instance",
+    *CHECKOUT_LABELS,
     *LOAD_LABELS,
     "peak RSS of the gunicorn worker, MiB",
     "signing-key fetches per 1,000 warm requests",
@@ -77,6 +85,7 @@ JSON_KEYS = (
     "calls_per_request",
     "body_scan",
     "webhook",
+    "checkout",
     "load",
     "key_fetches",
     "targets",
@@ -220,6 +229,12 @@ def evaluate(doc: dict[str, Any]) -> tuple[list[Row], dict[str, dict[str, Any]]]
         )
     )
     _webhook_rows(doc["webhook"], labels, rows, targets)
+    checkout_rows_, checkout_targets = checkout_rows(doc["checkout"])
+    for row in checkout_rows_:
+        if next(labels) != row.label:
+            raise ValueError(f"row {row.label!r} out of order")
+        rows.append(row)
+    targets.update(checkout_targets)
 
     load = doc["load"]
     for level in load["levels"]:
@@ -268,6 +283,48 @@ def evaluate(doc: dict[str, Any]) -> tuple[list[Row], dict[str, dict[str, Any]]]
             _verdict(ok),
         )
     )
+    return rows, targets
+
+
+def checkout_rows(
+    checkout: dict[str, Any],
+) -> tuple[list[Row], dict[str, dict[str, Any]]]:
+    """`POST /checkout` against one session create, the return against retrieve + list + write
+    (both at the stand-in's +100 ms; `bench/checkout.py`)."""
+    rows: list[Row] = []
+    targets: dict[str, dict[str, Any]] = {}
+    design = checkout["checkout"]
+    design_row = Row(
+        CHECKOUT_LABELS[1],
+        _pcts(design["function"]),
+        f"{_pcts(design['design_floor'])} (state read + create)",
+        f"{design['ratio_p50_design']:.2f}× p50",
+        "–",
+        "info",
+    )
+    for key, label, limit, floor in (
+        ("checkout", CHECKOUT_LABELS[0], CHECKOUT_MAX_RATIO, "1 session create"),
+        ("return", CHECKOUT_LABELS[2], RETURN_MAX_RATIO, "retrieve + list + write"),
+    ):
+        result = checkout[key]
+        ok = result["ratio_p50"] <= limit
+        targets[f"{key}_p50_ratio_{result['stripe_latency_ms']}ms"] = {
+            "limit": limit,
+            "measured": result["ratio_p50"],
+            "pass": ok,
+        }
+        rows.append(
+            Row(
+                label,
+                _pcts(result["function"]),
+                f"{_pcts(result['floor'])} ({floor})",
+                f"{result['ratio_p50']:.2f}× p50",
+                f"p50 ≤ {limit:.2f}×",
+                _verdict(ok),
+            )
+        )
+        if key == "checkout":
+            rows.append(design_row)
     return rows, targets
 
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import requests
 
-from bench import bodies, client, cold, firstreq, load, report, warm, webhook
+from bench import bodies, checkout, client, cold, firstreq, load, report, warm, webhook
 from bench.servers import (
     FUNCTION_TARGET,
     HELLO_DIR,
@@ -59,6 +59,7 @@ class Profile:
     burst_users: int
     burst_live_changes: int
     body_rounds: int
+    checkout_rounds: int
 
 
 FULL = Profile(
@@ -84,6 +85,7 @@ FULL = Profile(
     burst_users=10,
     burst_live_changes=40,
     body_rounds=300,
+    checkout_rounds=50,
 )
 SMOKE = Profile(
     name="smoke",
@@ -108,6 +110,7 @@ SMOKE = Profile(
     burst_users=2,
     burst_live_changes=4,
     body_rounds=10,
+    checkout_rounds=2,
 )
 
 
@@ -335,11 +338,18 @@ def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path
         )
         first = _first_request_phase(profile, parts, function_dir, cold_env)
         warm_result = _warm_phases(profile, parts, function_dir, threads)
+        checkout_result = checkout.checkout_phase(
+            parts,
+            function_dir,
+            threads,
+            rounds=profile.checkout_rounds,
+            return_rounds=profile.checkout_rounds,
+        )
         load_result = _load_phase(profile, parts, function_dir, threads)
     fetches = warm_result["fetches"] + load_result["fetches"]
     requests_total = warm_result["requests"] + load_result["requests"]
     return {
-        "schema": 4,
+        "schema": 5,
         "mode": profile.name,
         "started_at": datetime.datetime.fromtimestamp(started, datetime.UTC).isoformat(),
         "duration_s": round(time.time() - started, 1),
@@ -364,6 +374,7 @@ def measure(profile: Profile, *, function_dir: Path, threads: int, log_dir: Path
         "calls_per_request": warm_result["calls"],
         "body_scan": warm_result["body_scan"],
         "webhook": warm_result["webhook"],
+        "checkout": checkout_result,
         "load": load_result["load"],
         "key_fetches": {
             "warm_requests": requests_total,

@@ -30,7 +30,7 @@ from stackspec.declared import (
     product_params,
     substitute,
 )
-from stackspec.function_contract import portal_prices
+from stackspec.function_contract import checkout_prices, portal_prices
 from stackspec.portal_fields import PATHS, declared_fields, without_fields
 from stackspec.portal_spec import portal_spec, spec_hash
 from stackspec.settings import Settings
@@ -104,6 +104,7 @@ class StripePortal(pulumi.ComponentResource):
     configuration_id: pulumi.Output[str]  # once the fields pulumi-stripe cannot set are applied
     product_ids: pulumi.Output[dict[str, str]]
     portal_prices: pulumi.Output[str]  # the function's PORTAL_PRICES, with the real price ids
+    checkout_prices: pulumi.Output[str]  # its CHECKOUT_PRICES: what Checkout sells, by real ids
     fields: pulumi.Output[dict[str, Any]]  # those fields, as applied
     branding_file_ids: pulumi.Output[dict[str, str]]
     branding_dashboard_step: pulumi.Output[str]
@@ -132,6 +133,9 @@ class StripePortal(pulumi.ComponentResource):
         self.product_ids = pulumi.Output.from_input(ids)
         # What the portal sells, for the function to hold deep links to: Pulumi's price ids.
         self.portal_prices = self.product_ids.apply(lambda known: portal_prices(settings, known))
+        self.checkout_prices = self.product_ids.apply(
+            lambda known: checkout_prices(settings, known)
+        )
         active = settings.portal.active
         sent = self.product_ids.apply(lambda known: without_fields(substitute(spec, known)))
         configuration = stripe.PortalConfiguration(

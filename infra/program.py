@@ -41,6 +41,7 @@ def build(
             source=source,
             portal_configuration_id=portal.configuration_id,
             portal_prices=portal.portal_prices,
+            checkout_prices=portal.checkout_prices,
             stripe_secret_key=pulumi.Output.secret(settings.stripe_secret_key.value),
             webhook_secret=webhook.secret,
         ),

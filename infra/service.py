@@ -107,10 +107,10 @@ def public_access_warning(settings: Settings) -> str:
 
 
 def function_environment(
-    settings: Settings, configuration_id: Any, portal_prices: Any
+    settings: Settings, configuration_id: Any, portal_prices: Any, checkout_prices: Any = None
 ) -> dict[str, Any]:
     """The function's plain env vars, built by the function's own contract (no Stripe key)."""
-    return contract_environment(settings, configuration_id, portal_prices)
+    return contract_environment(settings, configuration_id, portal_prices, checkout_prices)
 
 
 @dataclass(frozen=True)
@@ -121,6 +121,8 @@ class ServiceArgs:
     portal_prices: pulumi.Input[str]  # PORTAL_PRICES: the portal's prices, by their real ids
     stripe_secret_key: pulumi.Input[str]  # a secret; stored only in Secret Manager
     webhook_secret: pulumi.Input[str]  # the endpoint's signing secret; only in Secret Manager
+    # CHECKOUT_PRICES: what Checkout sells, by real ids; None: what the portal sells
+    checkout_prices: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -181,6 +183,7 @@ def function_specs(
     portal_prices: pulumi.Input[str],
     stripe_key: _Secret,
     webhook_secret: _Secret,
+    checkout_prices: pulumi.Input[str] | None = None,
 ) -> tuple[FunctionSpec, FunctionSpec]:
     """The stack's two functions (session, webhook), as one table: one row each."""
     sizing = settings.function
@@ -192,7 +195,9 @@ def function_specs(
         account_id=sizing.service_account_id,
         account_display_name=f"billing-portal function ({settings.stack})",
         account_description="Runs the portal session function: reads one secret, uses Firestore.",
-        environment=function_environment(settings, configuration_id, portal_prices),
+        environment=function_environment(
+            settings, configuration_id, portal_prices, checkout_prices
+        ),
         secrets={SECRET_ENV_VAR: stripe_key},
         min_instances=sizing.min_instances,
         public=settings.public_invoker,
@@ -207,7 +212,7 @@ def function_specs(
         account_id=sizing.webhook_service_account_id,
         account_display_name=f"billing-portal webhook ({settings.stack})",
         account_description="Runs the Stripe webhook function: reads two secrets, uses Firestore.",
-        environment=webhook_environment(settings, configuration_id, portal_prices),
+        environment=webhook_environment(settings, configuration_id, portal_prices, checkout_prices),
         secrets={SECRET_ENV_VAR: stripe_key, WEBHOOK_SECRET_ENV_VAR: webhook_secret},
         min_instances=0,  # no person waits on a delivery, and Stripe retries: no warm instance
         public=True,  # Stripe calls it without Google credentials; the signature authenticates it
@@ -240,7 +245,12 @@ class PortalService(pulumi.ComponentResource):
         webhook_secret = self._secret(name, "webhook-secret", args.webhook_secret, settings)
 
         specs = function_specs(
-            settings, args.portal_configuration_id, args.portal_prices, stripe_key, webhook_secret
+            settings,
+            args.portal_configuration_id,
+            args.portal_prices,
+            stripe_key,
+            webhook_secret,
+            args.checkout_prices,
         )
         identities = [self._runtime_identity(name, settings, spec) for spec in specs]
         build = self._build(name, settings, args.source)

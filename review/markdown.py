@@ -18,6 +18,7 @@ from review.plan import CATALOG, Change, Plan
 from review.rows import ABSENT, canonical, is_unmanaged
 from review.webhook_drift import WebhookDrift
 from stackspec.branding_spec import DASHBOARD_PAGE, ROWS
+from stackspec.checkout_spec import ROWS as CHECKOUT_ROWS
 
 UNMANAGED_MARK = "✱"
 UNMANAGED_NOTE = (
@@ -29,6 +30,11 @@ BRANDING_NOTE = (
     f"the images (stack output `brandingFileIds`); set them and the colours in {DASHBOARD_PAGE} "
     "(stack output `brandingDashboardStep`; docs/deploy.md, Branding). A `connected_account` gets "
     "them from `pulumi up`."
+)
+CHECKOUT_NOTE = (
+    "`checkout.*` is what `POST {functionUrl}/checkout` sells and the parameters of every Checkout "
+    "Session it starts (Stripe's names), not the portal configuration: `pulumi up` deploys them "
+    "as the function's `CHECKOUT_*` environment (docs/deploy.md, Checkout)."
 )
 
 
@@ -68,13 +74,20 @@ def _is_branding(setting: str) -> bool:
     return setting.startswith(ROWS)
 
 
+def _is_checkout(setting: str) -> bool:
+    return setting.startswith(CHECKOUT_ROWS)
+
+
 def plan(result: Plan, source: str) -> str:
     """The whole declared portal of one stack."""
     configuration = {
-        k: v for k, v in result.rows.items() if not k.startswith(CATALOG) and not _is_branding(k)
+        k: v
+        for k, v in result.rows.items()
+        if not k.startswith(CATALOG) and not _is_branding(k) and not _is_checkout(k)
     }
     catalog = {k: v for k, v in result.rows.items() if k.startswith(CATALOG)}
     branding = {k: v for k, v in result.rows.items() if _is_branding(k)}
+    checkout = {k: v for k, v in result.rows.items() if _is_checkout(k)}
     lines = [
         f"### Portal plan: `{result.stack}`",
         "",
@@ -89,10 +102,15 @@ def plan(result: Plan, source: str) -> str:
     if branding:
         lines += ["", "Account branding:", ""]
         lines += _table(("setting", "value"), ((f"`{k}`", value(v)) for k, v in branding.items()))
+    if checkout:
+        lines += ["", "Checkout (what the function sells a user without a plan, and how):", ""]
+        lines += _table(("setting", "value"), ((f"`{k}`", value(v)) for k, v in checkout.items()))
     if any(is_unmanaged(setting) for setting in configuration):
         lines += ["", UNMANAGED_NOTE]
     if branding:
         lines += ["", BRANDING_NOTE]
+    if checkout:
+        lines += ["", CHECKOUT_NOTE]
     return "\n".join(lines) + "\n"
 
 
@@ -131,6 +149,8 @@ def _notes(changes: list[Change]) -> list[str]:
         lines += ["", UNMANAGED_NOTE]
     if any(_is_branding(change.setting) for change in changes):
         lines += ["", BRANDING_NOTE]
+    if any(_is_checkout(change.setting) for change in changes):
+        lines += ["", CHECKOUT_NOTE]
     return lines
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from review.rows import ABSENT, flatten, is_unmanaged, same
 from stackspec.branding_spec import branding_rows
+from stackspec.checkout_spec import checkout_rows
 from stackspec.portal_fields import PATHS, declared_fields, field_rows, without_fields
 from stackspec.portal_settings import DeclaredProduct
 from stackspec.portal_spec import portal_spec, spec_hash
@@ -31,7 +32,7 @@ class Plan:
     spec: Mapping[str, Any]  # POST /v1/billing_portal/configurations parameters, with metadata
     active: bool
     rows: Mapping[str, Any]  # setting → value: `active`, the spec (less metadata), the catalog,
-    #                          the branding
+    #                          the branding, the checkout
     spec_hash: str
     unmanaged: tuple[str, ...]  # fields pulumi-stripe cannot set (PortalFields applies them)
 
@@ -85,6 +86,7 @@ def plan_of(settings: Settings) -> Plan:
         **configuration_rows(spec, active=active),
         **catalog_rows(settings.products),
         **branding_rows(settings.branding),
+        **checkout_rows(settings.checkout, settings.portal),
     }
     return Plan(
         stack=settings.stack,

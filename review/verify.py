@@ -40,11 +40,19 @@ PREFLIGHT_HEADERS = ("authorization", "content-type")
 NO_CUSTOMER = "cus_reviewVerifyNoSuchCustomer"
 NO_SUBSCRIPTION = "sub_reviewVerifyNoSuchSubscription"
 NO_CHARGE = "ch_reviewVerifyNoSuchCharge"
+NO_CHECKOUT_SESSION = "cs_reviewVerifyNoSuchCheckoutSession"
+NO_PRICE = "price_reviewVerifyNoSuchPrice"
+NO_PRODUCT = "prod_reviewVerifyNoSuchProduct"
+# What the function's restricted key needs (docs/deploy.md, "Secrets").
+FUNCTION_KEY_PERMISSIONS = (
+    "Customers: Write, Customer portal: Write, Subscriptions: Read, Checkout Sessions: Write, "
+    "Prices: Read, Products: Read"
+)
 KEY_FIX = (
     "in the Stripe Dashboard (Developers → API keys → the function's restricted key → Edit), "
-    "{change}; or create a restricted key with exactly Customers: Write, Customer portal: "
-    "Write, Subscriptions: Read, then `pulumi config set --secret stripeSecretKey rk_…` and "
-    "`pulumi up`"
+    "{change}; or create a restricted key with exactly "
+    + FUNCTION_KEY_PERMISSIONS
+    + ", then `pulumi config set --secret stripeSecretKey rk_…` and `pulumi up`"
 )
 
 
@@ -313,6 +321,15 @@ def probes(return_url: str, configuration_id: str | None = None) -> tuple[Probe,
     session = {"customer": NO_CUSTOMER, "return_url": return_url}
     if configuration_id:
         session["configuration"] = configuration_id
+    # As `POST /checkout` asks, for a customer no account has: Stripe answers resource_missing.
+    checkout = {
+        "mode": "subscription",
+        "customer": NO_CUSTOMER,
+        "line_items[0][price]": NO_PRICE,
+        "line_items[0][quantity]": "1",
+        "success_url": return_url,
+        "cancel_url": return_url,
+    }
     return (
         Probe("retrieve_customer", "retrieve a customer", "GET",
               f"/v1/customers/{NO_CUSTOMER}", {}, "Customers: Read", True),
@@ -325,6 +342,15 @@ def probes(return_url: str, configuration_id: str | None = None) -> tuple[Probe,
               f"/v1/subscriptions/{NO_SUBSCRIPTION}", {}, "Subscriptions: Read", True),
         Probe("create_portal_session", "create portal sessions", "POST",
               "/v1/billing_portal/sessions", session, "Customer portal: Write", True),
+        Probe("create_checkout_session", "create Checkout Sessions", "POST",
+              "/v1/checkout/sessions", checkout, "Checkout Sessions: Write", True),
+        Probe("retrieve_checkout_session", "retrieve a Checkout Session", "GET",
+              f"/v1/checkout/sessions/{NO_CHECKOUT_SESSION}", {}, "Checkout Sessions: Read",
+              True),
+        Probe("read_price", "read the checkout prices (GET /plans)", "GET",
+              f"/v1/prices/{NO_PRICE}", {}, "Prices: Read", True),
+        Probe("read_product", "read the checkout prices' products (GET /plans)", "GET",
+              f"/v1/products/{NO_PRODUCT}", {}, "Products: Read", True),
         Probe("read_charges", "read charges (payments)", "GET", "/v1/charges",
               {"limit": "1"}, "Charges", False),
         Probe("create_refund", "create refunds", "POST", "/v1/refunds",
@@ -347,7 +373,7 @@ def key_kind(key: str) -> Check:
         FAIL,
         f"a full secret key ({key[:8]}…): it can do everything in the account",
         "use a restricted key: Stripe Dashboard → Developers → API keys → Create restricted key "
-        "with Customers: Write, Customer portal: Write, Subscriptions: Read; then "
+        f"with {FUNCTION_KEY_PERMISSIONS}; then "
         "`pulumi config set --secret stripeSecretKey rk_…` and `pulumi up`",
     )
 

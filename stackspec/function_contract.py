@@ -33,6 +33,7 @@ __all__ = [
     "PLACEHOLDER_CONFIGURATION_ID",
     "PLACEHOLDER_WEBHOOK_SECRET",
     "check_environment",
+    "checkout_prices",
     "function_environment",
     "function_settings",
     "placeholder_key",
@@ -59,6 +60,12 @@ ENV_TO_STACK_KEY = {
     "FIRESTORE_DATABASE": "firestore.database",
     "GOOGLE_CLOUD_PROJECT": "gcp:project",
     "RETENTION_COUPONS": "retentionCoupons",
+    "CHECKOUT_PRICES": "checkout.prices",
+    "CHECKOUT_TRIAL_DAYS": "checkout.trialDays",
+    "CHECKOUT_ALLOW_PROMOTION_CODES": "checkout.allowPromotionCodes",
+    "CHECKOUT_AUTOMATIC_TAX": "checkout.automaticTax",
+    "CHECKOUT_BILLING_ADDRESS": "checkout.billingAddress",
+    "CHECKOUT_TERMS_CONSENT": "checkout.termsOfServiceConsent",
 }
 # Valid stand-ins for what preview cannot know: the portal configuration id is an Output, and
 # the key itself never goes into a check's message.
@@ -74,10 +81,13 @@ def placeholder_key(live: bool) -> str:
 
 def placeholder_product_ids(settings: Settings) -> dict[str, str]:
     """Well-formed ids for the products and prices a stack declares (Pulumi creates them, so
-    preview cannot know them): {`declared:` ref: placeholder id}."""
+    preview cannot know them): {`declared:` ref: placeholder id}; those its portal and its
+    checkout name."""
+    from stackspec.checkout_settings import checkout_catalog
     from stackspec.portal_spec import portal_spec
 
-    refs = declared_refs(portal_spec(settings))
+    named = [portal_spec(settings), checkout_catalog(settings.checkout, settings.portal)]
+    refs = declared_refs(named)
     return {ref: f"price_PreviewPlaceholder{index}" for index, ref in enumerate(refs)}
 
 
@@ -103,6 +113,19 @@ def portal_prices(settings: Settings, product_ids: Mapping[str, str]) -> str:
 LOCAL_ONLY_VARIABLES = ("FIREBASE_AUTH_EMULATOR_HOST", "FIRESTORE_EMULATOR_HOST")
 
 
+def checkout_prices(settings: Settings, product_ids: Mapping[str, str]) -> str:
+    """The stack's `CHECKOUT_PRICES` value: the prices `billing-portal:checkout.prices` lists
+    (default: every price of the portal's plan-switching products), in that order, each with its
+    product's adjustable quantity, encoded by the function's own contract (`PORTAL_PRICES`'
+    grammar). Ids as for `portal_prices`: `product_ids` gives the declared ones, `price_…` ids
+    are taken as they are.
+    """
+    from stackspec.checkout_settings import checkout_catalog  # here: it imports the URL rules
+
+    catalog = substitute(checkout_catalog(settings.checkout, settings.portal), product_ids)
+    return function_settings.portal_prices_value(catalog)
+
+
 def check_environment(env: dict[str, Any]) -> tuple[str, str] | None:
     """Refuse a local-only variable, then run the function's `load_settings` on `env`: None, or
     (stack key, the message)."""
@@ -120,17 +143,23 @@ def check_environment(env: dict[str, Any]) -> tuple[str, str] | None:
 
 
 def function_environment(
-    settings: Settings, configuration_id: Any, portal_prices: Any
+    settings: Settings,
+    configuration_id: Any,
+    portal_prices: Any,
+    checkout_prices: Any = None,
 ) -> dict[str, Any]:
     """The function's plain env vars for a stack, built by the contract; the key is not among them.
 
-    `configuration_id` is the portal configuration's id and `portal_prices` the stack's
-    `PORTAL_PRICES` value (`portal_prices(settings, ids)`): Pulumi Outputs when deploying, since
-    both name what Pulumi creates.
+    `configuration_id` is the portal configuration's id, `portal_prices` the stack's
+    `PORTAL_PRICES` value (`portal_prices(settings, ids)`) and `checkout_prices` its
+    `CHECKOUT_PRICES` value (`checkout_prices(settings, ids)`): Pulumi Outputs when deploying,
+    since they name what Pulumi creates. No checkout prices (None or empty) leaves
+    `CHECKOUT_PRICES` unset: the function then sells at checkout what `PORTAL_PRICES` holds.
     """
     from stackspec.portal_spec import portal_spec  # here: portal_spec → settings → this module
 
     pause = declared_fields(portal_spec(settings))[SUBSCRIPTION_PAUSE]["enabled"]
+    checkout = settings.checkout
     return function_settings.build_environment(
         portal_configuration_id=configuration_id,
         # as `PortalFields` applies it: the same mapping decides
@@ -146,11 +175,24 @@ def function_environment(
         firestore_database=settings.firestore.database,
         google_cloud_project=settings.gcp_project,
         retention_coupons=settings.retention_coupons or None,
+        checkout_prices=checkout_prices or None,
+        checkout_trial_days=checkout.trial_days,
+        checkout_allow_promotion_codes=_flag(checkout.allow_promotion_codes),
+        checkout_automatic_tax=_flag(checkout.automatic_tax),
+        checkout_billing_address=checkout.billing_address,
+        checkout_terms_consent=_flag(checkout.terms_of_service_consent),
     )
 
 
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
 def webhook_environment(
-    settings: Settings, configuration_id: Any, portal_prices: Any
+    settings: Settings,
+    configuration_id: Any,
+    portal_prices: Any,
+    checkout_prices: Any = None,
 ) -> dict[str, Any]:
     """The webhook function's plain env vars: the session function's, built by the same contract.
 
@@ -159,7 +201,7 @@ def webhook_environment(
     stack that previews starts both. Its secrets (`STRIPE_SECRET_KEY`, `STRIPE_WEBHOOK_SECRET`)
     are mounted from Secret Manager, never among these.
     """
-    return function_environment(settings, configuration_id, portal_prices)
+    return function_environment(settings, configuration_id, portal_prices, checkout_prices)
 
 
 def preview_problem(settings: Settings) -> tuple[str, str] | None:
@@ -172,11 +214,13 @@ def preview_problem(settings: Settings) -> tuple[str, str] | None:
     """
     key = settings.stripe_secret_key
     live = key.live if key is not None and key.value else settings.production
-    prices = portal_prices(settings, placeholder_product_ids(settings))
-    session = function_environment(settings, PLACEHOLDER_CONFIGURATION_ID, prices)
+    ids = placeholder_product_ids(settings)
+    prices = portal_prices(settings, ids)
+    sold = checkout_prices(settings, ids)
+    session = function_environment(settings, PLACEHOLDER_CONFIGURATION_ID, prices, sold)
     session["STRIPE_SECRET_KEY"] = placeholder_key(live)
     session["FUNCTION_TARGET"] = function_settings.SESSION_ENTRY_POINT
-    webhook = webhook_environment(settings, PLACEHOLDER_CONFIGURATION_ID, prices)
+    webhook = webhook_environment(settings, PLACEHOLDER_CONFIGURATION_ID, prices, sold)
     webhook["STRIPE_SECRET_KEY"] = placeholder_key(live)
     webhook["STRIPE_WEBHOOK_SECRET"] = PLACEHOLDER_WEBHOOK_SECRET
     webhook["FUNCTION_TARGET"] = function_settings.WEBHOOK_ENTRY_POINT

@@ -23,6 +23,7 @@ import yaml
 
 from stackspec.alert_settings import AlertSettings, read_alerts
 from stackspec.branding_settings import BrandingSettings, read_branding
+from stackspec.checkout_settings import CheckoutSettings, read_checkout
 from stackspec.function_contract import function_settings, preview_problem
 from stackspec.portal_settings import (
     DeclaredProduct,
@@ -43,6 +44,7 @@ from stackspec.urls import origin_of, read_origins, read_url
 __all__ = [
     "PROJECT",
     "BrandingSettings",
+    "CheckoutSettings",
     "Settings",
     "SettingsError",
     "SettingsProblem",
@@ -142,6 +144,7 @@ class Settings:
     portal: PortalSettings
     products: tuple[DeclaredProduct, ...]
     branding: BrandingSettings = field(default_factory=BrandingSettings)
+    checkout: CheckoutSettings = field(default_factory=CheckoutSettings)
     retention_coupons: tuple[str, ...] = ()
     # The organisation refuses `allUsers` bindings unless the project has an exception.
     domain_restricted_sharing: bool = False
@@ -198,6 +201,7 @@ def parse_settings(
     portal = read_portal(top.section("portal"), production, {p.key: p for p in products})
     branding = read_branding(top.section("branding"), project_dir)
     alerts = read_alerts(top.section("alerts"))
+    checkout = read_checkout(top.section("checkout"), portal, {p.key: p for p in products})
     top.finish()
     problems.raise_if_any(stack)
 
@@ -223,6 +227,7 @@ def parse_settings(
         products=products,
         branding=branding,
         alerts=alerts,
+        checkout=checkout,
     )
     _check_function_environment(settings)
     return settings

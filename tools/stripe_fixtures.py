@@ -48,6 +48,7 @@ RESOURCES: dict[str, str | None] = {
     "account": "Account",
     "billing_portal.configuration": "billing_portal.Configuration",
     "billing_portal.session": "billing_portal.Session",
+    "checkout.session": "checkout.Session",
     "customer": "Customer",
     "deleted_customer": None,
     "deleted_webhook_endpoint": None,

@@ -47,6 +47,8 @@ ENDPOINTS: dict[str, tuple[str, str | None]] = {
         None,
     ),
     "POST /v1/billing_portal/sessions": ("billing_portal.SessionCreateParams", None),
+    "POST /v1/checkout/sessions": ("checkout.SessionCreateParams", None),
+    "POST /v1/checkout/sessions/{session}/expire": ("checkout.SessionExpireParams", None),
     "POST /v1/customers": ("CustomerCreateParams", None),
     "POST /v1/products": ("ProductCreateParams", None),
     "POST /v1/prices": ("PriceCreateParams", None),

@@ -1,5 +1,5 @@
 // Types for billing-portal.js: open the Stripe Customer Portal through the billing-portal
-// function, and read the user's billing state.
+// function, start a plan with Stripe Checkout, and read the user's billing state.
 
 /** A portal deep link: what the portal opens on instead of its home page. */
 export type PortalFlow =
@@ -49,10 +49,79 @@ export interface BillingPortalOptions {
 }
 
 /** Options of `getBillingState`: the same endpoint, token, timeout, signal and fetch. */
-export type BillingStateOptions = Pick<
-  BillingPortalOptions,
-  "endpoint" | "getIdToken" | "timeoutMs" | "signal" | "fetch"
->;
+export interface BillingStateOptions
+  extends Pick<BillingPortalOptions, "endpoint" | "getIdToken" | "timeoutMs" | "signal" | "fetch"> {
+  /**
+   * The page's URL, where Stripe Checkout's return puts `checkout_session=cs_…`; default
+   * `location.href`. With one, the read confirms that Checkout Session (the new plan is in the
+   * answer) and then takes the parameter out of the address bar.
+   */
+  pageUrl?: string;
+  /**
+   * Puts the page's URL without `checkout_session` in the address bar; default
+   * `url => history.replaceState(history.state, "", url)`.
+   */
+  replaceUrl?: (url: string) => void;
+}
+
+/** Options of `startCheckout` and `createCheckoutSession`. */
+export interface CheckoutOptions
+  extends Pick<
+    BillingPortalOptions,
+    "endpoint" | "getIdToken" | "timeoutMs" | "signal" | "fetch" | "navigate"
+  > {
+  /** `price_…`: one of the stack's plans (`getPlans`), else 400 `price_not_allowed`. */
+  price: string;
+  /**
+   * How many (default: the plan's `quantity.minimum`, 1); other than that only for a plan whose
+   * `quantity.adjustable` is true, within its `minimum`..`maximum`, else 400 `invalid_quantity`.
+   */
+  quantity?: number;
+  /**
+   * Where Stripe Checkout sends the user back (paid: with `checkout_session=cs_…` added;
+   * cancelled: as given); must be on an origin the stack allows. Default: the stack's.
+   */
+  returnUrl?: string;
+  /** One of Stripe Checkout's locales: `"auto"`, `"en"`, `"de"`, `"fr-CA"`, … */
+  locale?: string;
+}
+
+/** A Stripe Checkout Session the function started: where to send the user, and its id. */
+export interface CheckoutSession {
+  /** `https://checkout.stripe.com/c/pay/cs_…` */
+  url: string;
+  /** `cs_…`: what Stripe's return names as `checkout_session`. */
+  id: string;
+}
+
+/** Options of `getPlans`: public, no token. */
+export type PlansOptions = Pick<BillingPortalOptions, "endpoint" | "timeoutMs" | "signal" | "fetch">;
+
+/** Stripe's billing intervals (a newer one may appear). */
+export type PlanInterval = "day" | "week" | "month" | "year" | (string & {});
+
+/** One plan of the stack's checkout catalog, as Stripe has it. */
+export interface Plan {
+  /** `price_…`: what `startCheckout` takes (ids differ per environment: never hard-code them). */
+  price: string;
+  /** `prod_…` */
+  product: string;
+  /** The product's name. */
+  name: string;
+  /** In the currency's smallest unit (cents), or null for a price without a unit amount. */
+  unit_amount: number | null;
+  /** Lower-case ISO code, e.g. `"eur"`. */
+  currency: string;
+  interval: PlanInterval | null;
+  interval_count: number | null;
+  /** Whether the user picks a quantity (seats), and between which bounds. */
+  quantity: { adjustable: boolean; minimum: number; maximum: number | null };
+}
+
+/** The stack's checkout catalog, in the order the stack lists it. */
+export interface Plans {
+  plans: Plan[];
+}
 
 /** Stripe's subscription statuses (a newer one may appear: compare, do not enumerate). */
 export type SubscriptionStatus =
@@ -139,6 +208,10 @@ export type FunctionErrorCode =
   | "mapping_conflict"
   | "state_malformed"
   | "subscription_not_found"
+  | "already_subscribed"
+  | "checkout_session_not_found"
+  | "invalid_checkout_session"
+  | "invalid_request"
   | "customer_replace_throttled"
   | "stripe_unavailable"
   | "datastore_unavailable"
@@ -163,6 +236,9 @@ export declare class BillingPortalError extends Error {
 /** Default time allowed for the function to answer, in milliseconds. */
 export declare const DEFAULT_TIMEOUT_MS: number;
 
+/** The query parameter Stripe Checkout returns with: `"checkout_session"`. */
+export declare const CHECKOUT_SESSION_PARAM: "checkout_session";
+
 /** Ask for a portal session and return its one-time URL, without navigating. */
 export declare function createPortalSession(options: BillingPortalOptions): Promise<string>;
 
@@ -172,5 +248,20 @@ export declare function openBillingPortal(options: BillingPortalOptions): Promis
 /**
  * Read the signed-in user's subscriptions (`GET` on the function, same token and errors). From
  * the function's store only: a change made in the portal shows once Stripe's event is applied.
+ * Back from Checkout (`checkout_session=cs_…` in the page's URL), it confirms that session, so
+ * the new plan is in this answer, then takes the parameter out of the address bar; a session
+ * that is not the caller's is dropped and their own state answered.
  */
 export declare function getBillingState(options: BillingStateOptions): Promise<BillingState>;
+
+/**
+ * Ask for a Stripe Checkout Session for one of the stack's plans, without navigating. Rejects
+ * with `already_subscribed` (409) for a user who has a plan: open the portal instead.
+ */
+export declare function createCheckoutSession(options: CheckoutOptions): Promise<CheckoutSession>;
+
+/** Ask for a Checkout Session and send the browser to Stripe Checkout; resolves with it. */
+export declare function startCheckout(options: CheckoutOptions): Promise<CheckoutSession>;
+
+/** The stack's plans for a pricing table (`GET {endpoint}/plans`, public: no token is sent). */
+export declare function getPlans(options: PlansOptions): Promise<Plans>;

@@ -1,12 +1,16 @@
-// billing-portal.js — open the Stripe Customer Portal from a web page, and read what the user
-// pays for.
+// billing-portal.js — open the Stripe Customer Portal from a web page, start a plan with Stripe
+// Checkout, and read what the user pays for.
 //
 // A dependency-free ES module. It POSTs to the billing-portal Cloud Function with the signed-in
 // user's ID token, then sends the browser to the one-time portal URL the function returns; a GET
-// with the same token (`getBillingState`) answers the user's subscriptions. Every failure (an
-// error answer from the function, an answer that is not JSON, a network failure, a timeout)
-// becomes a `BillingPortalError` with a stable `code`, the HTTP `status` (0 when there was no
-// answer) and a `message` written to be read.
+// with the same token (`getBillingState`) answers the user's subscriptions. A user without a plan
+// picks one of the stack's plans (`getPlans`, no token needed) and `startCheckout` sends them to
+// Stripe Checkout; back on the page, `getBillingState` confirms the Checkout Session named in the
+// page's URL (`checkout_session=cs_…`), so the new plan is in the very first state it answers,
+// and takes the parameter out of the address bar. Every failure (an error answer from the
+// function, an answer that is not JSON, a network failure, a timeout) becomes a
+// `BillingPortalError` with a stable `code`, the HTTP `status` (0 when there was no answer) and a
+// `message` written to be read.
 //
 //   import { openBillingPortal } from "./billing-portal.js";
 //   button.onclick = () => openBillingPortal({
@@ -16,9 +20,17 @@
 //   }).catch((error) => showError(error.message));
 //
 //   const { subscriptions } = await getBillingState({ endpoint, getIdToken });
+//   const { plans } = await getPlans({ endpoint });
+//   await startCheckout({ endpoint, getIdToken, price: plans[0].price, returnUrl: location.href });
 
 /** Default time allowed for the function to answer, in milliseconds. */
 export const DEFAULT_TIMEOUT_MS = 15000;
+
+/** The query parameter Stripe Checkout returns with: the Checkout Session's id. */
+export const CHECKOUT_SESSION_PARAM = "checkout_session";
+// Answers that mean the session named in the page's URL is not the caller's (a link copied from
+// someone else, an old tab): the user's own state is read without it.
+const FOREIGN_SESSION = new Set(["checkout_session_not_found", "invalid_checkout_session"]);
 
 /**
  * Codes produced in the browser, beside the function's own error codes
@@ -73,7 +85,15 @@ export class BillingPortalError extends Error {
  */
 export async function createPortalSession(options) {
   const settings = checkOptions(options, "openBillingPortal");
-  return portalUrl(await authorizedRequest(settings, "POST"));
+  const body = jsonBody("returnUrl, locale and flow", () => {
+    const fields = {};
+    if (options.returnUrl != null) fields.return_url = String(options.returnUrl);
+    if (options.locale != null) fields.locale = options.locale;
+    if (options.flow != null) fields.flow = options.flow;
+    return fields;
+  });
+  const request = { method: "POST", url: settings.endpoint, body, doing: "Opening billing" };
+  return portalUrl(await authorizedRequest(settings, request));
 }
 
 /**
@@ -81,25 +101,173 @@ export async function createPortalSession(options) {
  * Answers from the function's store only (no Stripe call, never creates a customer); a change
  * made in the portal shows a second or so later, once Stripe's event has been applied.
  *
+ * Back from Stripe Checkout, the page's URL carries `checkout_session=cs_…`: the read sends it
+ * (`GET ?checkout_session=cs_…`), the function confirms the session is the caller's and syncs
+ * their state from Stripe at once, so the new plan is in this answer (no waiting for Stripe's
+ * event). Once the function has confirmed it, the parameter is taken out of the address bar
+ * (`history.replaceState`; the other parameters and the fragment are kept as they are); after a
+ * failure (no answer, a token problem, a 5xx) it stays, so the next read confirms it. A session
+ * that is not the caller's (`checkout_session_not_found`, `invalid_checkout_session`: a copied
+ * link, an old tab) is taken out too, and the caller's own state read without it.
+ *
  * @param {import("./billing-portal").BillingStateOptions} options
  * @returns {Promise<import("./billing-portal").BillingState>} `{subscriptions: [...]}`
  * @throws {BillingPortalError}
  */
 export async function getBillingState(options) {
   const settings = checkOptions(options, "getBillingState");
-  return billingState(await authorizedRequest(settings, "GET"));
+  const pageUrl = options.pageUrl ?? globalThis.location?.href;
+  const session = pageUrl == null ? null : checkoutSessionIn(String(pageUrl));
+  const read = { method: "GET", url: settings.endpoint, doing: "Reading billing" };
+  if (session === null) return billingState(await authorizedRequest(settings, read));
+  const url = withQuery(settings.endpoint, CHECKOUT_SESSION_PARAM, session);
+  const response = await authorizedRequest(settings, { ...read, url });
+  const replaceUrl =
+    options.replaceUrl ??
+    ((target) => globalThis.history?.replaceState(globalThis.history.state, "", target));
+  const settled = () => replaceUrl(withoutParam(String(pageUrl), CHECKOUT_SESSION_PARAM));
+  if (response.ok) {
+    const state = await billingState(response);
+    settled(); // confirmed: a reload need not confirm it again
+    return state;
+  }
+  const data = await readJson(response);
+  if (FOREIGN_SESSION.has(data?.error?.code)) {
+    settled(); // never the caller's: asking again would not change that
+    return billingState(await authorizedRequest(settings, read));
+  }
+  // Any other failure (a token problem, Stripe or the store unavailable): the parameter stays,
+  // so the next read confirms the session.
+  throw failure(response, data);
+}
+
+/**
+ * Ask the function for a Stripe Checkout Session for one of the stack's plans and return it,
+ * without navigating: `{url, id}`. The price must be one the stack sells (`getPlans`), the
+ * quantity within its bounds; a user who already has a plan gets `already_subscribed` (open
+ * the portal instead).
+ *
+ * @param {import("./billing-portal").CheckoutOptions} options
+ * @returns {Promise<import("./billing-portal").CheckoutSession>}
+ * @throws {BillingPortalError}
+ */
+export async function createCheckoutSession(options) {
+  const settings = checkOptions(options, "startCheckout");
+  const { price, quantity } = options;
+  if (typeof price !== "string" || price.trim() === "") {
+    throw invalidOptions("price must be the price id of one of the stack's plans (getPlans).");
+  }
+  if (quantity != null && !(Number.isSafeInteger(quantity) && quantity > 0)) {
+    throw invalidOptions("quantity must be a whole number of 1 or more.");
+  }
+  const body = jsonBody("returnUrl and locale", () => {
+    const fields = { price };
+    if (quantity != null) fields.quantity = quantity;
+    if (options.returnUrl != null) fields.return_url = String(options.returnUrl);
+    if (options.locale != null) fields.locale = options.locale;
+    return fields;
+  });
+  const url = withPath(settings.endpoint, "checkout");
+  const request = { method: "POST", url, body, doing: "Starting checkout" };
+  return checkoutSession(await authorizedRequest(settings, request));
+}
+
+/**
+ * Start a plan: ask for a Checkout Session (`createCheckoutSession`) and send the browser to
+ * Stripe Checkout. Stripe returns to `returnUrl` (with `checkout_session=cs_…` once paid, as it
+ * was when cancelled); `getBillingState` there shows the plan at once.
+ *
+ * @param {import("./billing-portal").CheckoutOptions} options
+ * @returns {Promise<import("./billing-portal").CheckoutSession>} (the page is usually gone by then)
+ * @throws {BillingPortalError}
+ */
+export async function startCheckout(options) {
+  const navigate = navigator(options);
+  const session = await createCheckoutSession(options);
+  try {
+    navigate(session.url);
+  } catch (cause) {
+    throw new BillingPortalError(`Could not open Stripe Checkout: ${describe(cause)}`, {
+      code: C.NAVIGATION_FAILED,
+      cause,
+    });
+  }
+  return session;
+}
+
+/**
+ * The stack's plans, for a pricing table: `GET {endpoint}/plans`. Public (no token is sent): the
+ * stack's catalog as Stripe has it (names, price ids, amounts, quantity bounds), so a page never
+ * hard-codes per-environment price ids.
+ *
+ * @param {import("./billing-portal").PlansOptions} options
+ * @returns {Promise<import("./billing-portal").Plans>} `{plans: [...]}`
+ * @throws {BillingPortalError}
+ */
+export async function getPlans(options) {
+  const settings = checkOptions(options, "getPlans", { needsToken: false });
+  const url = withPath(settings.endpoint, "plans");
+  return plansOf(await send(settings, null, { method: "GET", url, doing: "Reading the plans" }));
 }
 
 /** The request with the user's token; once more with a refreshed token after a 401. */
-async function authorizedRequest(settings, method) {
+async function authorizedRequest(settings, request) {
   let token = await idToken(settings.getIdToken, false);
-  let response = await send(settings, token, method);
+  let response = await send(settings, token, request);
   if (response.status === 401) {
     // An expired or revoked token: refresh it once and try again, as the function's contract says.
     token = await idToken(settings.getIdToken, true);
-    response = await send(settings, token, method);
+    response = await send(settings, token, request);
   }
   return response;
+}
+
+/** The `checkout_session` of a page URL (its first), or null when it has none. */
+function checkoutSessionIn(pageUrl) {
+  let value;
+  try {
+    value = new URL(pageUrl).searchParams.get(CHECKOUT_SESSION_PARAM);
+  } catch {
+    return null;
+  }
+  return value ? value : null;
+}
+
+/** `url` with the query parameter `name` (every occurrence) removed, all else as it was. */
+function withoutParam(url, name) {
+  const hashAt = url.indexOf("#");
+  const hash = hashAt < 0 ? "" : url.slice(hashAt);
+  const beforeHash = hashAt < 0 ? url : url.slice(0, hashAt);
+  const queryAt = beforeHash.indexOf("?");
+  if (queryAt < 0) return url;
+  const kept = beforeHash
+    .slice(queryAt + 1)
+    .split("&")
+    .filter((part) => part !== "" && paramName(part) !== name);
+  const query = kept.length ? `?${kept.join("&")}` : "";
+  return beforeHash.slice(0, queryAt) + query + hash;
+}
+
+function paramName(part) {
+  const raw = part.split("=", 1)[0].replace(/\+/g, " ");
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return raw;
+  }
+}
+
+/** The endpoint with `/name` after its path (a function URL may have a path of its own). */
+function withPath(endpoint, name) {
+  const url = new URL(endpoint);
+  url.pathname = `${url.pathname.replace(/\/+$/, "")}/${name}`;
+  return url.href;
+}
+
+function withQuery(endpoint, name, value) {
+  const url = new URL(endpoint);
+  url.searchParams.set(name, value);
+  return url.href;
 }
 
 /**
@@ -134,24 +302,42 @@ function navigator(options) {
   const location = globalThis.location;
   if (typeof location?.assign !== "function") {
     throw new BillingPortalError(
-      "openBillingPortal needs a browser page to navigate; outside one (server rendering, a " +
-        "worker, Node) use createPortalSession, or pass options.navigate.",
+      "openBillingPortal and startCheckout need a browser page to navigate; outside one (server " +
+        "rendering, a worker, Node) use createPortalSession or createCheckoutSession, or pass " +
+        "options.navigate.",
       { code: C.NOT_IN_BROWSER },
     );
   }
   return (target) => location.assign(target);
 }
 
-function checkOptions(options, caller) {
-  const problem = (message) => new BillingPortalError(message, { code: C.INVALID_OPTIONS });
+/** The JSON text of a request body from `build`; `what` could not be sent as JSON → invalid_options. */
+function jsonBody(what, build) {
+  try {
+    return JSON.stringify(build());
+  } catch (cause) {
+    throw new BillingPortalError(
+      `${what} must be plain values that can be sent as JSON: ${describe(cause)}`,
+      { code: C.INVALID_OPTIONS, cause },
+    );
+  }
+}
+
+function invalidOptions(message) {
+  return new BillingPortalError(message, { code: C.INVALID_OPTIONS });
+}
+
+function checkOptions(options, caller, { needsToken = true } = {}) {
+  const problem = invalidOptions;
   if (!options || typeof options !== "object") {
-    throw problem(`${caller} needs an options object with endpoint and getIdToken.`);
+    const needs = needsToken ? "endpoint and getIdToken" : "endpoint";
+    throw problem(`${caller} needs an options object with ${needs}.`);
   }
   const { endpoint, getIdToken, timeoutMs = DEFAULT_TIMEOUT_MS } = options;
-  if (typeof endpoint !== "string" || !/^https?:\/\//i.test(endpoint)) {
+  if (typeof endpoint !== "string" || !/^https?:\/\//i.test(endpoint) || !isWebUrl(endpoint)) {
     throw problem("endpoint must be the function's absolute http(s) URL.");
   }
-  if (typeof getIdToken !== "function") {
+  if (needsToken && typeof getIdToken !== "function") {
     throw problem("getIdToken must be a function returning the signed-in user's ID token.");
   }
   if (!(Number.isFinite(timeoutMs) && timeoutMs > 0)) {
@@ -161,20 +347,7 @@ function checkOptions(options, caller) {
   if (typeof fetchImpl !== "function") {
     throw problem("No fetch available; pass options.fetch.");
   }
-  const body = {};
-  let text;
-  try {
-    if (options.returnUrl != null) body.return_url = String(options.returnUrl);
-    if (options.locale != null) body.locale = options.locale;
-    if (options.flow != null) body.flow = options.flow;
-    text = JSON.stringify(body);
-  } catch (cause) {
-    throw new BillingPortalError(
-      `returnUrl, locale and flow must be plain values that can be sent as JSON: ${describe(cause)}`,
-      { code: C.INVALID_OPTIONS, cause },
-    );
-  }
-  return { endpoint, getIdToken, timeoutMs, fetchImpl, body: text, signal: options.signal };
+  return { endpoint, getIdToken, timeoutMs, fetchImpl, signal: options.signal };
 }
 
 async function idToken(getIdToken, forceRefresh) {
@@ -195,23 +368,24 @@ async function idToken(getIdToken, forceRefresh) {
   return token.trim();
 }
 
-async function send(settings, token, method) {
-  const cancelled =
-    method === "GET" ? "Reading billing was cancelled." : "Opening billing was cancelled.";
+/** One request: `{method, url, body?, doing}`, with the token when there is one (null: none). */
+async function send(settings, token, { method, url, body, doing }) {
+  const cancelled = `${doing} was cancelled.`;
   if (settings.signal?.aborted) {
     throw new BillingPortalError(cancelled, { code: C.ABORTED });
   }
   const { signal, cleanup, timedOut } = deadline(settings.timeoutMs, settings.signal);
+  const headers = token === null ? {} : { Authorization: `Bearer ${token}` };
   const request =
-    method === "GET"
-      ? { method, headers: { Authorization: `Bearer ${token}` } }
+    body === undefined
+      ? { method, headers }
       : {
           method,
-          headers: { Authorization: `Bearer ${token}`, "Content-Type": "application/json" },
-          body: settings.body,
+          headers: { ...headers, "Content-Type": "application/json" },
+          body,
         };
   try {
-    return await settings.fetchImpl(settings.endpoint, {
+    return await settings.fetchImpl(url, {
       ...request,
       credentials: "omit",
       cache: "no-store",
@@ -279,6 +453,47 @@ async function billingState(response) {
   throw new BillingPortalError(
     "The billing service answered without a billing state. Please try again.",
     { code: C.INVALID_RESPONSE, status: response.status },
+  );
+}
+
+async function checkoutSession(response) {
+  const data = await readJson(response);
+  if (!response.ok) throw failure(response, data);
+  const { url, id } = data ?? {};
+  if (typeof url === "string" && isWebUrl(url) && typeof id === "string" && id !== "") {
+    return { url, id };
+  }
+  throw new BillingPortalError(
+    "The billing service answered without a checkout link. Please try again.",
+    { code: C.INVALID_RESPONSE, status: response.status },
+  );
+}
+
+async function plansOf(response) {
+  const data = await readJson(response);
+  if (!response.ok) throw failure(response, data);
+  const plans = data?.plans;
+  if (Array.isArray(plans) && plans.every(isPlan)) return { plans };
+  throw new BillingPortalError(
+    "The billing service answered without its plans. Please try again.",
+    { code: C.INVALID_RESPONSE, status: response.status },
+  );
+}
+
+function isPlan(value) {
+  const quantity = value?.quantity;
+  return (
+    value !== null &&
+    typeof value === "object" &&
+    typeof value.price === "string" &&
+    typeof value.name === "string" &&
+    (typeof value.unit_amount === "number" || value.unit_amount === null) &&
+    typeof value.currency === "string" &&
+    quantity !== null &&
+    typeof quantity === "object" &&
+    typeof quantity.adjustable === "boolean" &&
+    Number.isSafeInteger(quantity.minimum) &&
+    (Number.isSafeInteger(quantity.maximum) || quantity.maximum === null)
   );
 }
 

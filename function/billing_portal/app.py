@@ -1,6 +1,9 @@
 """The HTTP edge: request in, JSON response out, one log line per request.
 
-`POST` opens a portal session; `GET` answers the caller's billing state from Firestore. Every
+`POST /` opens a portal session; `GET /` answers the caller's billing state from Firestore
+(`?checkout_session=cs_…`: after syncing it, on the return from Checkout); `POST /checkout`
+opens a Checkout Session; `GET /plans` answers the checkout catalog (no token: see plans.py).
+Any other path is served as `/` (as before these routes existed). Every
 error is an `ApiError` raised somewhere below and turned into JSON by `responses.error_response`;
 anything else is a bug, logged with its stack and answered with a generic 500 JSON.
 """
@@ -16,10 +19,12 @@ from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from . import logs
 from .billing_state import BillingState, caller_subscriptions
+from .checkout import RETURN_PARAMETER, Checkout
 from .cors import cors_headers, preflight_headers
 from .customers import CustomerDirectory
-from .errors import ApiError, MethodNotAllowed, PayloadTooLarge
-from .inputs import MAX_BODY_BYTES, parse_body
+from .errors import ApiError, BadRequest, MethodNotAllowed, PayloadTooLarge
+from .inputs import MAX_BODY_BYTES, parse_body, parse_checkout_body
+from .plans import PlanCatalog
 from .responses import error_response, json_response
 from .sessions import open_portal
 from .settings import Settings
@@ -47,6 +52,8 @@ class PortalApp:
         self.stripe = stripe
         self.billing = billing
         self.boot = boot or BootWarmup({})
+        self.checkout = Checkout(settings, directory=directory, stripe=stripe, billing=billing)
+        self.plans = PlanCatalog(settings.checkout_prices, stripe)
 
     def __call__(self, request: flask.Request) -> flask.Response:
         """Handle one request; never raises."""
@@ -78,10 +85,21 @@ class PortalApp:
                 request.headers.get("Origin"), self.settings.allowed_origins
             )
             return flask.Response(status=204, headers=preflight)
+        if request.path == "/plans":
+            return self._plans(request, headers)
+        if request.path == "/checkout":
+            return self._checkout(request, headers, log)
         if request.method == "GET":
             caller = self.verifier.verify(request.headers.get("Authorization"))
             log["user"] = logs.user_ref(caller.uid)
-            subscriptions = caller_subscriptions(caller, self.directory, self.billing)
+            returned = request.args.getlist(RETURN_PARAMETER)
+            if returned:
+                if len(returned) > 1:
+                    raise BadRequest("Send one checkout_session.", code="invalid_checkout_session")
+                self.boot.wait()
+                subscriptions = self.checkout.returned(caller, returned[0])
+            else:
+                subscriptions = caller_subscriptions(caller, self.directory, self.billing)
             return json_response(200, {"subscriptions": subscriptions}, headers)
         if request.method != "POST":
             raise MethodNotAllowed(
@@ -102,6 +120,28 @@ class PortalApp:
             billing=self.billing,
         )
         return json_response(200, {"url": url}, headers)
+
+    def _checkout(
+        self, request: flask.Request, headers: dict[str, str], log: dict[str, Any]
+    ) -> flask.Response:
+        """`POST /checkout`: the same token, body limits and JSON errors as the portal's POST."""
+        if request.method != "POST":
+            raise MethodNotAllowed(
+                "Use POST to start a Checkout Session.", headers={"Allow": "POST, OPTIONS"}
+            )
+        body = _read_body(request)
+        caller = self.verifier.verify(request.headers.get("Authorization"))
+        log["user"] = logs.user_ref(caller.uid)
+        checkout_request = parse_checkout_body(request.headers.get("Content-Type"), body)
+        self.boot.wait()
+        return json_response(200, self.checkout.start(caller, checkout_request), headers)
+
+    def _plans(self, request: flask.Request, headers: dict[str, str]) -> flask.Response:
+        """`GET /plans`: public (no token read; plans.py says why), CORS as every route."""
+        if request.method != "GET":
+            raise MethodNotAllowed("Use GET to read the plans.", headers={"Allow": "GET, OPTIONS"})
+        self.boot.wait()
+        return json_response(200, {"plans": self.plans.plans()}, headers)
 
     def _log(
         self, request: flask.Request, status: int, seconds: float, fields: dict[str, Any]

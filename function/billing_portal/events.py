@@ -13,7 +13,8 @@ webhook cannot read makes Stripe redeliver it for days, each time with a traceba
 3. The object of a handled type: a `customer.subscription.*` event's is a subscription whose
    `customer` is a customer id (or an expanded customer with one); `customer.deleted`'s is a
    customer with a customer id and, if it has `metadata`, an object whose `app_user_id` is a
-   string. Otherwise `400 invalid_event`.
+   string; `checkout.session.completed`'s is a checkout session whose `customer` is a customer
+   id or null. Otherwise `400 invalid_event`.
 
 Nothing is read or written before all of it holds.
 """
@@ -77,12 +78,31 @@ def parse_event(text: str) -> dict[str, Any]:
 
 def object_kind(event_type: str) -> str | None:
     """The `object` a handled type's `data.object` is: `customer.subscription.*` → subscription,
-    any other `customer.*` → customer; None for a type of neither family."""
+    any other `customer.*` → customer, `checkout.session.*` → checkout.session; None for a type
+    of another family."""
     if event_type.startswith("customer.subscription."):
         return "subscription"
     if event_type.startswith("customer."):
         return "customer"
+    if event_type.startswith("checkout.session."):
+        return "checkout.session"
     return None
+
+
+def checkout_customer(event: dict[str, Any]) -> str | None:
+    """The customer of a `checkout.session.*` event's session (rule 3: its `customer` is a
+    customer id, expanded or not, or null — a session that made no customer, which is no
+    user's); `InvalidEvent` otherwise."""
+    kind = event["type"]
+    obj: dict[str, Any] = event["data"]["object"]
+    if object_kind(kind) != "checkout.session" or obj.get("object") != "checkout.session":
+        raise InvalidEvent(f"The data.object of a {kind} event must be a checkout.session.")
+    customer = obj.get("customer")
+    if isinstance(customer, dict):  # expanded
+        customer = customer.get("id")
+    if customer is None:
+        return None
+    return _customer_id(customer, "data.object.customer")
 
 
 def event_subject(event: dict[str, Any]) -> Subject:
@@ -90,7 +110,7 @@ def event_subject(event: dict[str, Any]) -> Subject:
     kind = event["type"]
     obj: dict[str, Any] = event["data"]["object"]
     expected = object_kind(kind)
-    if expected is None or obj.get("object") != expected:
+    if expected not in ("subscription", "customer") or obj.get("object") != expected:
         raise InvalidEvent(f"The data.object of a {kind} event must be a {expected or 'known'}.")
     if expected == "subscription":
         customer = obj.get("customer")

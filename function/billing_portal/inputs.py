@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from .errors import BadRequest, PayloadTooLarge, UnsupportedMediaType
+from .errors import BadRequest, InvalidQuantity, PayloadTooLarge, UnsupportedMediaType
 from .jsonscan import json_too_deep
 from .settings import is_secure_web_url, web_origin
 
@@ -47,6 +47,15 @@ FLOW_TYPES = (
 )
 _ID = re.compile(r"[A-Za-z0-9_]{1,255}")  # used with fullmatch: `$` would allow a final \n
 _BODY_KEYS = frozenset({"return_url", "locale", "flow"})
+_CHECKOUT_KEYS = frozenset({"price", "quantity", "return_url", "locale"})
+# Stripe's Checkout Session ids: `cs_test_…` / `cs_live_…` and letters and digits (with fullmatch).
+_CHECKOUT_SESSION_ID = re.compile(r"cs_[A-Za-z0-9_]{1,252}", re.ASCII)
+# Checkout's locales (Stripe's `checkout.SessionCreateParams.locale`; a test holds it to the
+# schema's row): not quite the portal's list.
+CHECKOUT_LOCALES = frozenset(
+    "auto bg cs da de el en en-GB es es-419 et fi fil fr fr-CA hi-IN hr hu id it ja ko lt lv ms "
+    "mt nb nl pl pt pt-BR ro ru sk sl sv th tr vi zh zh-HK zh-TW".split()
+)
 _MAX_ITEMS = 20
 # The deepest valid body is {"flow": {"items": [{...}]}}: 4 levels. Anything much deeper is refused
 # before `json.loads`, whose recursion a 16 KiB body of "[" would otherwise exhaust (a 500), by a
@@ -65,10 +74,85 @@ class PortalRequest:
 
 def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
     """Parse and validate an (optional) JSON body into a `PortalRequest`."""
+    data = _json_object(content_type, body)
+    if data is None:
+        return PortalRequest()
+    unknown = sorted(set(data) - _BODY_KEYS)
+    if unknown:
+        raise BadRequest(
+            f"Unknown field {unknown[0]!r}; accepted fields are flow, locale and return_url.",
+            code="unknown_field",
+        )
+    return PortalRequest(
+        return_url=_optional_str(data, "return_url"),
+        locale=_locale(data.get("locale")),
+        flow=_flow(data.get("flow")),
+    )
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    """What a `POST /checkout` caller asked for, validated (the catalog is checked later)."""
+
+    price: str
+    quantity: int | None = None  # None: the price's smallest quantity
+    return_url: str | None = None
+    locale: str | None = None
+
+
+def parse_checkout_body(content_type: str | None, body: bytes) -> CheckoutRequest:
+    """Parse and validate a `POST /checkout` JSON body: `{"price", "quantity"?, "return_url"?,
+    "locale"?}`. Pure; whether the price and quantity are on sale is `checkout.check_item`'s."""
+    data = _json_object(content_type, body)
+    if data is None:
+        raise BadRequest('Send a JSON body naming the price to buy: {"price": "price_…"}.')
+    unknown = sorted(set(data) - _CHECKOUT_KEYS)
+    if unknown:
+        raise BadRequest(
+            f"Unknown field {unknown[0]!r}; accepted fields are price, quantity, return_url and "
+            "locale.",
+            code="unknown_field",
+        )
+    price = data.get("price")
+    if not isinstance(price, str) or not _ID.fullmatch(price):
+        raise BadRequest("price must be a Stripe price id such as price_123.")
+    quantity = data.get("quantity")
+    if quantity is not None and (
+        isinstance(quantity, bool) or not isinstance(quantity, int) or quantity < 1
+    ):
+        raise InvalidQuantity("quantity must be a whole number of at least 1.")
+    locale = data.get("locale")
+    if locale is not None and (not isinstance(locale, str) or locale not in CHECKOUT_LOCALES):
+        raise BadRequest(
+            "locale must be one of Stripe Checkout's locales (auto, en, de, fr-CA, …).",
+            code="invalid_locale",
+        )
+    return CheckoutRequest(
+        price=price,
+        quantity=quantity,
+        return_url=_optional_str(data, "return_url"),
+        locale=locale,
+    )
+
+
+def checkout_session_id(value: str) -> str:
+    """A `checkout_session` query value, if shaped as a Checkout Session id (`cs_…`); else
+    `400 invalid_checkout_session` (nothing is looked up for it). Pure."""
+    if not _CHECKOUT_SESSION_ID.fullmatch(value):
+        raise BadRequest(
+            "checkout_session must be a Checkout Session id (cs_…), as Stripe put it in the "
+            "return URL.",
+            code="invalid_checkout_session",
+        )
+    return value
+
+
+def _json_object(content_type: str | None, body: bytes) -> dict[str, Any] | None:
+    """The body's JSON object, None for an empty body; the errors every route shares."""
     if len(body) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"The request body is larger than {MAX_BODY_BYTES} bytes.")
     if not body.strip():
-        return PortalRequest()
+        return None
     media_type = (content_type or "").split(";")[0].strip().lower()
     if media_type != "application/json":
         raise UnsupportedMediaType("Send the body as application/json (or send no body).")
@@ -89,17 +173,7 @@ def parse_body(content_type: str | None, body: bytes) -> PortalRequest:
         raise BadRequest("The body is not valid JSON.", code="invalid_json") from None
     if not isinstance(data, dict):
         raise BadRequest("The body must be a JSON object.", code="invalid_json")
-    unknown = sorted(set(data) - _BODY_KEYS)
-    if unknown:
-        raise BadRequest(
-            f"Unknown field {unknown[0]!r}; accepted fields are flow, locale and return_url.",
-            code="unknown_field",
-        )
-    return PortalRequest(
-        return_url=_optional_str(data, "return_url"),
-        locale=_locale(data.get("locale")),
-        flow=_flow(data.get("flow")),
-    )
+    return data
 
 
 def check_return_url(url: str, allowed_origins: frozenset[str]) -> str:

@@ -134,11 +134,11 @@ def open_portal(
             customer_id, return_url=return_url, locale=request.locale, flow=request.flow
         )
     except CustomerMissing:
-        _settle(email_update)
+        settle_email_update(email_update)
         customer_id, email_update = directory.replace_missing(caller, customer_id)
         if subscription_id is not None:
             # The subscription was the deleted customer's; the new customer has none.
-            _settle(email_update)
+            settle_email_update(email_update)
             raise NotFound(
                 "No such subscription among yours; check flow.subscription.",
                 code="subscription_not_found",
@@ -152,12 +152,13 @@ def open_portal(
                 "The Stripe customer disappeared again right after being re-created.",
                 code="customer_missing",
             ) from None
-    _settle(email_update)
+    settle_email_update(email_update)
     return url
 
 
-def _settle(email_update: Future[None] | None) -> None:
-    """Wait for a new customer's email update; a failure costs the email, not the session."""
+def settle_email_update(email_update: Future[None] | None) -> None:
+    """Wait for a new customer's email update (None: there is none); a failure costs the
+    email, not the session."""
     if email_update is None:
         return
     try:

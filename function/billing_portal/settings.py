@@ -42,6 +42,7 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "customer.subscription.resumed",
     "customer.subscription.trial_will_end",
     "customer.deleted",
+    "checkout.session.completed",
 )
 
 
@@ -153,6 +154,39 @@ CONTRACT: tuple[Variable, ...] = (
         "`create_portal_session`",
     ),
     Variable(
+        "CHECKOUT_PRICES",
+        "what `POST /checkout` sells: comma-separated prices in `PORTAL_PRICES`' form (a bound "
+        "makes the quantity adjustable within it); built from the stack's checkout prices",
+        "`PORTAL_PRICES`' value (both empty: every checkout is refused, `price_not_allowed`)",
+    ),
+    Variable(
+        "CHECKOUT_TRIAL_DAYS",
+        "free trial days of a subscription started by Checkout, 0–730 (0: no trial)",
+        "`0`",
+    ),
+    Variable(
+        "CHECKOUT_ALLOW_PROMOTION_CODES",
+        "`true` to let customers enter promotion codes in Checkout (`true` or `false`)",
+        "`false`",
+    ),
+    Variable(
+        "CHECKOUT_AUTOMATIC_TAX",
+        "`true` to have Stripe Tax compute tax in Checkout; the address Checkout collects is "
+        "saved to the customer (`true` or `false`)",
+        "`false`",
+    ),
+    Variable(
+        "CHECKOUT_BILLING_ADDRESS",
+        "Checkout's billing address collection: `auto` (only when needed) or `required`",
+        "`auto`",
+    ),
+    Variable(
+        "CHECKOUT_TERMS_CONSENT",
+        "`true` to require accepting the terms of service in Checkout (the account's terms URL, "
+        "set by the stack) (`true` or `false`)",
+        "`false`",
+    ),
+    Variable(
         "RETENTION_COUPONS",
         "comma-separated coupon ids a `subscription_cancel` deep link may offer to keep the "
         "customer; the caller picks among these, never another coupon",
@@ -211,6 +245,21 @@ class SettingsError(ValueError):
         self.variable = variable
 
 
+BILLING_ADDRESS_COLLECTION = ("auto", "required")
+MAX_TRIAL_DAYS = 730  # Stripe's limit for subscription_data.trial_period_days
+
+
+@dataclass(frozen=True)
+class CheckoutOptions:
+    """The stack's Checkout settings: what every Checkout Session the function opens asks for."""
+
+    trial_days: int = 0  # 0: no trial
+    allow_promotion_codes: bool = False
+    automatic_tax: bool = False
+    billing_address: str = "auto"  # one of BILLING_ADDRESS_COLLECTION
+    terms_consent: bool = False
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the function needs to know about its deployment."""
@@ -239,6 +288,9 @@ class Settings:
     function_target: str = SESSION_ENTRY_POINT
     # Firebase Auth emulator mode (`auth_emulator_mode`): its host, None for signed tokens only
     auth_emulator_host: str | None = None
+    # price id → quantities: what `POST /checkout` sells (`CHECKOUT_PRICES`, else the portal's)
+    checkout_prices: Mapping[str, Quantity] = field(default_factory=dict)
+    checkout: CheckoutOptions = field(default_factory=lambda: CheckoutOptions())
 
     @property
     def livemode(self) -> bool:
@@ -431,13 +483,11 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             variable="PORTAL_CONFIGURATION_ID",
         )
 
-    pause = get("PORTAL_SUBSCRIPTION_PAUSE").lower() or "false"
-    if pause not in ("true", "false"):
-        raise SettingsError(
-            f"PORTAL_SUBSCRIPTION_PAUSE={pause!r} is not true or false; set it to whether the "
-            "portal configuration enables pausing subscriptions.",
-            variable="PORTAL_SUBSCRIPTION_PAUSE",
-        )
+    pause = _flag(
+        env,
+        "PORTAL_SUBSCRIPTION_PAUSE",
+        "whether the portal configuration enables pausing subscriptions",
+    )
 
     default_return_url = get("DEFAULT_RETURN_URL")
     if not default_return_url:
@@ -490,6 +540,9 @@ def load_settings(env: Mapping[str, str]) -> Settings:
             variable="STRIPE_WEBHOOK_SECRET",
         )
 
+    portal_prices = _prices("PORTAL_PRICES", get("PORTAL_PRICES"))
+    checkout_prices = _prices("CHECKOUT_PRICES", get("CHECKOUT_PRICES")) or portal_prices
+
     return Settings(
         stripe_secret_key=key,
         stripe_api_base=api_base,
@@ -509,10 +562,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         https_proxy=get("HTTPS_PROXY") or get("https_proxy") or None,
         retention_coupons=_coupons(get("RETENTION_COUPONS")),
         stripe_webhook_secret=webhook_secret,
-        subscription_pause=pause == "true",
-        portal_prices=_portal_prices(get("PORTAL_PRICES")),
+        subscription_pause=pause,
+        portal_prices=portal_prices,
         function_target=target,
         auth_emulator_host=emulator_host,
+        checkout_prices=checkout_prices,
+        checkout=_checkout_options(env),
     )
 
 
@@ -580,15 +635,62 @@ def portal_prices_value(products: Iterable[Mapping[str, Any]]) -> str:
     return encode_prices(products)
 
 
-def _portal_prices(raw: str) -> dict[str, Quantity]:
+_PRICES_SOURCE = {
+    "PORTAL_PRICES": "the portal's plan-switching products "
+    "(portal.features.subscriptionUpdate.products)",
+    "CHECKOUT_PRICES": "the stack's checkout prices (by default the portal's plan-switching "
+    "products)",
+}
+
+
+def _prices(name: str, raw: str) -> dict[str, Quantity]:
     try:
         return parse_prices(raw)
     except CatalogError as error:
         raise SettingsError(
-            f"PORTAL_PRICES: {error}. Deployed stacks build it from the portal's plan-switching "
-            "products (portal.features.subscriptionUpdate.products).",
-            variable="PORTAL_PRICES",
+            f"{name}: {error}. Deployed stacks build it from {_PRICES_SOURCE[name]}.",
+            variable=name,
         ) from None
+
+
+def _flag(env: Mapping[str, str], name: str, meaning: str) -> bool:
+    """A `true`/`false` variable (any case; unset: false)."""
+    raw = env.get(name, "").strip().lower() or "false"
+    if raw not in ("true", "false"):
+        raise SettingsError(
+            f"{name}={raw!r} is not true or false; set it to {meaning}.", variable=name
+        )
+    return raw == "true"
+
+
+def _checkout_options(env: Mapping[str, str]) -> CheckoutOptions:
+    raw_days = env.get("CHECKOUT_TRIAL_DAYS", "").strip() or "0"
+    if not raw_days.isdigit() or not raw_days.isascii() or int(raw_days) > MAX_TRIAL_DAYS:
+        raise SettingsError(
+            f"CHECKOUT_TRIAL_DAYS={raw_days!r} is not a whole number of days from 0 to "
+            f"{MAX_TRIAL_DAYS} (Stripe's limit); set e.g. 14, or 0 for no trial.",
+            variable="CHECKOUT_TRIAL_DAYS",
+        )
+    address = env.get("CHECKOUT_BILLING_ADDRESS", "").strip().lower() or "auto"
+    if address not in BILLING_ADDRESS_COLLECTION:
+        raise SettingsError(
+            f"CHECKOUT_BILLING_ADDRESS={address!r} is not auto or required; set auto to let "
+            "Checkout ask only when needed, required to always collect it.",
+            variable="CHECKOUT_BILLING_ADDRESS",
+        )
+    return CheckoutOptions(
+        trial_days=int(raw_days),
+        allow_promotion_codes=_flag(
+            env, "CHECKOUT_ALLOW_PROMOTION_CODES", "whether Checkout accepts promotion codes"
+        ),
+        automatic_tax=_flag(
+            env, "CHECKOUT_AUTOMATIC_TAX", "whether Stripe Tax computes tax in Checkout"
+        ),
+        billing_address=address,
+        terms_consent=_flag(
+            env, "CHECKOUT_TERMS_CONSENT", "whether Checkout requires accepting the terms"
+        ),
+    )
 
 
 def _function_target(raw: str) -> str:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     # annotations that do nothing there.
     from stripe.params import CustomerListParams
     from stripe.params.billing_portal import SessionCreateParams, SessionCreateParamsFlowData
+    from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateParams
 
 METADATA_USER_KEY = "app_user_id"
 
@@ -111,6 +112,7 @@ def preconnect(
 def warm_sdk(client: stripe.StripeClient) -> None:
     """Import the SDK's services the request path uses (the SDK loads them on first use)."""
     _ = client.v1.customers, client.v1.billing_portal.sessions, client.v1.subscriptions
+    _ = client.v1.checkout.sessions
 
 
 @dataclass(frozen=True)
@@ -147,6 +149,36 @@ def item_quantity(item: Mapping[str, Any]) -> int | None:
     """An item's quantity, if it is a whole number (Stripe's; a metered item has none)."""
     quantity = item.get("quantity")
     return quantity if isinstance(quantity, int) and not isinstance(quantity, bool) else None
+
+
+@dataclass(frozen=True)
+class CheckoutSessionView:
+    """What the function reads of a Checkout Session: where it is, whose, and whether done."""
+
+    id: str
+    url: str | None
+    customer_id: str | None
+    client_reference_id: str | None
+    mode: str | None
+    status: str | None
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _checkout_view(data: Mapping[str, Any]) -> CheckoutSessionView:
+    customer = data.get("customer")
+    if isinstance(customer, dict):  # expanded by a future change: still its id
+        customer = customer.get("id")
+    return CheckoutSessionView(
+        id=str(data.get("id")),
+        url=_text(data.get("url")),
+        customer_id=_text(customer),
+        client_reference_id=_text(data.get("client_reference_id")),
+        mode=_text(data.get("mode")),
+        status=_text(data.get("status")),
+    )
 
 
 class StripeGateway:
@@ -215,6 +247,52 @@ class StripeGateway:
                 params={"customer": customer_id, "status": "all", "limit": 100}
             )
             return [subscription.to_dict() for subscription in page.auto_paging_iter()]
+
+    def create_checkout_session(
+        self, params: CheckoutSessionCreateParams, *, idempotency_key: str
+    ) -> tuple[CheckoutSessionView, bool]:
+        """A Checkout Session for `params["customer"]`, and whether Stripe replayed it (the
+        key was used before); `CustomerMissing` if Stripe says the customer was deleted.
+
+        The key makes a repeat of the same request (a double click) the same session. A replay
+        is Stripe's first answer again, byte for byte — an open session, even if it has been
+        paid or has expired since — so the caller retrieves a replayed session to know it now.
+        """
+        with _translated(params.get("customer")):
+            session = self._client.v1.checkout.sessions.create(
+                params=params, options={"idempotency_key": idempotency_key}
+            )
+        response = session.last_response
+        headers = {k.lower(): v for k, v in (response.headers if response else {}).items()}
+        return _checkout_view(session.to_dict()), headers.get("idempotent-replayed") == "true"
+
+    def checkout_session(self, session_id: str) -> CheckoutSessionView | None:
+        """Retrieve a Checkout Session; None if Stripe has no such one (in this mode)."""
+        with _translated():
+            try:
+                session = self._client.v1.checkout.sessions.retrieve(session_id)
+            except stripe.InvalidRequestError as error:
+                if error.code == "resource_missing":
+                    return None
+                raise
+        return _checkout_view(session.to_dict())
+
+    def expire_checkout_session(self, session_id: str) -> None:
+        """Expire an open Checkout Session (Stripe's `POST /v1/checkout/sessions/{id}/expire`):
+        nobody can pay it any more. Stripe refuses a session that is not open (`ApiError`)."""
+        with _translated():
+            self._client.v1.checkout.sessions.expire(session_id)
+
+    def price_with_product(self, price_id: str) -> dict[str, Any] | None:
+        """A price with its product expanded, as Stripe has it now; None if there is none."""
+        with _translated():
+            try:
+                price = self._client.v1.prices.retrieve(price_id, params={"expand": ["product"]})
+            except stripe.InvalidRequestError as error:
+                if error.code == "resource_missing":
+                    return None
+                raise
+        return price.to_dict()
 
     def update_email(self, customer_id: str, email: str) -> None:
         """Set the customer's email (from a verified token claim)."""

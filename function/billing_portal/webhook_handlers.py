@@ -22,7 +22,7 @@ from typing import Any
 from . import logs
 from .billing_state import BillingState, Sources, sources_of, user_sources
 from .customers import CustomerDirectory, CustomerMapping, Ownership
-from .events import event_subject
+from .events import checkout_customer, event_subject
 from .lru import LruCache
 from .stripe_api import StripeGateway
 
@@ -128,6 +128,20 @@ def customer_deleted(delivery: Delivery, event: Event) -> None:
     delivery.rebuild(uid, subject.customer_id, mapping, changed=mark)
 
 
+def checkout_completed(delivery: Delivery, event: Event) -> None:
+    """`checkout.session.completed`: the session's customer now has the subscription it started;
+    rebuild the state of the user who owns that customer, as for a subscription event (the
+    subscription's own `customer.subscription.created` may come later, or not first). A session
+    that made no customer is no user's."""
+    customer_id = checkout_customer(event)
+    if customer_id is None:
+        raise Ignored("no_customer")
+    delivery.log["customer"] = customer_id
+    uid = delivery.user_of(customer_id)
+    delivery.log["user"] = logs.user_ref(uid)
+    delivery.rebuild(uid, customer_id, delivery.users_mapping(uid))
+
+
 # One row per event type the deployment acts on; keys exactly `settings.WEBHOOK_EVENTS`.
 HANDLERS: Mapping[str, Handler] = {
     "customer.subscription.created": subscription_changed,
@@ -137,4 +151,5 @@ HANDLERS: Mapping[str, Handler] = {
     "customer.subscription.resumed": subscription_changed,
     "customer.subscription.trial_will_end": subscription_changed,
     "customer.deleted": customer_deleted,
+    "checkout.session.completed": checkout_completed,
 }

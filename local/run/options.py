@@ -23,7 +23,6 @@ PROJECT = "billing-portal-local"
 DEV_AUDIENCE = PROJECT
 SESSION_TARGET = "create_portal_session"
 WEBHOOK_TARGET = "stripe_webhook"
-TEST_SUBSCRIPTION_PATH = "/_local/test-subscription"
 _WEBHOOK_SECRET = re.compile(r"whsec_[0-9A-Za-z_]{8,}")
 # The Auth emulator's default address, and the project the run starts it for when none is named.
 DEFAULT_AUTH_EMULATOR = "127.0.0.1:9099"
@@ -533,9 +532,8 @@ def issuer_url(options: Options) -> str:
 def frontend_config(
     options: Options, plans: Mapping[str, Mapping[str, Any]] | None = None
 ) -> dict[str, Any]:
-    """What `web/example/config.js` says when the local run serves it: the ports, the stack's
-    `plans` by price id (for the plan card) and, with the stand-in, the development-only
-    "Give me a test subscription" endpoint."""
+    """What `web/example/config.js` says when the local run serves it: the ports and the stack's
+    `plans` by price id (names for the plan card)."""
     stripe = "real Stripe test mode" if options.real_stripe else "Stripe stand-in"
     return {
         "functionUrl": options.url("function"),
@@ -544,9 +542,6 @@ def frontend_config(
         "issuerTokenUrl": None if options.token_issuer else options.url("issuer", "/_issuer/token"),
         "returnUrl": None,
         "plans": dict(plans or {}),
-        "testSubscriptionUrl": None
-        if options.real_stripe
-        else options.url("web", TEST_SUBSCRIPTION_PATH),
         # The Firebase variant of the page (firebase.html): its app, against the Auth emulator.
         "firebase": _firebase_config(options.token_issuer),
         "environment": f"local run · {stripe} · Firestore emulator"

@@ -21,7 +21,6 @@ from local.run.options import (
     EXAMPLE_PATH,
     HOST,
     SESSION_TARGET,
-    TEST_SUBSCRIPTION_PATH,
     Options,
     RunError,
     frontend_config,
@@ -101,54 +100,11 @@ VENDOR_FILES = {
 }
 
 
-# The development-only "Give me a test subscription": (Authorization header) → (status, JSON).
-TestSubscription = Callable[[str | None], tuple[int, dict[str, Any]]]
-# The example page posts no body; whatever a caller sends is read and dropped, up to this.
-MAX_DEV_BODY_BYTES = 64 * 1024
-
-
-def body_length(header: str | None) -> tuple[int, dict[str, Any]] | int:
-    """A `Content-Length` header's byte count, or the (status, JSON) refusing it. Pure.
-
-    Only ASCII digits, as HTTP writes it (`int()` would take "-1", " 1_0" or other digits).
-    """
-    raw = (header or "0").strip()
-    if not (raw.isascii() and raw.isdigit()):
-        return 400, {"error": {"code": "invalid_request", "message": "Bad Content-Length."}}
-    if len(raw) > 12 or int(raw) > MAX_DEV_BODY_BYTES:
-        message = f"The body is larger than {MAX_DEV_BODY_BYTES} bytes."
-        return 413, {"error": {"code": "payload_too_large", "message": message}}
-    return int(raw)
-
-
 class WebHandler(SimpleHTTPRequestHandler):
-    """Serves `web/`, with `example/config.js` written for this run; never cached. With the
-    stand-in, also `POST /_local/test-subscription` (the example page's development control)."""
+    """Serves `web/`, with `example/config.js` written for this run; never cached. GET only: the
+    run adds no route of its own (a POST is 501, as `SimpleHTTPRequestHandler` answers it)."""
 
     config_js: bytes = b""
-    test_subscription: TestSubscription | None = None
-
-    def do_POST(self) -> None:
-        """Only the local run's own development endpoint; everything else is 404."""
-        give = type(self).test_subscription
-        if self.path.split("?")[0] != TEST_SUBSCRIPTION_PATH or give is None:
-            self.send_error(404)
-            return
-        length = body_length(self.headers.get("Content-Length"))
-        if not isinstance(length, int):
-            self.close_connection = True  # the rest of the request cannot be framed
-            self._send_json(*length)
-            return
-        self.rfile.read(length)
-        self._send_json(*give(self.headers.get("Authorization")))
-
-    def _send_json(self, status: int, answer: dict[str, Any]) -> None:
-        body = json.dumps(answer).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
 
     def do_GET(self) -> None:
         """GET, with the generated `config.js` in place of the file of defaults, and the
@@ -191,21 +147,11 @@ class WebHandler(SimpleHTTPRequestHandler):
         """Quiet: the frontend's requests are not news."""
 
 
-def start_web(
-    options: Options,
-    plans: dict[str, dict[str, Any]] | None = None,
-    test_subscription: TestSubscription | None = None,
-) -> HTTPServerThread:
+def start_web(options: Options, plans: dict[str, dict[str, Any]] | None = None) -> HTTPServerThread:
     """Serve `web/` on the web port from a thread of this process."""
     config = json.dumps(frontend_config(options, plans), indent=2)
     script = f"// Written by local/run for this run.\nexport default {config};\n"
-    handler = type(
-        "ConfiguredWebHandler",
-        (WebHandler,),
-        {"config_js": script.encode(), "test_subscription": staticmethod(test_subscription)}
-        if test_subscription
-        else {"config_js": script.encode()},
-    )
+    handler = type("ConfiguredWebHandler", (WebHandler,), {"config_js": script.encode()})
     address = (HOST, options.ports["web"])
     return HTTPServerThread(address, partial(handler, directory=WEB_ROOT), name="web").start()
 

@@ -5,9 +5,10 @@ stand-in's built-in default.
 The parameters come from the stack model the Pulumi program and the drift check use
 (`stackspec`): `portal_spec` for the configuration (the fields pulumi-stripe cannot set
 included), `product_params`/`price_params` for the declared catalog. The function then gets the
-configuration's id, what it sells (its plan-switching prices, by the stand-in's ids) and the
-stack's other portal settings (pause deep link, retention coupons) through the function's own
-environment contract, as a deployed stack's function does.
+configuration's id, what it sells (its plan-switching prices, by the stand-in's ids), what its
+Checkout sells (the stack's checkout prices, by the same ids) with the stack's checkout settings,
+and the stack's other portal settings (pause deep link, retention coupons) through the function's
+own environment contract, as a deployed stack's function does.
 """
 
 from __future__ import annotations
@@ -25,19 +26,25 @@ from stackspec.declared import (
     product_params,
     substitute,
 )
-from stackspec.function_contract import function_environment, function_settings
+from stackspec.function_contract import checkout_prices, function_environment, function_settings
 from stackspec.portal_fields import READ_EXPAND
 from stackspec.portal_spec import portal_spec
 from stackspec.settings import Settings, SettingsError
 from stackspec.stackfiles import StackFileError, StackNotFound, read_settings, stack_file
 
-# What the local function takes from the stack's environment: its portal, not its deployment
-# (origins, issuer, project and database stay the local run's own).
+# What the local function takes from the stack's environment: its portal and its checkout, not
+# its deployment (origins, issuer, project and database stay the local run's own).
 PORTAL_VARIABLES = (
     "PORTAL_CONFIGURATION_ID",
     "PORTAL_SUBSCRIPTION_PAUSE",
     "PORTAL_PRICES",
     "RETENTION_COUPONS",
+    "CHECKOUT_PRICES",
+    "CHECKOUT_TRIAL_DAYS",
+    "CHECKOUT_ALLOW_PROMOTION_CODES",
+    "CHECKOUT_AUTOMATIC_TAX",
+    "CHECKOUT_BILLING_ADDRESS",
+    "CHECKOUT_TERMS_CONSENT",
 )
 
 
@@ -47,6 +54,7 @@ class StackPortal(NamedTuple):
     configuration_id: str
     prices: list[str]  # the declared prices' ids, those of the plan-switching list first
     portal_prices: str  # the function's PORTAL_PRICES: what this configuration sells
+    checkout_prices: str = ""  # its CHECKOUT_PRICES: what the stack's Checkout sells
 
 
 def stack_settings(stack: str) -> Settings:
@@ -86,12 +94,13 @@ def create_declared_catalog(client: stripe.StripeClient, settings: Settings) -> 
 
 def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> StackPortal:
     """The stack's portal configuration (and its catalog) in the stand-in: the configuration id,
-    the declared prices' ids (those of the plan-switching list first, in its order) and what the
-    configuration sells, by the stand-in's ids, as `PORTAL_PRICES`."""
+    the declared prices' ids (those of the plan-switching list first, in its order), what the
+    configuration sells, by the stand-in's ids, as `PORTAL_PRICES`, and what the stack's Checkout
+    sells, by the same ids, as `CHECKOUT_PRICES`."""
     ids = create_declared_catalog(client, settings)
     params: dict[str, Any] = substitute(portal_spec(settings), ids)
     update = (params.get("features") or {}).get("subscription_update") or {}
-    _stand_in_for_existing(client, update)
+    standing_in = _stand_in_for_existing(client, update)
     switchable = [price for item in update.get("products") or [] for price in item["prices"]]
     declared = [
         ids[declared_price_ref(product.key, price.key)]
@@ -101,7 +110,7 @@ def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> Stac
     prices = list(dict.fromkeys([*switchable, *declared]))
     configuration = client.v1.billing_portal.configurations.create(params=params).id
     sold = function_settings.portal_prices_value(update.get("products") or [])
-    return StackPortal(configuration, prices, sold)
+    return StackPortal(configuration, prices, sold, checkout_prices(settings, ids | standing_in))
 
 
 def account_portal_prices(client: stripe.StripeClient, configuration_id: str | None) -> str:
@@ -123,11 +132,13 @@ def account_portal_prices(client: stripe.StripeClient, configuration_id: str | N
     return function_settings.portal_prices_value(update.get("products") or [])
 
 
-def _stand_in_for_existing(client: stripe.StripeClient, update: dict[str, Any]) -> None:
+def _stand_in_for_existing(client: stripe.StripeClient, update: dict[str, Any]) -> dict[str, str]:
     """Products and prices a stack names by id (`prod_…`, `price_…`: prod's live catalog) exist
     in its Stripe account, not in the stand-in: give the stand-in a product of that id and, for
     each price, a placeholder monthly price, and point the plan-switching list at them (Stripe
-    lets no one choose a price's id). The portal keeps the stack's shape; amounts are invented."""
+    lets no one choose a price's id). The portal keeps the stack's shape; amounts are invented.
+    Returns {the stack's price id: the placeholder's id}."""
+    standing_in: dict[str, str] = {}
     for item in update.get("products") or []:
         product = item["product"]
         try:
@@ -149,17 +160,21 @@ def _stand_in_for_existing(client: stripe.StripeClient, update: dict[str, Any]) 
                     }
                 )
                 placeholders.append(created.id)
+            standing_in[price] = placeholders[-1]
         item["prices"] = placeholders
+    return standing_in
 
 
 def portal_environment(
-    settings: Settings, configuration_id: str | None, portal_prices: str
+    settings: Settings, configuration_id: str | None, portal_prices: str, checkout_prices: str = ""
 ) -> dict[str, str]:
-    """The stack's portal variables of the function's environment, built by the contract.
+    """The stack's portal and checkout variables of the function's environment, built by the
+    contract.
 
-    `PORTAL_PRICES` is always among them (empty when the portal sells nothing), so that a value
-    inherited from the shell never stands in for what this run's configuration sells.
+    `PORTAL_PRICES` and `CHECKOUT_PRICES` are always among them (empty when nothing is sold; an
+    empty `CHECKOUT_PRICES` sells what `PORTAL_PRICES` does), so that a value inherited from the
+    shell never stands in for what this run sells.
     """
-    env = function_environment(settings, configuration_id, portal_prices)
+    env = function_environment(settings, configuration_id, portal_prices, checkout_prices)
     portal = {name: str(env[name]) for name in PORTAL_VARIABLES if env.get(name) is not None}
-    return {"PORTAL_PRICES": "", **portal}
+    return {"PORTAL_PRICES": "", "CHECKOUT_PRICES": "", **portal}

@@ -17,11 +17,10 @@ from types import FrameType
 
 import stripe
 
-from local.contract import load_settings
 from local.firebase import FirebaseAuthEmulator
 from local.firestore import FirestoreEmulator
 from local.process import ServerProcess, ServerProcessError
-from local.run.dev_tools import CustomerMappings, Plans, TestSubscriptions, catalog_plans
+from local.run.dev_tools import Plans, catalog_plans
 from local.run.options import (
     DEV_AUDIENCE,
     EXAMPLE_PATH,
@@ -92,7 +91,6 @@ class LocalRun:
                 log_path=self.log_dir / "firebase-auth.log",
                 timeout=AUTH_EMULATOR_START_TIMEOUT,
             )
-        test_subscriptions = None
         if not self.options.real_stripe:
             self._start_process(
                 "stripe",
@@ -103,15 +101,13 @@ class LocalRun:
             )
             created = create_stack_portal(standin, settings)
             self.portal = portal_environment(
-                settings, created.configuration_id, created.portal_prices
+                settings, created.configuration_id, created.portal_prices, created.checkout_prices
             )
             self.plans = catalog_plans(standin, created.prices)
-            test_subscriptions = TestSubscriptions(
-                self.options, standin, self.plans, self._mappings().customer_of
-            ).give
         else:
             # Real Stripe test mode: the account's own configuration (PORTAL_CONFIGURATION_ID,
-            # if set) and what it sells, with the stack's other portal settings.
+            # if set) and what it sells, with the stack's other portal settings. Checkout sells
+            # what that configuration sells (the stack's declared prices have no ids there).
             configuration = os.environ.get("PORTAL_CONFIGURATION_ID")
             self.portal = portal_environment(
                 settings, configuration, self._account_prices(configuration)
@@ -127,7 +123,7 @@ class LocalRun:
                     DEV_AUDIENCE,
                 ),
             )
-        self.web = start_web(self.options, self.plans, test_subscriptions)
+        self.web = start_web(self.options, self.plans)
         for name in FUNCTIONS:
             self.start_function(name)
         if not self.options.real_stripe:
@@ -142,13 +138,6 @@ class LocalRun:
                     control.set_branding(**colours)
             finally:
                 control.close()
-
-    def _mappings(self) -> CustomerMappings:
-        """The session function's user → customer mapping, where its environment says."""
-        assert self.firestore is not None
-        env = function_env(self.options, os.environ, self.firestore.host, self.portal)
-        collection = load_settings(env).customers_collection
-        return CustomerMappings(self.firestore.host, PROJECT, collection)
 
     def _account_prices(self, configuration: str | None) -> str:
         """What the real account's configuration sells (`PORTAL_PRICES`), read from Stripe.

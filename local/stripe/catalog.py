@@ -11,6 +11,7 @@ from local.stripe.core.errors import StripeError
 from local.stripe.core.listing import LIST_PARAMS, list_page, where_boolean
 from local.stripe.core.objects import new_id
 from local.stripe.core.routing import Payload, StripeApi, retrieve, route
+from local.stripe.core.shapes import expand_paths
 from local.stripe.core.store import ModeState
 
 
@@ -159,6 +160,17 @@ def _values(value: Any) -> set[str]:
     return {value}
 
 
+def retrieve_price(
+    api: StripeApi, state: ModeState, params: Payload, id: str
+) -> tuple[int, Payload]:
+    """``GET /v1/prices/{id}``, with its product as an object when ``expand[]=product``."""
+    price = api.store.require(state, "prices", id, param="id", status=404)
+    if "product" not in expand_paths(params):
+        return 200, price
+    product = state.products.get(price["product"])
+    return 200, {**price, "product": product if product is not None else price["product"]}
+
+
 ROUTES = (
     route("POST", "/v1/products", create_product, schema="POST /v1/products"),
     route(
@@ -177,5 +189,5 @@ ROUTES = (
             LIST_PARAMS | {"active", "product", "currency", "type", "created", "lookup_keys"}
         ),
     ),
-    route("GET", "/v1/prices/{id}", retrieve("prices")),
+    route("GET", "/v1/prices/{id}", retrieve_price, expands=("product",)),
 )

@@ -176,6 +176,31 @@ class StandinControl:
         """Portal sessions of a mode, oldest first."""
         return self._call("GET", "sessions", params={"mode": mode})["data"]
 
+    def checkout_sessions(self, mode: str = "test") -> list[dict[str, Any]]:
+        """Checkout Sessions of a mode, oldest first."""
+        return self._call("GET", "checkout_sessions", params={"mode": mode})["data"]
+
+    def complete_checkout_session(self, session_id: str) -> str:
+        """Press the Checkout page's ``#checkout-complete``: the subscription starts, the session
+        completes; returns where the page redirects (its success URL, the session id in it)."""
+        return self._press(session_id, "complete")
+
+    def cancel_checkout_session(self, session_id: str) -> str:
+        """Press the Checkout page's ``#checkout-cancel``; returns its cancel URL."""
+        return self._press(session_id, "cancel")
+
+    def _press(self, session_id: str, action: str) -> str:
+        url = f"{self.url}/c/pay/{session_id}/{action}"
+        response = self._http.post(url, timeout=10, allow_redirects=False)
+        if response.status_code != 303:
+            raise StandinError(f"POST /c/pay/…/{action}: {response.status_code} {response.text}")
+        return response.headers["Location"]
+
+    def expire_checkout_session(self, session_id: str, api_key: str | None = None) -> Any:
+        """Expire an open Checkout Session through Stripe's own endpoint
+        (``POST /v1/checkout/sessions/{id}/expire``); returns the session."""
+        return self.client(api_key).v1.checkout.sessions.expire(session_id)
+
     def configurations(self, mode: str = "test") -> list[dict[str, Any]]:
         """Portal configurations of a mode, the default one first."""
         return self._call("GET", "configurations", params={"mode": mode})["data"]

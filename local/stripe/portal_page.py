@@ -72,9 +72,10 @@ a#return-link { color: %(primary)s; font-weight: 600; }
 DEFAULT_PRIMARY, DEFAULT_SECONDARY = "#635bff", "#f6f9fc"
 
 
-def _page(
+def render_page(
     title: str, body: str, primary: str = DEFAULT_PRIMARY, secondary: str = DEFAULT_SECONDARY
 ) -> str:
+    """A whole stand-in page: `title`, the shared style in the stack's colours, `body`."""
     colours = {"primary": escape(primary), "secondary": escape(secondary)}
     return (
         '<!doctype html>\n<html lang="en"><head><meta charset="utf-8">'
@@ -107,7 +108,8 @@ def _amount(price: Payload) -> str:
     return f"{money} / {interval}" if count == 1 else f"{money} / {count} {interval}s"
 
 
-def _plan(state: ModeState, price: Payload) -> str:
+def plan_text(state: ModeState, price: Payload) -> str:
+    """A price in words: its product's name and amount (`Team · 9.00 EUR / month`)."""
     product = state.products.get(str(price.get("product")), {})
     name = product.get("name") or price.get("product") or "?"
     return f"{name} · {_amount(price)}"
@@ -176,7 +178,7 @@ def _subscription_html(
     sub_id = subscription["id"]
     items = subscription["items"]["data"]
     plans = "; ".join(
-        _plan(state, item["price"])
+        plan_text(state, item["price"])
         + (f" × {item['quantity']}" if (item.get("quantity") or 1) != 1 else "")
         for item in items
     )
@@ -197,7 +199,7 @@ def _subscription_html(
             current = items[0]["price"]["id"]
             options = "".join(
                 f'<option value="{escape(price_id)}">'
-                f"{escape(_plan(state, state.prices[price_id]))}</option>"
+                f"{escape(plan_text(state, state.prices[price_id]))}</option>"
                 for price_id in switch_prices(configuration)
                 if price_id != current and price_id in state.prices
             )
@@ -318,7 +320,7 @@ def session_page(
         f'<p><a id="return-link" href="{escape(return_url, quote=True)}">'
         f"Return to {escape(return_label)}</a></p>"
     )
-    return _page(f"{name} — Stripe stand-in", body, primary, secondary)
+    return render_page(f"{name} — Stripe stand-in", body, primary, secondary)
 
 
 def _payment_method_form(session: Payload) -> str:
@@ -347,7 +349,7 @@ def _flow_text(flow: Payload | None) -> str:
 def missing_page(what: str) -> str:
     """The 404 page for an unknown session or login link."""
     body = f"<h1>Not found</h1><p>No such {escape(what)} on this Stripe stand-in.</p>"
-    return _page("Not found — Stripe stand-in", body)
+    return render_page("Not found — Stripe stand-in", body)
 
 
 def login_page(configuration: Payload) -> str:
@@ -357,7 +359,7 @@ def login_page(configuration: Payload) -> str:
         f"<p>Configuration <code>{escape(configuration['id'])}</code>. The stand-in has no "
         "customer login; create a portal session through the API instead.</p>"
     )
-    return _page("Portal login — Stripe stand-in", body)
+    return render_page("Portal login — Stripe stand-in", body)
 
 
 # --- the routes -----------------------------------------------------------------------------

@@ -7,6 +7,8 @@ from collections.abc import Iterable
 from local.stripe import (
     accounts,
     catalog,
+    checkout,
+    checkout_page,
     customers,
     events,
     files,
@@ -26,6 +28,7 @@ ROUTES = (
     *customers.ROUTES,
     *subscriptions.ROUTES,
     *portal.ROUTES,
+    *checkout.ROUTES,
     *events.ROUTES,
     *webhook_endpoints.ROUTES,
 )
@@ -61,7 +64,7 @@ class StripeStandin(StripeServer):
             api_keys=api_keys,
             routes=ROUTES,
             control=CONTROL_ROUTES,
-            pages=portal_page.PAGES,
+            pages={**portal_page.PAGES, **checkout_page.PAGES},
             seed=_seed,
         )
         # Sends every recorded event to the webhook endpoints and the forward target.

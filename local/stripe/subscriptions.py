@@ -262,17 +262,41 @@ def create_subscription(api: StripeApi, state: ModeState, params: Payload) -> tu
     items = []
     for index, item in enumerate(raw_items):
         items.append(_item(api, state, item, index))
+    subscription = start_subscription(
+        api.store, state, customer["id"], items, dict(params.get("metadata") or {})
+    )
+    return 200, subscription
+
+
+def start_subscription(
+    store: Store,
+    state: ModeState,
+    customer_id: str,
+    items: list[tuple[Payload, int, dict[str, str]]],
+    metadata: dict[str, str],
+    *,
+    trial_days: int = 0,
+) -> Payload:
+    """A new subscription of checked items, stored, with its ``customer.subscription.created``
+    event: what the API's create and a completed Checkout Session (``checkout``) both do. With
+    ``trial_days``, it starts ``trialing`` and its first period is the trial."""
+    created = int(time.time())
     subscription = new_subscription(
         new_id("sub"),
-        customer=customer["id"],
+        customer=customer_id,
         items=items,
-        metadata=dict(params.get("metadata") or {}),
+        metadata=metadata,
         livemode=state.livemode,
-        created=int(time.time()),
+        created=created,
     )
+    if trial_days:
+        trial_end = created + trial_days * 86400
+        subscription.update(status="trialing", trial_start=created, trial_end=trial_end)
+        for item in subscription["items"]["data"]:
+            item["current_period_end"] = trial_end
     state.subscriptions[subscription["id"]] = subscription
-    events.record(api.store, state, "customer.subscription.created", subscription)
-    return 200, subscription
+    events.record(store, state, "customer.subscription.created", subscription)
+    return subscription
 
 
 def _refuse_unsupported(params: Payload, supported: frozenset[str], prefix: str = "") -> None:
@@ -378,17 +402,26 @@ def cancel_subscription(
 def _item(
     api: StripeApi, state: ModeState, item: Payload, index: int
 ) -> tuple[Payload, int, dict[str, str]]:
+    return recurring_item(state, item, f"items[{index}]", api.store)
+
+
+def recurring_item(
+    state: ModeState, item: Payload, prefix: str, store: Store
+) -> tuple[Payload, int, dict[str, str]]:
+    """(price, quantity, metadata) of one item naming a recurring price of ``state``; Stripe's
+    400 for an unsupported field, a missing price or a one-time price. ``prefix`` names the
+    item in messages (``items[0]``, ``line_items[0]``)."""
     unsupported = sorted(set(item) - _ITEM_SUPPORTED)
     if unsupported:
-        param = f"items[{index}][{unsupported[0]}]"
+        param = f"{prefix}[{unsupported[0]}]"
         raise StripeError(400, f"The Stripe stand-in does not support {param}.", param=param)
     if "price" not in item:
-        param = f"items[{index}][price]"
+        param = f"{prefix}[price]"
         raise StripeError(
             400, f"Missing required param: {param}.", code="parameter_missing", param=param
         )
-    param = f"items[{index}][price]"
-    price = api.store.require(state, "prices", item["price"], param=param, status=400)
+    param = f"{prefix}[price]"
+    price = store.require(state, "prices", item["price"], param=param, status=400)
     if price["type"] != "recurring":
         raise StripeError(
             400,

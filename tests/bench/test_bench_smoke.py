@@ -11,7 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from bench.report import FIRST_REQUEST_MAX_RATIO, JSON_KEYS, WEBHOOK_MAX_RATIO, row_labels
+from bench.report import (
+    CHECKOUT_MAX_RATIO,
+    FIRST_REQUEST_MAX_RATIO,
+    JSON_KEYS,
+    RETURN_MAX_RATIO,
+    WEBHOOK_MAX_RATIO,
+    row_labels,
+)
 from local.process import REPO_ROOT
 
 pytestmark = pytest.mark.integration
@@ -69,11 +76,11 @@ def test_every_targeted_row_has_a_verdict_that_follows_from_its_numbers(
     targeted = [row for row in doc["rows"] if row["verdict"] != "info"]
     targets = doc["targets"]
     # cold start, first request (2 users × 2 latency-mode delays), 2 users × 2 Stripe latencies,
-    # the worst-case body, the webhook (2 floors × 2 Stripe latencies), GET, the burst, one per
-    # load level, key fetches
+    # the worst-case body, the webhook (2 floors × 2 Stripe latencies), GET, the burst, checkout
+    # and its return, one per load level, key fetches
     delays = doc["first_request"]["delays"]
     assert [phase["delay_ms"] for phase in delays] == doc["config"]["latency_mode_delays_ms"]
-    expected_count = 1 + 2 * len(delays) + 4 + 1 + 4 + 1 + 1 + len(doc["load"]["levels"]) + 1
+    expected_count = 1 + 2 * len(delays) + 4 + 1 + 4 + 1 + 1 + 2 + len(doc["load"]["levels"]) + 1
     assert len(targets) == expected_count, sorted(targets)
     for key in ("fast", "stripe_like"):
         result = doc["webhook"]["latency"][key]
@@ -85,6 +92,11 @@ def test_every_targeted_row_has_a_verdict_that_follows_from_its_numbers(
                 result["function"]["p50"] / result[f"{floor}_floor"]["p50"], 3
             )
     assert targets["get_p50_ratio"]["measured"] == doc["webhook"]["get"]["ratio_p50"]
+    for key, limit in (("checkout", CHECKOUT_MAX_RATIO), ("return", RETURN_MAX_RATIO)):
+        result = doc["checkout"][key]
+        target = targets[f"{key}_p50_ratio_{result['stripe_latency_ms']}ms"]
+        assert target["limit"] == limit and result["stripe_latency_ms"] == 100
+        assert target["measured"] == round(result["function"]["p50"] / result["floor"]["p50"], 3)
     body = doc["body_scan"]
     assert body["bytes"]["worst"] == body["bytes"]["plain"] == 16 * 1024
     assert targets["worst_body_p50_ratio"]["measured"] == round(

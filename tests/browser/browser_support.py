@@ -163,7 +163,6 @@ def local_config(run: LocalRun, **changes: Any) -> dict[str, Any]:
         "issuerTokenUrl": run.url("issuer", "/_issuer/token"),
         "returnUrl": None,
         "plans": {},
-        "testSubscriptionUrl": run.url("web", "/_local/test-subscription"),
         "environment": "browser test",
     }
     config.update(changes)

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.integration
 
 MANAGE = "#manage-billing"
+TEAM_MONTHLY = "Choose Acme Team, €29.00 per month"
 ERROR = "#billing-error"
 
 
@@ -142,6 +143,8 @@ def test_manage_billing_is_disabled_and_shows_progress_while_the_request_is_in_f
     held: list[Route] = []
     open_settings(page, local_run)
     sign_in(page, "in-flight@example.com")
+    # the sign-in's own read of the billing state has been answered: only the click is held
+    expect(page.locator("#no-plan")).to_be_visible()
     page.route(local_run.url("function"), lambda route: held.append(route))
     page.click(MANAGE)
     expect(page.locator(MANAGE)).to_be_disabled()
@@ -191,14 +194,15 @@ def subscribe_in_standin(run: LocalRun, customer: str) -> str:
     return created.json()["id"]
 
 
-def test_without_a_subscription_the_plan_card_says_no_plan_yet_and_offers_a_test_one(
+def test_without_a_subscription_the_plan_card_says_no_plan_yet_and_offers_the_plans(
     page: Page, local_run: LocalRun
 ) -> None:
     open_settings(page, local_run)
     sign_in(page, "no-subscription@example.com")
     expect(page.locator("#no-plan")).to_be_visible()
     expect(page.locator("#no-plan")).to_contain_text("No plan yet")
-    expect(page.locator("#test-subscription")).to_be_visible()
+    expect(page.locator("#choose-plan")).to_be_visible()
+    expect(page.get_by_role("button", name=TEAM_MONTHLY)).to_be_enabled()
     screenshot(page, "11-no-plan-yet")
     expect(page.locator("#cancel-subscription")).to_be_disabled()
     expect(page.locator("#change-plan")).to_be_disabled()
@@ -206,20 +210,14 @@ def test_without_a_subscription_the_plan_card_says_no_plan_yet_and_offers_a_test
     expect(page.locator("#plan")).to_be_hidden()
 
 
-def test_the_test_subscription_control_is_only_in_the_local_run(
-    page: Page, local_run: LocalRun
-) -> None:
-    open_settings(page, local_run, local_config(local_run, testSubscriptionUrl=None))
-    sign_in(page, "no-dev-control@example.com")
-    expect(page.locator("#no-plan")).to_be_visible()
-    expect(page.locator("#test-subscription")).to_be_hidden()
-
-
-def give_test_subscription(page: Page) -> str:
-    """Click the development control and wait until the plan card shows the subscription."""
-    page.click("#test-subscription")
+def subscribe_through_checkout(page: Page, run: LocalRun) -> str:
+    """Choose Acme Team monthly, pay on the stand-in's Checkout page, come back: the plan card's
+    subscription id."""
+    page.get_by_role("button", name=TEAM_MONTHLY).click()
+    page.wait_for_url(run.url("stripe", "/c/pay/**"))
+    page.click("#checkout-complete")
+    page.wait_for_url(run.settings_page + "**")
     expect(page.locator("#plan")).to_be_visible()
-    expect(page.locator("#plan-updating")).to_be_hidden()
     return page.locator("#subscription-id").inner_text()
 
 
@@ -228,7 +226,7 @@ def test_the_plan_card_shows_the_real_plan_and_the_cancel_round_trip_shows_cance
 ) -> None:
     open_settings(page, local_run)
     sign_in(page, "loop@example.com")
-    subscription = give_test_subscription(page)
+    subscription = subscribe_through_checkout(page, local_run)
     assert subscription.startswith("sub_"), subscription
     # The first price of Pulumi.dev.yaml's plan-switching list, named by the stack's catalog.
     expect(page.locator("#plan-name")).to_have_text("Acme Team")
@@ -268,7 +266,7 @@ def test_change_plan_switches_the_price_in_the_portal_and_the_page_shows_the_new
 ) -> None:
     open_settings(page, local_run)
     sign_in(page, "switch@example.com")
-    subscription = give_test_subscription(page)
+    subscription = subscribe_through_checkout(page, local_run)
     page.click("#change-plan")
     page.wait_for_url(local_run.url("stripe", "/p/session/**"))
     assert portal_row(page, "Flow") == f"subscription_update ({subscription})"
@@ -290,7 +288,7 @@ def test_cancel_subscription_of_another_user_shows_not_found_and_opens_nothing(
 ) -> None:
     open_settings(page, local_run)
     sign_in(page, "owner@example.com")
-    subscription = give_test_subscription(page)
+    subscription = subscribe_through_checkout(page, local_run)
     page.click("#sign-out")
     sign_in(page, "intruder@example.com")
     code = deep_link_from_the_page(page, local_run, "subscription_cancel", subscription)

@@ -148,6 +148,35 @@ def test_a_valid_signature_writes_the_state(billing_pair, standin, subscribed, f
     assert [s["id"] for s in state["subscriptions"]] == [subscription]
 
 
+def test_a_completed_checkout_recorded_by_the_stand_in_writes_the_state(
+    billing_pair, standin, dev_issuer, new_uid, firestore_db
+):
+    customer = customer_of_user(billing_pair, dev_issuer, standin, new_uid)
+    sdk = standin.client()
+    session = sdk.v1.checkout.sessions.create(
+        params={
+            "mode": "subscription",
+            "customer": customer,
+            "line_items": [{"price": new_price(sdk), "quantity": 1}],
+            "success_url": "https://app.example.test/?checkout_session={CHECKOUT_SESSION_ID}",
+            "client_reference_id": new_uid,
+        }
+    )
+    standin.complete_checkout_session(session.id)
+    # Only the session's event is delivered (the subscription's own stays held): it alone brings
+    # the new subscription into the state.
+    (completed,) = [
+        held["event"]
+        for held in standin.held_webhooks()
+        if held["type"] == "checkout.session.completed"
+    ]
+    (result,) = standin.deliver_events([completed])
+    assert result["status"] == 200, result
+    stored = stored_state(firestore_db, billing_pair, new_uid)
+    assert stored is not None and stored["subscriptions"] == stripe_state(standin, customer)
+    assert [s["status"] for s in stored["subscriptions"]] == ["active"]
+
+
 def test_two_v1_signatures_one_valid_is_accepted(billing_pair, standin, subscribed):
     event = raw_event(standin, held_ids(standin)[-1])
     body = json.dumps(event).encode()

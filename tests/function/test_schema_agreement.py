@@ -41,3 +41,42 @@ def test_every_flow_parameter_the_function_sends_exists_in_the_schema():
         flow_data = parse_body("application/json", json.dumps({"flow": flow}).encode()).flow
         for path in schema.parameter_paths({"flow_data": dict(flow_data)}):
             assert path in SESSION_ROWS, f"{flow['type']} sends {path}, unknown to Stripe"
+
+
+CHECKOUT_ROWS = schema.request_rows("POST /v1/checkout/sessions")
+
+
+def test_checkout_locales_are_exactly_stripes():
+    from billing_portal.inputs import CHECKOUT_LOCALES
+
+    assert set(CHECKOUT_ROWS["locale"]["enum"]) == CHECKOUT_LOCALES
+
+
+def test_every_checkout_parameter_the_function_sends_exists_in_the_schema():
+    from billing_portal.checkout import checkout_params
+    from billing_portal.settings import CheckoutOptions
+
+    every_option = CheckoutOptions(
+        trial_days=7,
+        allow_promotion_codes=True,
+        automatic_tax=True,
+        billing_address="required",
+        terms_consent=True,
+    )
+    params = checkout_params(
+        uid="u1",
+        customer_id="cus_1",
+        price="price_1",
+        quantity=2,
+        return_url="https://app.example.com/billing",
+        locale="fr",
+        options=every_option,
+    )
+    for path in schema.parameter_paths(dict(params)):
+        if path.startswith("subscription_data.metadata."):
+            continue  # metadata keys are free-form, not parameters
+        assert path in CHECKOUT_ROWS, f"checkout sends {path}, unknown to Stripe"
+    sent = dict(params)
+    for path, row in CHECKOUT_ROWS.items():
+        if "enum" in row and "." not in path and path in sent:
+            assert sent[path] in row["enum"], path

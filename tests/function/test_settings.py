@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from billing_portal.settings import FIREBASE_JWKS_URL, SettingsError, load_settings
+from billing_portal.catalog import parse_prices
+from billing_portal.settings import (
+    FIREBASE_JWKS_URL,
+    CheckoutOptions,
+    SettingsError,
+    load_settings,
+)
 
 BASE = {
     "STRIPE_SECRET_KEY": "sk_test_" + "a" * 24,
@@ -186,3 +192,56 @@ def test_emulator_mode_anywhere_else_is_refused_naming_the_variable(changes, nam
     message = error_for(**{**EMULATOR_MODE, **changes})
     assert message.startswith("FIREBASE_AUTH_EMULATOR_HOST")
     assert named in message
+
+
+# --- checkout ------------------------------------------------------------------------------
+
+
+def test_checkout_sells_the_portals_prices_unless_told_its_own():
+    portal = "price_team:1-25,price_solo"
+    assert settings_with(PORTAL_PRICES=portal).checkout_prices == parse_prices(portal)
+    own = settings_with(PORTAL_PRICES=portal, CHECKOUT_PRICES="price_seats:2-").checkout_prices
+    assert set(own) == {"price_seats"} and own["price_seats"].minimum == 2
+    assert settings_with().checkout_prices == {}  # both empty: every checkout is refused
+
+
+def test_checkout_options_default_to_stripes_plain_checkout():
+    assert settings_with().checkout == CheckoutOptions(
+        trial_days=0,
+        allow_promotion_codes=False,
+        automatic_tax=False,
+        billing_address="auto",
+        terms_consent=False,
+    )
+
+
+def test_checkout_options_are_read():
+    options = settings_with(
+        CHECKOUT_TRIAL_DAYS="730",
+        CHECKOUT_ALLOW_PROMOTION_CODES="TRUE",
+        CHECKOUT_AUTOMATIC_TAX="true",
+        CHECKOUT_BILLING_ADDRESS="required",
+        CHECKOUT_TERMS_CONSENT="true",
+    ).checkout
+    assert options == CheckoutOptions(730, True, True, "required", True)
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("CHECKOUT_PRICES", "price_a:5-1"),
+        ("CHECKOUT_PRICES", "declared:team/monthly"),
+        ("CHECKOUT_TRIAL_DAYS", "731"),
+        ("CHECKOUT_TRIAL_DAYS", "-1"),
+        ("CHECKOUT_TRIAL_DAYS", "7.5"),
+        ("CHECKOUT_TRIAL_DAYS", "١٤"),  # digits Python's int() reads, Stripe does not
+        ("CHECKOUT_ALLOW_PROMOTION_CODES", "yes"),
+        ("CHECKOUT_AUTOMATIC_TAX", "1"),
+        ("CHECKOUT_BILLING_ADDRESS", "always"),
+        ("CHECKOUT_TERMS_CONSENT", "required"),
+    ],
+)
+def test_a_bad_checkout_setting_stops_the_function_naming_the_variable(name, value):
+    with pytest.raises(SettingsError) as caught:
+        settings_with(**{name: value})
+    assert caught.value.variable == name and name in str(caught.value)

@@ -49,6 +49,12 @@ CONTRACT_ENV_VARS = {
     "CUSTOMERS_COLLECTION",
     "FIRESTORE_DATABASE",
     "GOOGLE_CLOUD_PROJECT",
+    "CHECKOUT_PRICES",
+    "CHECKOUT_TRIAL_DAYS",
+    "CHECKOUT_ALLOW_PROMOTION_CODES",
+    "CHECKOUT_AUTOMATIC_TAX",
+    "CHECKOUT_BILLING_ADDRESS",
+    "CHECKOUT_TERMS_CONSENT",
 }
 
 
@@ -397,6 +403,50 @@ def test_the_function_reads_the_portals_prices_and_their_quantities(prod):
     assert not prices["price_AcmeBusinessMonthlyLive01"].adjustable
 
 
+# What each stack sells through Checkout, as the function is told: dev sells every plan-switching
+# price (its checkout lists none), by the ids Pulumi created; prod lists its monthly prices by id,
+# the team price with its product's bounds.
+CHECKOUT_PRICES = {
+    "dev": PORTAL_PRICES["dev"],
+    "prod": "price_AcmeTeamMonthlyLive01:1-25,price_AcmeBusinessMonthlyLive01",
+}
+# Each stack file's checkout settings, as the function's variables.
+CHECKOUT_SETTINGS = {
+    "dev": {
+        "CHECKOUT_TRIAL_DAYS": "0",
+        "CHECKOUT_ALLOW_PROMOTION_CODES": "true",
+        "CHECKOUT_AUTOMATIC_TAX": "false",
+        "CHECKOUT_BILLING_ADDRESS": "auto",
+        "CHECKOUT_TERMS_CONSENT": "false",
+    },
+    "prod": {
+        "CHECKOUT_TRIAL_DAYS": "14",
+        "CHECKOUT_ALLOW_PROMOTION_CODES": "true",
+        "CHECKOUT_AUTOMATIC_TAX": "true",
+        "CHECKOUT_BILLING_ADDRESS": "required",
+        "CHECKOUT_TERMS_CONSENT": "true",
+    },
+}
+
+
+@pytest.mark.parametrize("function", [SESSION_FUNCTION, WEBHOOK_FUNCTION])
+def test_the_function_env_carries_the_checkout_catalog_and_settings(stack_run, function):
+    env = env_of(stack_run, function)
+    assert env["CHECKOUT_PRICES"] == CHECKOUT_PRICES[stack_run.stack], function
+    checkout = {name: value for name, value in env.items() if name.startswith("CHECKOUT_")}
+    assert checkout == {
+        "CHECKOUT_PRICES": CHECKOUT_PRICES[stack_run.stack],
+        **CHECKOUT_SETTINGS[stack_run.stack],
+    }
+
+
+def test_the_function_starts_with_the_stacks_checkout_environment(stack_run):
+    key = (
+        FUNCTION_KEY.replace("rk_test_", "rk_live_") if stack_run.stack == "prod" else FUNCTION_KEY
+    )
+    load_function_settings({**env_of(stack_run), "STRIPE_SECRET_KEY": key})  # must not raise
+
+
 def test_the_function_env_carries_the_stack_settings(stack_run):
     settings = settings_of(stack_run)
     assert env_of(stack_run) == {
@@ -415,6 +465,8 @@ def test_the_function_env_carries_the_stack_settings(stack_run):
         "CUSTOMERS_COLLECTION": "stripe_customers",
         "FIRESTORE_DATABASE": "(default)",
         "GOOGLE_CLOUD_PROJECT": settings.gcp_project,
+        "CHECKOUT_PRICES": CHECKOUT_PRICES[stack_run.stack],
+        **CHECKOUT_SETTINGS[stack_run.stack],
     }
 
 

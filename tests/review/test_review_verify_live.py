@@ -24,7 +24,16 @@ pytestmark = pytest.mark.integration
 DEV = read_settings(REPO / "Pulumi.dev.yaml")
 WEBHOOK_SECRET = "whsec_reviewVerifyWebhook0123456789"
 # What the function needs (docs/deploy.md, "Secrets"), as the stand-in names resources.
-FUNCTION_PERMISSIONS = {"customers": "write", "billing_portal": "write", "subscriptions": "read"}
+FUNCTION_PERMISSIONS = {
+    "customers": "write",
+    "billing_portal": "write",
+    "subscriptions": "read",
+    "checkout_sessions": "write",
+    "prices": "read",
+    "products": "read",
+}
+# What it needed before Checkout: such a key fails exactly the checkout probes.
+PORTAL_ONLY_PERMISSIONS = {"customers": "write", "billing_portal": "write", "subscriptions": "read"}
 
 
 def restricted_key(standin: Any, permissions: dict[str, str]) -> str:
@@ -143,6 +152,10 @@ def test_a_correct_deployment_passes_every_check(standin, functions, deployed, f
         "function_key.can.list_subscriptions": "pass",
         "function_key.can.retrieve_subscription": "pass",
         "function_key.can.create_portal_session": "pass",
+        "function_key.can.create_checkout_session": "pass",
+        "function_key.can.retrieve_checkout_session": "pass",
+        "function_key.can.read_price": "pass",
+        "function_key.can.read_product": "pass",
         "function_key.cannot.read_charges": "pass",
         "function_key.cannot.create_refund": "pass",
         "function_key.cannot.read_payouts": "pass",
@@ -156,9 +169,9 @@ def test_the_text_report_is_one_check_mark_line_per_check(
     result = verify(standin, functions, function_key, "--format", "text")
     assert result.code == 0, result.out + result.err
     marks = [line for line in result.out.splitlines() if line.startswith(("✓", "✗", "?"))]
-    assert len(marks) == 21 and all(line.startswith("✓ ") for line in marks), result.out
+    assert len(marks) == 25 and all(line.startswith("✓ ") for line in marks), result.out
     assert "✓ the webhook answers an unsigned POST with 400 invalid_signature" in marks
-    assert result.out.endswith("21 passed, 0 failed, 0 could not be checked (exit 0).\n")
+    assert result.out.endswith("25 passed, 0 failed, 0 could not be checked (exit 0).\n")
     assert function_key not in result.out and standin.test_key not in result.out
 
 
@@ -168,6 +181,9 @@ def test_the_probes_change_nothing_in_stripe(standin, functions, deployed, funct
     assert client.v1.customers.list().data == [], "a probe created a customer"
     sessions = standin.requests("/v1/billing_portal/sessions")
     assert [entry["status"] for entry in sessions] == [400], "a probe created a portal session"
+    checkouts = standin.requests("/v1/checkout/sessions")  # the create, then the retrieve
+    assert sorted(entry["status"] for entry in checkouts) == [400, 404], checkouts
+    assert standin.checkout_sessions() == [], "a probe created a Checkout Session"
 
 
 def test_the_session_probe_asks_with_the_stacks_configuration_as_the_function_does(
@@ -259,7 +275,10 @@ def test_a_drifted_portal_configuration_fails_naming_the_setting(
 
 
 def test_a_key_without_subscriptions_fails_the_calls_that_need_it(standin, functions, deployed):
-    key = restricted_key(standin, {"customers": "write", "billing_portal": "write"})
+    without = {
+        name: level for name, level in FUNCTION_PERMISSIONS.items() if name != "subscriptions"
+    }
+    key = restricted_key(standin, without)
     result = verify(standin, functions, key)
     assert result.code == 1, result.out + result.err
     assert failed(result) == [
@@ -269,6 +288,24 @@ def test_a_key_without_subscriptions_fails_the_calls_that_need_it(standin, funct
     check = check_of(result, "function_key.can.list_subscriptions")
     assert check["seen"].startswith("GET /v1/subscriptions: 403 ")
     assert "give it Subscriptions: Read" in check["fix"]
+
+
+def test_a_key_without_checkout_sessions_prices_and_products_fails_the_checkout_calls(
+    standin, functions, deployed
+):
+    key = restricted_key(standin, PORTAL_ONLY_PERMISSIONS)
+    result = verify(standin, functions, key)
+    assert result.code == 1, result.out + result.err
+    assert failed(result) == [
+        "function_key.can.create_checkout_session",
+        "function_key.can.read_price",
+        "function_key.can.read_product",
+        "function_key.can.retrieve_checkout_session",
+    ]
+    check = check_of(result, "function_key.can.create_checkout_session")
+    assert check["seen"].startswith("POST /v1/checkout/sessions: 403 ")
+    assert "give it Checkout Sessions: Write" in check["fix"]
+    assert "Prices: Read" in check_of(result, "function_key.can.read_price")["fix"]
 
 
 def test_a_key_that_can_read_webhook_endpoints_fails_the_refusal(standin, functions, deployed):

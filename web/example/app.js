@@ -1,16 +1,27 @@
-// The example settings page: development sign-in, the plan card and the billing buttons.
-// Everything billing-specific is two calls: getBillingState({endpoint, getIdToken}) for the plan,
-// openBillingPortal({endpoint, getIdToken, returnUrl, flow}) for the buttons.
+// The example settings page: development sign-in, the plan card, "Choose a plan" and the billing
+// buttons. Everything billing-specific is four calls: getBillingState({endpoint, getIdToken}) for
+// the plan (back from Checkout it confirms the session, so the new plan is in its first answer),
+// getPlans({endpoint}) for the plans a user without one may choose, startCheckout({endpoint,
+// getIdToken, price, quantity, returnUrl}) to choose one, openBillingPortal({endpoint,
+// getIdToken, returnUrl, flow}) for the buttons.
 
 import config from "./config.js";
-import { getBillingState, openBillingPortal } from "../billing-portal.js";
+import {
+  getBillingState,
+  getPlans,
+  openBillingPortal,
+  startCheckout,
+} from "../billing-portal.js";
 
 const SESSION_KEY = "billing-portal-example.session";
 const LEFT_WITH_KEY = "billing-portal-example.state-before-portal";
-const RETURN_MARKER = "portal";
+// The page's own return parameter: `?billing=portal` or `?billing=checkout` (Checkout adds
+// `checkout_session=cs_…` once paid, which getBillingState reads and then removes).
+const RETURN_MARKER = "billing";
 const TOKEN_MARGIN_SECONDS = 60;
-// After the portal (or the test subscription), Stripe's event reaches the webhook a moment
-// later: poll GET until the state changes, at most this often and this long.
+// After the portal, Stripe's event reaches the webhook a moment later: poll GET until the state
+// changes, at most this often and this long. (Back from Checkout, no poll: the first read
+// confirms the session.)
 const POLL_INTERVAL_MS = 700;
 const POLL_ATTEMPTS = 15;
 // "Updating…" shows for at most this long; the reads go on quietly after it (a return that
@@ -22,6 +33,7 @@ const ENDED = new Set(["canceled", "incomplete_expired"]);
 
 const $ = (id) => document.getElementById(id);
 const buttons = () => [...document.querySelectorAll("button[data-action]")];
+const checkoutButtons = () => [...document.querySelectorAll("button[data-checkout]")];
 
 // ---- development sign-in (a real app uses Firebase Auth or its own OIDC provider here) ----
 
@@ -99,12 +111,16 @@ async function signIn(event) {
 function signOut() {
   saveSession(null);
   $("portal-returned").hidden = true;
+  checkoutReturn = null;
   billing = { state: null, error: null };
   hideError();
   render();
 }
 
 // ---- the plan: the user's billing state from GET ----
+
+/** Back from Checkout: "paid" (with a session to confirm), "cancelled", or null. */
+let checkoutReturn = null;
 
 /** What the page knows: the last state read (null before the first read) and the last error. */
 let billing = { state: null, error: null };
@@ -146,6 +162,146 @@ async function refreshUntilChanged(before) {
   }
 }
 
+// ---- the stack's plans: GET /plans (public), for "Choose a plan" and to name the user's plan ----
+
+/** The catalog: `plans` (null until read) and the error of the last read. */
+let catalog = { plans: null, error: null };
+
+async function loadPlans() {
+  try {
+    const { plans } = await getPlans({ endpoint: config.functionUrl });
+    catalog = { plans, error: null };
+  } catch (error) {
+    catalog = { plans: catalog.plans, error };
+  }
+  render();
+}
+
+/** What the page shows for a price: the catalog's plan, else config.plans, else null. */
+function planOf(price) {
+  const plan = catalog.plans?.find((candidate) => candidate.price === price);
+  if (plan) {
+    return {
+      name: plan.name,
+      amount: plan.unit_amount,
+      currency: plan.currency,
+      interval: plan.interval,
+      intervalCount: plan.interval_count ?? 1,
+    };
+  }
+  const known = config.plans?.[price];
+  if (!known) return null;
+  return {
+    name: known.product,
+    amount: known.amount,
+    currency: known.currency,
+    interval: known.interval,
+    intervalCount: 1,
+  };
+}
+
+/** "€29.00 per month", "€290.00 every 2 years", or the amount alone. */
+function describePrice(plan) {
+  const amount = plan.amount == null ? "" : formatMoney(plan.amount, plan.currency);
+  if (!plan.interval) return amount;
+  const count = plan.intervalCount;
+  const every = count > 1 ? `every ${count} ${plan.interval}s` : `per ${plan.interval}`;
+  return amount ? `${amount} ${every}` : every;
+}
+
+function renderChoosePlan(visible) {
+  const list = $("plan-options");
+  const message = $("plans-message");
+  if (!visible) return;
+  if (catalog.error && !catalog.plans) {
+    const { message: reason, code } = catalog.error;
+    message.textContent = `Could not read the plans: ${reason} (${code})`;
+    message.hidden = false;
+    return;
+  }
+  if (!catalog.plans) {
+    message.textContent = "Loading plans…";
+    message.hidden = false;
+    return;
+  }
+  message.hidden = catalog.plans.length > 0;
+  message.textContent = catalog.plans.length ? "" : "No plans are on sale.";
+  if (list.dataset.rendered === "true") return; // keep what the user typed in a quantity
+  list.replaceChildren(...catalog.plans.map(planOption));
+  list.dataset.rendered = "true";
+}
+
+/** One plan to choose: its name, price, a quantity where the stack lets the user pick one. */
+function planOption(plan) {
+  const item = document.createElement("li");
+  item.className = "plan-option";
+  item.dataset.price = plan.price;
+  const about = document.createElement("div");
+  const name = document.createElement("div");
+  name.className = "plan-name";
+  name.textContent = plan.name;
+  const price = document.createElement("div");
+  price.className = "muted plan-option-price";
+  price.textContent = describePrice(planOf(plan.price));
+  about.append(name, price);
+  const buy = document.createElement("div");
+  buy.className = "plan-option-buy";
+  if (plan.quantity.adjustable) {
+    const label = document.createElement("label");
+    const input = document.createElement("input");
+    input.type = "number";
+    input.name = "quantity";
+    input.min = String(plan.quantity.minimum);
+    if (plan.quantity.maximum !== null) input.max = String(plan.quantity.maximum);
+    input.step = "1";
+    input.value = String(Math.max(1, plan.quantity.minimum));
+    label.append("Quantity ", input);
+    buy.append(label);
+  }
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "button button-primary";
+  button.dataset.checkout = plan.price;
+  const spinner = document.createElement("span");
+  spinner.className = "spinner";
+  spinner.setAttribute("aria-hidden", "true");
+  const text = document.createElement("span");
+  text.className = "label";
+  text.textContent = "Choose";
+  button.append(spinner, text);
+  button.setAttribute("aria-label", `Choose ${plan.name}, ${price.textContent}`);
+  button.addEventListener("click", () => choosePlan(button, plan, item));
+  buy.append(button);
+  item.append(about, buy);
+  return item;
+}
+
+/** Checkout for one plan; a user who has a plan already (409) gets the portal instead. */
+async function choosePlan(button, plan, item) {
+  hideError();
+  setBusy(button, "Opening checkout…", "Opening secure checkout…");
+  const input = item.querySelector("input[name=quantity]");
+  try {
+    await startCheckout({
+      endpoint: config.functionUrl,
+      getIdToken,
+      price: plan.price,
+      quantity: input ? Number(input.value) : undefined,
+      returnUrl: returnUrl("checkout"),
+      locale: "auto",
+    });
+    // The browser is leaving for Checkout; the page stays busy until it is gone.
+  } catch (error) {
+    if (error.code === "already_subscribed") {
+      setIdle();
+      await openPortal($("manage-billing"));
+      return;
+    }
+    showError(error);
+    setIdle();
+  }
+}
+
 /** The subscription the plan card is about: the newest that has not ended. */
 function currentSubscription() {
   return billing.state?.subscriptions.find((s) => !ENDED.has(s.status)) ?? null;
@@ -162,8 +318,10 @@ function formatDate(seconds) {
   return new Intl.DateTimeFormat("en-US", { dateStyle: "long" }).format(new Date(seconds * 1000));
 }
 
+/** An amount in the currency's smallest unit (cents; yen) as money. */
 function formatMoney(amount, currency) {
-  return new Intl.NumberFormat("en-US", { style: "currency", currency }).format(amount / 100);
+  const format = new Intl.NumberFormat("en-US", { style: "currency", currency });
+  return format.format(amount / 10 ** format.resolvedOptions().maximumFractionDigits);
 }
 
 function renderPlan(signedIn) {
@@ -171,7 +329,10 @@ function renderPlan(signedIn) {
   const known = signedIn && billing.state !== null;
   $("plan").hidden = !subscription;
   $("no-plan").hidden = !known || Boolean(subscription);
-  $("test-subscription-control").hidden = !config.testSubscriptionUrl;
+  renderChoosePlan(known && !subscription);
+  // "Your plan is ready" only once the state shows it (the return's read confirmed it).
+  $("checkout-returned").hidden = !(checkoutReturn === "paid" && subscription);
+  $("checkout-cancelled").hidden = checkoutReturn !== "cancelled";
   $("plan-message").hidden = known;
   $("plan-message").textContent = signedIn ? "Loading your plan…" : "Sign in to see your plan.";
   $("plan-error").hidden = !(signedIn && billing.error);
@@ -184,15 +345,16 @@ function renderPlan(signedIn) {
   $("no-plan-text").hidden = Boolean(ended);
   if (ended) {
     const endedPrice = ended.items[0]?.price;
-    const name = config.plans?.[endedPrice]?.product ?? ended.items[0]?.product ?? "Your";
+    const name = planOf(endedPrice)?.name ?? ended.items[0]?.product ?? "Your";
     const when = ended.ended_at ? ` on ${formatDate(ended.ended_at)}` : "";
     $("plan-ended").textContent = `${name} plan ended${when}. You have no active plan.`;
   }
   if (!subscription) return;
   const item = subscription.items[0] ?? {};
-  const plan = config.plans?.[item.price] ?? null;
-  $("plan-name").textContent = plan?.product ?? item.product ?? "Subscription";
-  $("plan-amount").textContent = plan ? formatMoney(plan.amount, plan.currency) : "";
+  const plan = planOf(item.price);
+  $("plan-name").textContent = plan?.name ?? item.product ?? "Subscription";
+  $("plan-amount").textContent =
+    plan && plan.amount != null ? formatMoney(plan.amount, plan.currency) : "";
   $("plan-interval").textContent = plan?.interval ? `/${plan.interval}` : "";
   const status = $("plan-status");
   const ending = subscription.cancel_at_period_end;
@@ -201,30 +363,10 @@ function renderPlan(signedIn) {
     ending ? "badge-warning" : subscription.status === "active" ? "badge-success" : ""
   }`;
   const when = formatDate(subscription.current_period_end);
-  const price = plan ? `${formatMoney(plan.amount, plan.currency)} per ${plan.interval}` : item.price;
-  $("plan-detail").textContent = `${price} · ${ending ? `cancels on ${when}` : `renews on ${when}`}`;
-}
-
-/** The local run's development control: a test subscription for the signed-in user. */
-async function giveTestSubscription() {
-  const button = $("test-subscription");
-  button.disabled = true;
-  $("plan-error").hidden = true;
-  const before = JSON.stringify(billing.state);
-  try {
-    const response = await fetch(config.testSubscriptionUrl, {
-      method: "POST",
-      headers: { Authorization: `Bearer ${await getIdToken(false)}` },
-    });
-    const data = await response.json().catch(() => ({}));
-    if (!response.ok) throw new Error(data?.error?.message ?? `HTTP ${response.status}`);
-    await refreshUntilChanged(before);
-  } catch (error) {
-    billing = { ...billing, error: { message: error.message, code: "test_subscription" } };
-    render();
-  } finally {
-    button.disabled = false;
-  }
+  const price = plan ? describePrice(plan) : item.price;
+  const quantity = item.quantity > 1 ? ` · ${item.quantity} seats` : "";
+  $("plan-detail").textContent =
+    `${price}${quantity} · ${ending ? `cancels on ${when}` : `renews on ${when}`}`;
 }
 
 // ---- billing buttons ----
@@ -237,22 +379,23 @@ function flowFor(action) {
   return undefined;
 }
 
-function returnUrl() {
+/** Where the portal or Checkout sends the user back: this page, marked with where from. */
+function returnUrl(from) {
   const url = new URL(config.returnUrl ?? `${location.origin}${location.pathname}`);
-  url.searchParams.set(RETURN_MARKER, "returned");
+  url.searchParams.set(RETURN_MARKER, from);
   return url.href;
 }
 
 async function openPortal(button) {
   hideError();
-  setBusy(button);
+  setBusy(button, "Opening billing…", "Opening the secure billing portal…");
   // Coming back, the page polls until the state differs from this one.
   sessionStorage.setItem(LEFT_WITH_KEY, JSON.stringify(billing.state));
   try {
     await openBillingPortal({
       endpoint: config.functionUrl,
       getIdToken,
-      returnUrl: returnUrl(),
+      returnUrl: returnUrl("portal"),
       flow: flowFor(button.dataset.action),
       locale: "auto",
     });
@@ -263,20 +406,21 @@ async function openPortal(button) {
   }
 }
 
-function setBusy(active) {
-  for (const button of buttons()) {
+/** Every billing button disabled; `active` says what it is doing. */
+function setBusy(active, label, progress) {
+  for (const button of [...buttons(), ...checkoutButtons()]) {
     button.disabled = true;
     if (button === active) {
       button.setAttribute("aria-busy", "true");
       button.dataset.label = button.querySelector(".label").textContent;
-      button.querySelector(".label").textContent = "Opening billing…";
+      button.querySelector(".label").textContent = label;
     }
   }
-  $("billing-progress").textContent = "Opening the secure billing portal…";
+  $("billing-progress").textContent = progress;
 }
 
 function setIdle() {
-  for (const button of buttons()) {
+  for (const button of [...buttons(), ...checkoutButtons()]) {
     button.removeAttribute("aria-busy");
     if (button.dataset.label) {
       button.querySelector(".label").textContent = button.dataset.label;
@@ -313,6 +457,7 @@ function render() {
   renderPlan(signedIn);
   const subscription = signedIn ? currentSubscription() : null;
   const reasons = new Set();
+  for (const button of checkoutButtons()) button.disabled = !signedIn || Boolean(subscription);
   for (const button of buttons()) {
     const action = button.dataset.action;
     const needsSubscription = action === "subscription_cancel" || action === "subscription_update";
@@ -342,14 +487,24 @@ function render() {
   $("disabled-reason").textContent = [...reasons].join(" ");
 }
 
-/** Back from the portal: say so, and return the state the page left with (to poll against). */
+/**
+ * Back from the portal or Checkout: say so, take the page's marker out of the address bar, and
+ * return the state the page left the portal with (to poll against), else null. Back from
+ * Checkout, `checkout_session` stays for getBillingState: it confirms the session on the first
+ * read (the plan is in that answer) and then removes it; without it, Checkout was cancelled.
+ */
 function takeReturn() {
   const url = new URL(location.href);
-  if (url.searchParams.get(RETURN_MARKER) !== "returned") return null;
+  const from = url.searchParams.get(RETURN_MARKER);
+  if (from !== "portal" && from !== "checkout") return null;
+  url.searchParams.delete(RETURN_MARKER);
+  history.replaceState(history.state, "", url.pathname + url.search + url.hash);
+  if (from === "checkout") {
+    checkoutReturn = url.searchParams.has("checkout_session") ? "paid" : "cancelled";
+    return null;
+  }
   $("portal-returned").hidden = false;
   setTimeout(() => ($("portal-returned").hidden = true), RETURNED_NOTICE_MS);
-  url.searchParams.delete(RETURN_MARKER);
-  history.replaceState(null, "", url.pathname + url.search + url.hash);
   const before = sessionStorage.getItem(LEFT_WITH_KEY) ?? "null";
   sessionStorage.removeItem(LEFT_WITH_KEY);
   return before;
@@ -359,7 +514,6 @@ function start() {
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
   $("portal-returned-close").addEventListener("click", () => ($("portal-returned").hidden = true));
-  $("test-subscription").addEventListener("click", giveTestSubscription);
   for (const button of buttons()) button.addEventListener("click", () => openPortal(button));
   // Coming back with the Back button restores the page as it was left (busy); make it usable.
   window.addEventListener("pageshow", (event) => event.persisted && setIdle());
@@ -368,6 +522,7 @@ function start() {
   $("environment").textContent = `Billing endpoint: ${config.functionUrl} · ${config.environment}`;
   const leftWith = takeReturn();
   render();
+  loadPlans();
   if (leftWith !== null) refreshUntilChanged(leftWith);
   else refreshBillingState();
   document.body.dataset.ready = "true";

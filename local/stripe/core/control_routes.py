@@ -30,6 +30,7 @@ LISTED = frozenset(
         "connected_accounts",
         "events",
         "webhook_endpoints",
+        "checkout_sessions",
     }
 )
 

@@ -9,10 +9,12 @@ provided key 'rk_test_…' does not have the required permissions for this endpo
 answers quoted in stripe/stripe-node#2246 and tylerjrichards/st-paywall#36).
 
 The stand-in names a resource by the first segment of the URL after `/v1/` (`customers`,
-`billing_portal`, `subscriptions`, `charges`, …; `GET /v1/account` is `account`); Stripe's own
-permission names differ a little (singular: `rak_subscription_read` in the answer quoted above),
-its split is by resource too. Nothing reads the name: `review verify` goes by the status. A key
-given no permissions (`KeyRing.restrict`) may do anything, as every key could before.
+`billing_portal`, `subscriptions`, `charges`, …; `GET /v1/account` is `account`; Checkout's
+`/v1/checkout/sessions` is `checkout_sessions`, Stripe's "Checkout Sessions" permission);
+Stripe's own permission names differ a little (singular: `rak_subscription_read` in the answer
+quoted above), its split is by resource too. Nothing reads the name: `review verify` goes by the
+status. A key given no permissions (`KeyRing.restrict`) may do anything, as every key could
+before.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ LEVELS = ("read", "write")
 def resource_of(path: str) -> str:
     """The resource a request path touches: `/v1/customers/cus_1` → `customers`."""
     parts = [part for part in path.split("/") if part]
+    if len(parts) >= 3 and parts[:2] == ["v1", "checkout"]:
+        return f"checkout_{parts[2]}"  # Stripe's "Checkout Sessions" permission, its own resource
     if len(parts) >= 2 and parts[0] == "v1":
         return "accounts" if parts[1] == "account" else parts[1]
     return parts[0] if parts else ""

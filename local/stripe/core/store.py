@@ -18,6 +18,7 @@ _KINDS = {
     "subscriptions": "subscription",
     "events": "event",
     "webhook_endpoints": "webhook_endpoint",
+    "checkout_sessions": "checkout.session",
 }
 
 MODES = ("test", "live")
@@ -52,6 +53,10 @@ class ModeState:
     # Every change to a customer or subscription, as Stripe records it (``local.stripe.events``).
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhook_endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    checkout_sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # What completing a Checkout Session needs that its object does not show (its line items,
+    # subscription_data), by session id (``local.stripe.checkout``).
+    checkout_private: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 class Store:

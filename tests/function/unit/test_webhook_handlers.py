@@ -209,6 +209,40 @@ def test_an_event_of_the_users_former_customer_rebuilds_their_current_state_and_
     assert world.mappings.marks == [], "the former customer's deletion marked the current one"
 
 
+def test_a_completed_checkout_rebuilds_its_customers_owner_state_from_stripes_list(world):
+    listed = [subscription("sub_FromCheckout1", "active", 1721954100)]
+    world.stripe.lists[CUSTOMER] = [listed]
+    world.deliver(fixture("checkout.session.completed"))
+    assert world.state() == Sources(CUSTOMER, False, summarize_all(listed))
+    assert world.log == {"customer": CUSTOMER, "user": logs.user_ref(USER), "subscriptions": 1}
+
+
+def test_a_completed_checkout_trusts_the_customers_metadata_not_client_reference_id(world):
+    event = fixture("checkout.session.completed")
+    event["data"]["object"]["client_reference_id"] = "someone-else"
+    world.stripe.lists[CUSTOMER] = [[]]
+    world.deliver(event)
+    assert world.state() == Sources(CUSTOMER, False, [])
+    assert world.db.documents.get("customers/someone-else/billing/state") is None
+
+
+def test_a_completed_checkout_without_a_customer_is_ignored_before_any_read(world):
+    event = fixture("checkout.session.completed")
+    event["data"]["object"]["customer"] = None
+    with pytest.raises(Ignored, match="no_customer"):
+        world.deliver(event)
+    assert (world.mappings.reads, world.stripe.calls, world.db.writes) == ([], [], [])
+
+
+@pytest.mark.parametrize("customer", ["cus_", "sub_123", 42, {"id": "nope"}])
+def test_a_completed_checkout_whose_customer_is_not_an_id_is_invalid_event(world, customer):
+    event = fixture("checkout.session.completed")
+    event["data"]["object"]["customer"] = customer
+    with pytest.raises(InvalidEvent):
+        world.deliver(event)
+    assert (world.mappings.reads, world.stripe.calls, world.db.writes) == ([], [], [])
+
+
 @pytest.mark.parametrize("kind", WEBHOOK_EVENTS)
 def test_an_object_not_shaped_as_stripes_is_invalid_event_before_anything_is_read(world, kind):
     event = fixture(kind)

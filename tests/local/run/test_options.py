@@ -123,16 +123,16 @@ def test_the_served_page_config_points_at_this_runs_ports() -> None:
     assert config["issuerTokenUrl"] == "http://127.0.0.1:19099/_issuer/token"
 
 
-def test_the_served_page_config_has_the_plans_and_the_test_subscription_endpoint() -> None:
+def test_the_served_page_config_has_the_plans_and_no_development_endpoint() -> None:
     plans = {"price_1": {"product": "Acme Team", "amount": 2900, "currency": "eur"}}
-    config = frontend_config(options(), plans)
-    assert config["plans"] == plans
-    assert config["testSubscriptionUrl"] == "http://127.0.0.1:5173/_local/test-subscription"
-    assert "subscriptionId" not in config, "the page takes the subscription from GET"
-
-
-def test_real_stripe_mode_offers_no_test_subscription() -> None:
-    assert frontend_config(options(STRIPE_SECRET_KEY=TEST_KEY))["testSubscriptionUrl"] is None
+    for config in (
+        frontend_config(options(), plans),
+        frontend_config(options(STRIPE_SECRET_KEY=TEST_KEY), plans),
+    ):
+        assert config["plans"] == plans
+        # a plan starts through the function's Checkout, as in a deployed stack
+        assert "testSubscriptionUrl" not in config
+        assert "subscriptionId" not in config, "the page takes the subscription from GET"
 
 
 # ---- the webhook function ----------------------------------------------------------------

@@ -20,7 +20,7 @@ PRODUCTS = "features.subscription_update.products"  # Stripe returns them only w
 def test_each_stack_files_portal_is_created_in_the_stand_in(fresh_stripe_standin, stack):
     client = fresh_stripe_standin.client()
     settings = stack_settings(stack)
-    configuration_id, prices, _ = create_stack_portal(client, settings)
+    configuration_id, prices, _, _ = create_stack_portal(client, settings)
     configuration = client.v1.billing_portal.configurations.retrieve(
         configuration_id, params={"expand": [PRODUCTS]}
     )
@@ -36,7 +36,7 @@ def test_each_stack_files_portal_is_created_in_the_stand_in(fresh_stripe_standin
 
 def test_prods_existing_products_keep_their_ids_and_get_stand_in_prices(fresh_stripe_standin):
     client = fresh_stripe_standin.client()
-    configuration_id, _, _ = create_stack_portal(client, stack_settings("prod"))
+    configuration_id, _, _, _ = create_stack_portal(client, stack_settings("prod"))
     products = client.v1.billing_portal.configurations.retrieve(
         configuration_id, params={"expand": [PRODUCTS]}
     ).features.subscription_update.products
@@ -81,3 +81,42 @@ def test_a_real_accounts_configuration_is_read_for_what_it_sells(fresh_stripe_st
 def test_a_portal_that_sells_nothing_still_overrides_an_inherited_value():
     settings = stack_settings("dev")
     assert portal_environment(settings, None, "")["PORTAL_PRICES"] == ""
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_local_function_is_told_what_the_stacks_checkout_sells_by_the_stand_ins_ids(
+    fresh_stripe_standin, stack
+):
+    from billing_portal.catalog import parse_prices
+
+    client = fresh_stripe_standin.client()
+    settings = stack_settings(stack)
+    created = create_stack_portal(client, settings)
+    env = portal_environment(
+        settings, created.configuration_id, created.portal_prices, created.checkout_prices
+    )
+    sold = parse_prices(env["CHECKOUT_PRICES"])
+    portal = parse_prices(created.portal_prices)
+    for price in sold:  # each a price of the stand-in, sold with its product's bounds
+        assert client.v1.prices.retrieve(price).id == price
+        assert sold[price] == portal[price]
+    if stack == "dev":  # its checkout lists no prices: what the portal sells, in its order
+        assert env["CHECKOUT_PRICES"] == created.portal_prices
+    else:  # prod lists the two monthly prices by their live ids: here, their stand-ins
+        assert len(sold) == 2 and not any(price.startswith("price_Acme") for price in sold)
+        assert [(q.minimum, q.maximum) for q in sold.values()] == [(1, 25), (1, 1)]
+    checkout = {name: value for name, value in env.items() if name.startswith("CHECKOUT_")}
+    assert set(checkout) == {
+        "CHECKOUT_PRICES",
+        "CHECKOUT_TRIAL_DAYS",
+        "CHECKOUT_ALLOW_PROMOTION_CODES",
+        "CHECKOUT_AUTOMATIC_TAX",
+        "CHECKOUT_BILLING_ADDRESS",
+        "CHECKOUT_TERMS_CONSENT",
+    }
+    assert checkout["CHECKOUT_TRIAL_DAYS"] == str(settings.checkout.trial_days)
+
+
+def test_an_empty_checkout_catalog_still_overrides_an_inherited_value():
+    settings = stack_settings("dev")
+    assert portal_environment(settings, None, "")["CHECKOUT_PRICES"] == ""

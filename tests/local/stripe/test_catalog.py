@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 import stripe
 
@@ -110,3 +112,24 @@ def test_a_default_price_on_the_product_is_refused_as_unsupported(sdk):
             params={"name": "Team", "default_price_data": {"currency": "eur", "unit_amount": 1}}
         )
     assert "does not support default_price_data" in caught.value.user_message
+
+
+def test_a_price_is_retrieved_with_its_product_only_when_expanded(sdk):
+    from tests.local.stripe.shape_check import differences
+
+    product = sdk.v1.products.create(params={"name": "Team"})
+    price = sdk.v1.prices.create(
+        params={
+            "product": product.id,
+            "currency": "eur",
+            "unit_amount": 900,
+            "recurring": {"interval": "month"},
+        }
+    )
+    assert sdk.v1.prices.retrieve(price.id).product == product.id
+    expanded = sdk.v1.prices.retrieve(price.id, params={"expand": ["product"]})
+    assert expanded.product.id == product.id and expanded.product.name == "Team"
+    raw = sdk.raw_request("get", f"/v1/prices/{price.id}", expand=["product"])
+    assert differences(json.loads(raw.body), expanded=["product"]) == []
+    with pytest.raises(stripe.InvalidRequestError):
+        sdk.v1.prices.retrieve(price.id, params={"expand": ["currency_options"]})

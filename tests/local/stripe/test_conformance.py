@@ -204,6 +204,30 @@ def make_objects(api: Api) -> dict[str, dict[str, Any]]:
     seen["billing_portal.session"] = api.post(
         "/v1/billing_portal/sessions", customer=customer["id"], return_url="https://example.com/a"
     )
+    checkout = {
+        "mode": "subscription",
+        "customer": customer["id"],
+        "line_items": [{"price": price["id"], "quantity": 2}],
+        "success_url": "https://example.com/done?checkout_session={CHECKOUT_SESSION_ID}",
+        "cancel_url": "https://example.com/account",
+        "client_reference_id": "u1",
+        "subscription_data": {"metadata": {"app_user_id": "u1"}, "trial_period_days": 7},
+        "allow_promotion_codes": True,
+        "automatic_tax": {"enabled": True},
+        "customer_update": {"address": "auto"},
+        "billing_address_collection": "required",
+        "consent_collection": {"terms_of_service": "required"},
+        "locale": "fr",
+    }
+    seen["checkout.session (create)"] = api.post("/v1/checkout/sessions", **checkout)
+    completed = api.post("/v1/checkout/sessions", **checkout)
+    api.standin.complete_checkout_session(completed["id"])
+    seen["checkout.session (complete)"] = api.get(f"/v1/checkout/sessions/{completed['id']}")
+    expired = api.post("/v1/checkout/sessions", **checkout)
+    seen["checkout.session (expire)"] = api.post(f"/v1/checkout/sessions/{expired['id']}/expire")
+    seen["checkout.session"] = api.get(
+        f"/v1/checkout/sessions/{seen['checkout.session (create)']['id']}"
+    )
     endpoint = api.post(
         "/v1/webhook_endpoints",
         url="https://example.com/hook",
@@ -229,6 +253,7 @@ def make_objects(api: Api) -> dict[str, dict[str, Any]]:
         "/v1/billing_portal/configurations",
         "/v1/events",
         "/v1/webhook_endpoints",
+        "/v1/checkout/sessions",
     ):
         seen[f"list {path}"] = api.get(path, limit=3)
     # tools.adopt reads every page: the next page after a cursor has the same envelope.
@@ -271,6 +296,10 @@ CASES = [
     "billing_portal.session (update confirm)",
     "billing_portal.session (cancel)",
     "billing_portal.session",
+    "checkout.session (create)",
+    "checkout.session (complete)",
+    "checkout.session (expire)",
+    "checkout.session",
     "webhook_endpoint (create)",
     "webhook_endpoint",
     "webhook_endpoint (update)",
@@ -282,6 +311,8 @@ CASES = [
     "event customer.subscription.updated",
     "event customer.subscription.deleted",
     "event customer.deleted",
+    "event checkout.session.completed",
+    "event checkout.session.expired",
     "list /v1/customers",
     "list /v1/customers (starting_after)",
     "list /v1/products",
@@ -290,6 +321,7 @@ CASES = [
     "list /v1/billing_portal/configurations",
     "list /v1/events",
     "list /v1/webhook_endpoints",
+    "list /v1/checkout/sessions",
     "deleted webhook_endpoint",
     "deleted customer (delete)",
     "deleted customer",

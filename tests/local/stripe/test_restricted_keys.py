@@ -81,6 +81,8 @@ def test_only_restricted_keys_take_permissions(fresh_stripe_standin):
         ("/v1/customers", "customers"),
         ("/v1/customers/cus_1/tax_ids", "customers"),
         ("/v1/billing_portal/sessions", "billing_portal"),
+        ("/v1/checkout/sessions", "checkout_sessions"),
+        ("/v1/checkout/sessions/cs_test_1/expire", "checkout_sessions"),
         ("/v1/account", "accounts"),
         ("/v1/accounts/acct_1", "accounts"),
     ],

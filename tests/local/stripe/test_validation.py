@@ -35,6 +35,8 @@ def test_schema_loads_every_endpoint_the_stand_in_serves():
         "POST /v1/webhook_endpoints",
         "POST /v1/webhook_endpoints/{webhook_endpoint}",
         "POST /v1/accounts/{account}",
+        "POST /v1/checkout/sessions",
+        "POST /v1/checkout/sessions/{session}/expire",
     }
 
 

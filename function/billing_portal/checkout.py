@@ -1,0 +1,456 @@
+"""Checkout: a Stripe Checkout Session for a price the stack sells, and the return from it.
+
+`POST /checkout` (`Checkout.start`), in this order, so that nothing is read or written for a
+request that cannot succeed:
+
+1. the body (`inputs.parse_checkout_body`), the price and quantity against the stack's catalog
+   (`check_item`) and the return URL against the allowlist — a refusal here costs no Stripe call;
+2. the caller's customer, by the portal's own code (`CustomerDirectory.customer_for`): the same
+   customer, created once whatever races (a portal request, 50 checkouts at once);
+3. no second subscription: a synced state that shows one answers `409` alone; a state that shows
+   none is not trusted (it lags Stripe by the webhook window), so
+4. the session, with an idempotency key made of the request itself (`checkout_idempotency_key`),
+   is created while Stripe's list of the customer's subscriptions is read beside it; if that
+   list shows one that has not ended, the session is expired before its URL is answered, the
+   state is synced (the webhook's `BillingState.sync`) and the answer is `409`.
+
+`GET ?checkout_session=cs_…` (`Checkout.returned`): the session must be the caller's (their
+customer, their user id, subscription mode), else `404 checkout_session_not_found`; when it is
+complete, the caller's state is synced from Stripe before the answer (the webhook's sync, so the
+same order safety), at most one sync per user at a time and per `RETURN_SYNC_INTERVAL` per
+instance (`SyncGate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from . import logs
+from .billing_state import BillingState, Sources, Subscription, caller_subscriptions, user_sources
+from .catalog import Catalog
+from .customers import CustomerDirectory
+from .errors import (
+    ApiError,
+    Conflict,
+    CustomerMissing,
+    InvalidQuantity,
+    NotFound,
+    PriceNotAllowed,
+    UpstreamError,
+)
+from .inputs import CheckoutRequest, check_return_url, checkout_session_id
+from .lru import LruCache
+from .sessions import settle_email_update
+from .settings import CheckoutOptions, Settings
+from .stripe_api import METADATA_USER_KEY, CheckoutSessionView, StripeGateway
+from .tokens import Caller
+
+if TYPE_CHECKING:  # for the checker only (stripe_api.py says why)
+    from stripe.params.checkout import SessionCreateParams as CheckoutSessionCreateParams
+
+# Statuses of a subscription that has ended: any other one is a subscription the caller has.
+ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
+# The query parameter Stripe's success URL carries back, and the literal Stripe replaces in it.
+RETURN_PARAMETER = "checkout_session"
+SESSION_ID_TEMPLATE = "{CHECKOUT_SESSION_ID}"
+# The idempotency key's time window. Within it, the same request (same user, customer, price,
+# quantity, return URL, locale, stack settings and known subscriptions) is the same session: a
+# double click, a retry, or a visitor who cancelled and clicks again gets the session already
+# open. The window is far shorter than a session's life (24 h) and than Stripe's key retention
+# (24 h or more), so a replay never hands back a session that expired on its own; after the
+# window a click makes a new session (the old one expires unused). A double click that straddles
+# a window's edge makes two sessions: one is paid, the other expires (docs/how-it-works.md).
+CHECKOUT_KEY_WINDOW_SECONDS = 600
+# At most one return sync per user per this many seconds per instance: a reloaded return page
+# answers the state the first sync wrote.
+RETURN_SYNC_INTERVAL_SECONDS = 5.0
+# Threads for the Stripe reads that run beside a request's own call (the checkout's
+# subscriptions list, the return's first sync read): one per request in flight, so requests of
+# an instance serving many at once (the stack's `concurrency`) do not queue for them. Created on
+# demand, so an instance serving one at a time runs one.
+POOL_WORKERS = 32
+# How long a return waits for a sync another request of the same user is running.
+RETURN_SYNC_WAIT_SECONDS = 10.0
+
+
+def check_item(catalog: Catalog, price: str, quantity: int | None) -> int:
+    """The quantity to buy if `price` is on sale at it; else `price_not_allowed` or
+    `invalid_quantity`. No quantity: the smallest the price allows (1 unless the stack's
+    minimum is higher). Pure."""
+    bounds = catalog.get(price)
+    if bounds is None:
+        raise PriceNotAllowed("price is not one of the prices this deployment sells.")
+    chosen = bounds.minimum if quantity is None else quantity
+    if not bounds.allows(chosen):
+        raise InvalidQuantity(
+            f"quantity {chosen} is not allowed for this price: {bounds.describe()}."
+        )
+    return chosen
+
+
+def success_url(return_url: str) -> str:
+    """`return_url` with `checkout_session={CHECKOUT_SESSION_ID}` added to its query: the rest
+    of the query and the fragment kept, a `checkout_session` already there replaced (a caller
+    cannot make Stripe return with another session's id). Braces literal, as Stripe expects. Pure.
+    """
+    base, hash_mark, fragment = return_url.partition("#")
+    path, _, query = base.partition("?")
+    kept = [part for part in query.split("&") if part and part.split("=", 1)[0] != RETURN_PARAMETER]
+    kept.append(f"{RETURN_PARAMETER}={SESSION_ID_TEMPLATE}")
+    return f"{path}?{'&'.join(kept)}{hash_mark}{fragment}"
+
+
+def has_subscription(subscriptions: Iterable[Subscription]) -> bool:
+    """True if a subscription has not ended (any status but canceled, incomplete_expired). Pure."""
+    return any(s.get("status") not in ENDED_STATUSES for s in subscriptions)
+
+
+def checkout_params(
+    *,
+    uid: str,
+    customer_id: str,
+    price: str,
+    quantity: int,
+    return_url: str,
+    locale: str | None,
+    options: CheckoutOptions,
+) -> CheckoutSessionCreateParams:
+    """The Checkout Session's parameters: subscription mode, the caller's customer, one line
+    item, the return URLs, the user id twice (the session's and the subscription's), the stack's
+    Checkout settings. Pure."""
+    params: CheckoutSessionCreateParams = {
+        "mode": "subscription",
+        "customer": customer_id,
+        "line_items": [{"price": price, "quantity": quantity}],
+        "success_url": success_url(return_url),
+        "cancel_url": return_url,
+        "client_reference_id": uid,
+        "subscription_data": {"metadata": {METADATA_USER_KEY: uid}},
+        "billing_address_collection": "required"
+        if options.billing_address == "required"
+        else "auto",
+    }
+    if options.trial_days:
+        params["subscription_data"]["trial_period_days"] = options.trial_days
+    if options.allow_promotion_codes:
+        params["allow_promotion_codes"] = True
+    if options.automatic_tax:
+        params["automatic_tax"] = {"enabled": True}
+        # Stripe computes tax from the customer's address: an existing customer without one
+        # must let Checkout save the address it collects, or Stripe refuses the session.
+        params["customer_update"] = {"address": "auto"}
+    if options.terms_consent:
+        params["consent_collection"] = {"terms_of_service": "required"}
+    if locale:
+        params["locale"] = locale
+    return params
+
+
+def checkout_idempotency_key(
+    params: CheckoutSessionCreateParams, subscription_ids: Iterable[str], now: float, mode: str
+) -> str:
+    """The key of a session create: the same for the same request in the same window. Pure.
+
+    Made of everything the request sends (so a reused key always comes with the same
+    parameters, which Stripe requires), the subscriptions the caller is known to have had (a
+    subscription that ended since is a new purchase, never the replay of the session that
+    started it), and the time window (`CHECKOUT_KEY_WINDOW_SECONDS` says why). Hashed: the user
+    id and URLs stay out of Stripe's request logs.
+    """
+    material = json.dumps(
+        {
+            "params": params,
+            "subscriptions": sorted(subscription_ids),
+            "window": int(now // CHECKOUT_KEY_WINDOW_SECONDS),
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+    )
+    digest = hashlib.sha256(material.encode()).hexdigest()[:48]
+    return f"billing-portal-checkout-{mode}-{digest}"
+
+
+def check_session_is_callers(
+    session: CheckoutSessionView | None, customer_id: str, uid: str
+) -> CheckoutSessionView:
+    """The session, if it is one this function opened for the caller: their customer, their
+    user id, subscription mode. Anything else — missing, another customer's, another user's —
+    is the same 404, so the answer says nothing about sessions that are not the caller's. Pure."""
+    if (
+        session is None
+        or session.customer_id != customer_id
+        or session.client_reference_id != uid
+        or session.mode != "subscription"
+    ):
+        raise NotFound(
+            "No such Checkout Session among yours; check checkout_session.",
+            code="checkout_session_not_found",
+        )
+    return session
+
+
+def _already_subscribed() -> Conflict:
+    return Conflict(
+        "You already have a subscription; manage it in the billing portal (POST) instead of "
+        "starting another.",
+        code="already_subscribed",
+    )
+
+
+class SyncGate:
+    """Per user, per instance: one return sync at a time, and none within `interval` seconds of
+    the last one. A request that finds a sync running waits for it (bounded) instead."""
+
+    def __init__(
+        self, interval: float, *, clock: Callable[[], float] = time.monotonic, size: int = 10_000
+    ) -> None:
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._running: dict[str, threading.Event] = {}
+        self._last: LruCache[str, float] = LruCache(size)
+
+    def lead(self, uid: str) -> threading.Event | bool:
+        """`True`: the caller may sync now and must call `done`. `False`: a sync finished less
+        than `interval` ago. An `Event`: another request is syncing; wait on it."""
+        with self._lock:
+            running = self._running.get(uid)
+            if running is not None:
+                return running
+            last = self._last.get(uid)
+            if last is not None and self._clock() - last < self._interval:
+                return False
+            self._running[uid] = threading.Event()
+            return True
+
+    def done(self, uid: str, *, synced: bool) -> None:
+        """End the caller's turn; `synced` starts the interval (an attempt that did not sync —
+        a session not complete, not the caller's — does not hold the next one back)."""
+        with self._lock:
+            running = self._running.pop(uid, None)
+            if synced:
+                self._last.put(uid, self._clock())
+        if running is not None:
+            running.set()
+
+
+class Checkout:
+    """The checkout routes of one instance: its stores, Stripe, and the return-sync gate."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        directory: CustomerDirectory,
+        stripe: StripeGateway,
+        billing: BillingState,
+        pool: ThreadPoolExecutor | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._settings = settings
+        self._directory = directory
+        self._stripe = stripe
+        self._billing = billing
+        self._pool = pool or ThreadPoolExecutor(
+            max_workers=POOL_WORKERS, thread_name_prefix="checkout"
+        )
+        self._clock = clock
+        self.gate = SyncGate(RETURN_SYNC_INTERVAL_SECONDS)
+
+    def start(self, caller: Caller, request: CheckoutRequest) -> dict[str, str]:
+        """`POST /checkout`: `{"url", "id"}` of a Checkout Session for the caller."""
+        settings = self._settings
+        quantity = check_item(settings.checkout_prices, request.price, request.quantity)
+        return_url = (
+            check_return_url(request.return_url, settings.allowed_return_origins)
+            if request.return_url
+            else settings.default_return_url
+        )
+        customer_id, email_update = self._directory.customer_for(caller)
+        try:
+            return self._open(caller, customer_id, request, quantity, return_url)
+        except CustomerMissing:
+            # Deleted in Stripe: the portal path's healing (the next generation), then once more.
+            settle_email_update(email_update)
+            email_update = None
+            customer_id, email_update = self._directory.replace_missing(caller, customer_id)
+            try:
+                return self._open(caller, customer_id, request, quantity, return_url)
+            except CustomerMissing:
+                raise UpstreamError(
+                    "The Stripe customer disappeared again right after being re-created.",
+                    code="customer_missing",
+                ) from None
+        finally:
+            settle_email_update(email_update)
+
+    def _open(
+        self,
+        caller: Caller,
+        customer_id: str,
+        request: CheckoutRequest,
+        quantity: int,
+        return_url: str,
+    ) -> dict[str, str]:
+        # The synced state is trusted when it says "subscribed": a 409 with no Stripe call. It is
+        # NOT trusted when it says "none": it lags Stripe by the webhook window (a Checkout paid
+        # in another tab is in Stripe at once, in the state only when its event is delivered or
+        # the user comes back through ?checkout_session=) — issue 21's finding 21b. So Stripe's
+        # list of the customer's subscriptions decides, read BESIDE the session create, not
+        # before it: the request costs one Stripe round trip, as before (bench.checkout). The
+        # price of running them side by side: when Stripe says "subscribed", a session exists
+        # that must not be paid — it is expired before its URL leaves the function. A state
+        # synced by an earlier checkout (written, empty) would say "none" just the same, so a
+        # checkout no longer syncs the state first: that sync cost two Stripe reads before the
+        # create and answered nothing this read does not. The read is the sync's own
+        # (`status=all`, 100 a page: one page for any real customer), judged by the same rule
+        # (`has_subscription`: `trialing`, `past_due`, `incomplete`… count), so the 409 and the
+        # state never disagree on what "subscribed" means.
+        state = self._state_subscriptions(caller.uid, customer_id)
+        if has_subscription(state):
+            raise _already_subscribed()
+        params = checkout_params(
+            uid=caller.uid,
+            customer_id=customer_id,
+            price=request.price,
+            quantity=quantity,
+            return_url=return_url,
+            locale=request.locale,
+            options=self._settings.checkout,
+        )
+        listed = self._pool.submit(self._stripe.customer_subscriptions, customer_id)
+        session = self._session(caller.uid, params, [str(s.get("id")) for s in state], listed)
+        # A failed read fails the request (fail closed, as the sync before the create did): the
+        # session made beside it was never answered, and a replay of it meets this check again.
+        if has_subscription(listed.result()):
+            self._refuse_session(caller.uid, session)
+        if session.url is None:
+            raise UpstreamError("Stripe returned a Checkout Session without a URL.")
+        return {"url": session.url, "id": session.id}
+
+    def _session(
+        self,
+        uid: str,
+        params: CheckoutSessionCreateParams,
+        known: list[str],
+        listed: Future[list[dict[str, Any]]],
+    ) -> CheckoutSessionView:
+        """The session of this request: created, or the one the same request made before in
+        this window if it is still open; a paid or expired one is never handed out again."""
+        key = checkout_idempotency_key(params, known, self._clock(), self._settings.mode)
+        session, replayed = self._stripe.create_checkout_session(params, idempotency_key=key)
+        if not replayed:
+            return session
+        # The same request was made before in this window: that session, as it is now.
+        now = self._stripe.checkout_session(session.id) or session
+        if now.status == "open":
+            return now
+        if now.status == "complete" and has_subscription(listed.result()):
+            # Paid already, and its subscription is live: no new session to make, then expire.
+            self._refuse_session(uid, None)
+        # Expired (by Stripe, or by this function's 409), or paid for a plan since ended: a new
+        # session under a new key (the old session's id in it). Stripe's list, read beside the
+        # first create, still decides whether its URL may be handed out.
+        retry = checkout_idempotency_key(
+            params, [*known, now.id], self._clock(), self._settings.mode
+        )
+        session, _ = self._stripe.create_checkout_session(params, idempotency_key=retry)
+        return session
+
+    def _refuse_session(self, uid: str, session: CheckoutSessionView | None) -> NoReturn:
+        """409 `already_subscribed`: Stripe has a live subscription the state did not show.
+
+        The session made for this request (if any) is expired first, so nobody can pay it even
+        with its URL (which was never answered). Then the state is synced (the webhook's sync) so
+        that the next request is answered by the state alone. Both are best effort: the 409 is
+        Stripe's word either way; an unexpired session expires on its own (24 h) and a replay of
+        it meets this same check; an unsynced state is synced by the next checkout like this one.
+        """
+        if session is not None and session.status in (None, "open"):
+            try:
+                self._stripe.expire_checkout_session(session.id)
+            except ApiError as error:
+                logs.emit(
+                    {
+                        "severity": "WARNING",
+                        "message": "Could not expire a Checkout Session of a subscribed caller",
+                        "user": logs.user_ref(uid),
+                        "code": error.code,
+                    }
+                )
+        try:
+            self._billing.sync(uid, lambda: user_sources(self._directory, self._stripe, uid))
+        except ApiError as error:
+            logs.emit(
+                {
+                    "severity": "WARNING",
+                    "message": "Could not sync the state of a subscribed caller",
+                    "user": logs.user_ref(uid),
+                    "code": error.code,
+                }
+            )
+        raise _already_subscribed()
+
+    def _state_subscriptions(self, uid: str, customer_id: str) -> list[Subscription]:
+        """The customer's subscriptions as the synced state has them; `[]` when the state is
+        absent, of another customer, or of a deleted one (Stripe's list decides then)."""
+        state = self._billing.read(uid)
+        if state is not None and state.customer_id == customer_id and not state.customer_deleted:
+            return list(state.subscriptions)
+        return []
+
+    def returned(self, caller: Caller, raw_session_id: str) -> list[Subscription]:
+        """`GET ?checkout_session=`: the caller's subscriptions, synced first if the session is
+        the caller's and complete."""
+        session_id = checkout_session_id(raw_session_id)
+        customer_id = self._directory.existing_customer(caller)
+        if customer_id is None:  # no customer, no session of theirs: nothing to ask Stripe
+            raise NotFound(
+                "No such Checkout Session among yours; check checkout_session.",
+                code="checkout_session_not_found",
+            )
+        turn = self.gate.lead(caller.uid)
+        synced = False
+        try:
+            # The sync's first read runs beside the session's retrieve: the return costs the
+            # two Stripe round trips of the write-then-verify, not three.
+            first: Future[Sources | None] | None = None
+            if turn is True:
+                first = self._pool.submit(user_sources, self._directory, self._stripe, caller.uid)
+            session = check_session_is_callers(
+                self._stripe.checkout_session(session_id), customer_id, caller.uid
+            )
+            if session.status == "complete":
+                if first is not None:
+                    self._sync(caller.uid, first)
+                    synced = True
+                elif isinstance(turn, threading.Event):
+                    turn.wait(RETURN_SYNC_WAIT_SECONDS)
+        finally:
+            if turn is True:
+                self.gate.done(caller.uid, synced=synced)
+        return caller_subscriptions(caller, self._directory, self._billing)
+
+    def _sync(self, uid: str, first: Future[Sources | None]) -> None:
+        pending = [first]
+
+        def read_sources() -> Sources | None:
+            if pending:  # the read that ran beside the retrieve; the verification reads again
+                return pending.pop().result()
+            return user_sources(self._directory, self._stripe, uid)
+
+        written = self._billing.sync(uid, read_sources)
+        logs.emit(
+            {
+                "severity": "INFO",
+                "message": "Billing state synced on the return from Checkout",
+                "user": logs.user_ref(uid),
+                "subscriptions": None if written is None else len(written.subscriptions),
+            }
+        )
