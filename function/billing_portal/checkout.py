@@ -30,6 +30,7 @@ import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import unquote_plus
 
 from . import logs
 from .billing_state import BillingState, Sources, Subscription, caller_subscriptions, user_sources
@@ -97,11 +98,17 @@ def check_item(catalog: Catalog, price: str, quantity: int | None) -> int:
 def success_url(return_url: str) -> str:
     """`return_url` with `checkout_session={CHECKOUT_SESSION_ID}` added to its query: the rest
     of the query and the fragment kept, a `checkout_session` already there replaced (a caller
-    cannot make Stripe return with another session's id). Braces literal, as Stripe expects. Pure.
+    cannot make Stripe return with another session's id). A name is compared decoded, as a browser's
+    `URLSearchParams` and Python's `parse_qs` read it: `checkout%5Fsession=cs_…` is the same
+    parameter, and would otherwise come first. Braces literal, as Stripe expects. Pure.
     """
     base, hash_mark, fragment = return_url.partition("#")
     path, _, query = base.partition("?")
-    kept = [part for part in query.split("&") if part and part.split("=", 1)[0] != RETURN_PARAMETER]
+    kept = [
+        part
+        for part in query.split("&")
+        if part and unquote_plus(part.split("=", 1)[0]) != RETURN_PARAMETER
+    ]
     kept.append(f"{RETURN_PARAMETER}={SESSION_ID_TEMPLATE}")
     return f"{path}?{'&'.join(kept)}{hash_mark}{fragment}"
 

@@ -129,6 +129,11 @@ def test_a_checkout_session_id_is_accepted():
             "https://a.b/?b=2&checkout_session={CHECKOUT_SESSION_ID}",
         ),
         ("https://a.b/?", "https://a.b/?checkout_session={CHECKOUT_SESSION_ID}"),
+        # planted under an encoded name that browsers and parse_qs decode to checkout_session
+        (
+            "https://a.b/?checkout%5Fsession=cs_x&%63heckout_session=cs_y&c=%5F",
+            "https://a.b/?c=%5F&checkout_session={CHECKOUT_SESSION_ID}",
+        ),
     ],
 )
 def test_the_success_url_is_the_return_url_with_the_session_id_template(return_url, expected):
