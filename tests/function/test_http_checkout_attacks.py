@@ -21,6 +21,7 @@ from tests.function.test_http_checkout import (
     started,
     stripe_requests,
     stripe_writes,
+    subscribed,
 )
 from tests.support.stripe_objects import monthly_price
 
@@ -359,6 +360,27 @@ def test_a_live_mode_session_id_with_a_test_key_is_404_not_500(
     assert answer.json()["error"]["code"] == "checkout_session_not_found"
 
 
+@pytest.mark.parametrize("which", ["foreign", "open", "complete"])
+def test_hammering_the_return_costs_a_bounded_number_of_stripe_calls(
+    server, dev_issuer, stripe_standin, catalog, new_uid, which
+):
+    """A reloaded return page, or a script, cannot make the function call Stripe per request:
+    within the sync interval one user's returns cost at most a few Stripe requests."""
+    if which == "foreign":
+        session_id = subscribed(server, dev_issuer, stripe_standin, "v-" + new_uid, catalog["team"])
+        assert server.post(dev_issuer.mint(new_uid)).status_code == 200  # the attacker's customer
+    elif which == "open":
+        session_id = started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])["id"]
+    else:
+        session_id = subscribed(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    before = stripe_requests(stripe_standin)
+    for _ in range(20):
+        answer = returned(server, dev_issuer, new_uid, f"checkout_session={session_id}")
+        assert answer.status_code in (200, 404), answer.text
+    spent = stripe_requests(stripe_standin) - before
+    assert spent <= 6, f"20 returns of one user cost {spent} Stripe requests"
+
+
 def test_nothing_the_checkout_path_handles_is_logged_in_clear(
     server, dev_issuer, stripe_standin, catalog, new_uid
 ):
@@ -379,3 +401,24 @@ def test_nothing_the_checkout_path_handles_is_logged_in_clear(
     ]
     assert sent["idempotency_key"] not in text, "the idempotency key is logged"
     assert "Traceback" not in text
+
+
+def test_a_spray_of_made_up_session_ids_is_429_past_a_few_stripe_calls(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])  # a customer
+    before = stripe_requests(stripe_standin)
+    answers = [
+        returned(server, dev_issuer, new_uid, f"checkout_session=cs_test_madeUp{i:04d}")
+        for i in range(12)
+    ]
+    codes = [a.status_code for a in answers]
+    assert set(codes) <= {404, 429} and 429 in codes, codes
+    limited = next(a for a in answers if a.status_code == 429)
+    assert limited.json()["error"]["code"] == "rate_limited"
+    assert int(limited.headers["Retry-After"]) >= 1
+    spent = stripe_requests(stripe_standin) - before
+    assert spent <= 6, f"12 made-up sessions cost {spent} Stripe requests"
+    # another user is not held back by this one's spray
+    other = returned(server, dev_issuer, "o-" + new_uid, "checkout_session=cs_test_madeUp0000")
+    assert other.status_code == 404, other.text
