@@ -422,3 +422,38 @@ def test_a_spray_of_made_up_session_ids_is_429_past_a_few_stripe_calls(
     # another user is not held back by this one's spray
     other = returned(server, dev_issuer, "o-" + new_uid, "checkout_session=cs_test_madeUp0000")
     assert other.status_code == 404, other.text
+
+
+# --- never a second subscription, even while the state is stale ----------------------------
+
+
+def test_a_second_checkout_after_paying_before_the_state_knows_is_409(
+    server, dev_issuer, stripe_standin, catalog, new_uid, firestore_db
+):
+    """Tab 1 pays for `team`; before any event or return reaches the function, tab 2 starts a
+    checkout for `solo`. The state says "no subscription" (the first checkout wrote it), but
+    Stripe has one: a second session would be a second subscription."""
+    subscribed(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["solo"]})
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["code"] == "already_subscribed"
+
+
+def test_an_earlier_tabs_session_paid_after_a_later_one_opened_is_still_409(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    first = started(server, dev_issuer, stripe_standin, new_uid, catalog["team"], quantity=2)
+    started(server, dev_issuer, stripe_standin, new_uid, catalog["solo"])  # tab 2, left open
+    stripe_standin.complete_checkout_session(first["id"])  # tab 1 pays
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["team"], "quantity": 3})
+    assert answer.status_code == 409, answer.text
+
+
+def test_a_returning_user_with_open_sessions_still_gets_a_new_one(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    ids = {
+        started(server, dev_issuer, stripe_standin, new_uid, catalog["team"], quantity=q)["id"]
+        for q in (1, 2, 3, 4, 5)
+    }
+    assert len(ids) == 5
