@@ -457,3 +457,28 @@ def test_a_returning_user_with_open_sessions_still_gets_a_new_one(
         for q in (1, 2, 3, 4, 5)
     }
     assert len(ids) == 5
+
+
+# --- /plans: only what the stack sells, whatever the request says ---------------------------
+
+
+def test_plans_answer_only_the_catalog_whatever_the_query_headers_or_path(
+    server, stripe_standin, catalog
+):
+    sold = {catalog["team"], catalog["solo"]}
+    tries = [
+        ("plans", {}),
+        (f"plans?price={catalog['unsold']}", {}),
+        (f"plans?prices={catalog['unsold']}&expand[]=product", {"Origin": "https://evil.example"}),
+        ("plans", {"Accept-Language": "de", "X-Forwarded-Host": "evil.example"}),
+    ]
+    for path, headers in tries:
+        answer = requests.get(server.url + path, headers=headers, timeout=30)
+        assert answer.status_code in (200, 403), answer.text
+        if answer.status_code == 200:
+            assert {p["price"] for p in answer.json()["plans"]} == sold, path
+        assert answer.headers.get("Access-Control-Allow-Origin") != "https://evil.example"
+    # and the cache holds the catalog afterwards
+    final = requests.get(server.url + "plans", timeout=30).json()["plans"]
+    assert {p["price"] for p in final} == sold
+    assert all(set(p) >= {"price", "unit_amount", "currency", "quantity"} for p in final)
