@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, NoReturn
+from urllib.parse import unquote_plus
 
 from . import logs
 from .billing_state import BillingState, Sources, Subscription, caller_subscriptions, user_sources
@@ -42,6 +44,7 @@ from .errors import (
     InvalidQuantity,
     NotFound,
     PriceNotAllowed,
+    RateLimited,
     UpstreamError,
 )
 from .inputs import CheckoutRequest, check_return_url, checkout_session_id
@@ -77,6 +80,15 @@ RETURN_SYNC_INTERVAL_SECONDS = 5.0
 POOL_WORKERS = 32
 # How long a return waits for a sync another request of the same user is running.
 RETURN_SYNC_WAIT_SECONDS = 10.0
+# At most this many Checkout Session retrieves per user per `RETURN_SYNC_INTERVAL_SECONDS` per
+# instance: each return of a session not seen before costs one (and a sync's read beside it);
+# a script sending a new made-up id each time gets `429 rate_limited` past it, and a session
+# already checked is answered from `ReturnVerdicts` without asking Stripe again.
+RETURN_CHECKS_PER_INTERVAL = 3
+# What a return learnt about a session: the caller's and complete (final), not the caller's
+# (final: a session's customer and client_reference_id never change), or the caller's but not
+# complete (`OPEN`: may complete, so asked again once the interval has passed).
+COMPLETE, FOREIGN, OPEN = "complete", "foreign", "open"
 
 
 def check_item(catalog: Catalog, price: str, quantity: int | None) -> int:
@@ -97,11 +109,17 @@ def check_item(catalog: Catalog, price: str, quantity: int | None) -> int:
 def success_url(return_url: str) -> str:
     """`return_url` with `checkout_session={CHECKOUT_SESSION_ID}` added to its query: the rest
     of the query and the fragment kept, a `checkout_session` already there replaced (a caller
-    cannot make Stripe return with another session's id). Braces literal, as Stripe expects. Pure.
+    cannot make Stripe return with another session's id). A name is compared decoded, as a browser's
+    `URLSearchParams` and Python's `parse_qs` read it: `checkout%5Fsession=cs_…` is the same
+    parameter, and would otherwise come first. Braces literal, as Stripe expects. Pure.
     """
     base, hash_mark, fragment = return_url.partition("#")
     path, _, query = base.partition("?")
-    kept = [part for part in query.split("&") if part and part.split("=", 1)[0] != RETURN_PARAMETER]
+    kept = [
+        part
+        for part in query.split("&")
+        if part and unquote_plus(part.split("=", 1)[0]) != RETURN_PARAMETER
+    ]
     kept.append(f"{RETURN_PARAMETER}={SESSION_ID_TEMPLATE}")
     return f"{path}?{'&'.join(kept)}{hash_mark}{fragment}"
 
@@ -188,11 +206,24 @@ def check_session_is_callers(
         or session.client_reference_id != uid
         or session.mode != "subscription"
     ):
-        raise NotFound(
-            "No such Checkout Session among yours; check checkout_session.",
-            code="checkout_session_not_found",
-        )
+        raise _session_not_found()
     return session
+
+
+def fresh_status(verdict: tuple[str, float] | None, now: float, interval: float) -> str | None:
+    """The status a remembered `(status, when)` of a session answers a return with, without
+    asking Stripe: a final one always, an `OPEN` one for `interval` seconds; else None. Pure."""
+    if verdict is None:
+        return None
+    status, when = verdict
+    return status if status != OPEN or now - when < interval else None
+
+
+def _session_not_found() -> NotFound:
+    return NotFound(
+        "No such Checkout Session among yours; check checkout_session.",
+        code="checkout_session_not_found",
+    )
 
 
 def _already_subscribed() -> Conflict:
@@ -240,6 +271,37 @@ class SyncGate:
             running.set()
 
 
+class ReturnBudget:
+    """Per user, per instance: at most `limit` Stripe-asking returns per `interval` seconds (a
+    fixed window), so returns cannot make the function call Stripe once per request."""
+
+    def __init__(
+        self,
+        limit: int,
+        interval: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        size: int = 10_000,
+    ) -> None:
+        self._limit = limit
+        self._interval = interval
+        self._clock = clock
+        self._lock = threading.Lock()
+        self._windows: LruCache[str, tuple[float, int]] = LruCache(size)
+
+    def take(self, uid: str) -> float:
+        """0 if the caller may ask Stripe now (counted); else the seconds until they may."""
+        with self._lock:
+            now = self._clock()
+            start, used = self._windows.get(uid) or (now, 0)
+            if now - start >= self._interval:
+                start, used = now, 0
+            if used >= self._limit:
+                return start + self._interval - now
+            self._windows.put(uid, (start, used + 1))
+            return 0.0
+
+
 class Checkout:
     """The checkout routes of one instance: its stores, Stripe, and the return-sync gate."""
 
@@ -262,6 +324,9 @@ class Checkout:
         )
         self._clock = clock
         self.gate = SyncGate(RETURN_SYNC_INTERVAL_SECONDS)
+        self.budget = ReturnBudget(RETURN_CHECKS_PER_INTERVAL, RETURN_SYNC_INTERVAL_SECONDS)
+        # (user, customer, session id) → (COMPLETE | FOREIGN | OPEN, when it was learnt)
+        self._verdicts: LruCache[tuple[str, str, str], tuple[str, float]] = LruCache(10_000)
 
     def start(self, caller: Caller, request: CheckoutRequest) -> dict[str, str]:
         """`POST /checkout`: `{"url", "id"}` of a Checkout Session for the caller."""
@@ -407,35 +472,62 @@ class Checkout:
 
     def returned(self, caller: Caller, raw_session_id: str) -> list[Subscription]:
         """`GET ?checkout_session=`: the caller's subscriptions, synced first if the session is
-        the caller's and complete."""
+        the caller's and complete. Stripe is asked about a session once (then per interval
+        while it is open), by one of the user's concurrent returns, within `ReturnBudget`."""
         session_id = checkout_session_id(raw_session_id)
         customer_id = self._directory.existing_customer(caller)
         if customer_id is None:  # no customer, no session of theirs: nothing to ask Stripe
-            raise NotFound(
-                "No such Checkout Session among yours; check checkout_session.",
-                code="checkout_session_not_found",
-            )
+            raise _session_not_found()
+        key = (caller.uid, customer_id, session_id)
         turn = self.gate.lead(caller.uid)
         synced = False
         try:
-            # The sync's first read runs beside the session's retrieve: the return costs the
-            # two Stripe round trips of the write-then-verify, not three.
+            if isinstance(turn, threading.Event):  # another return is asking: use its answer
+                turn.wait(RETURN_SYNC_WAIT_SECONDS)
             first: Future[Sources | None] | None = None
-            if turn is True:
-                first = self._pool.submit(user_sources, self._directory, self._stripe, caller.uid)
-            session = check_session_is_callers(
-                self._stripe.checkout_session(session_id), customer_id, caller.uid
+            status = fresh_status(
+                self._verdicts.get(key), time.monotonic(), RETURN_SYNC_INTERVAL_SECONDS
             )
-            if session.status == "complete":
-                if first is not None:
-                    self._sync(caller.uid, first)
-                    synced = True
-                elif isinstance(turn, threading.Event):
-                    turn.wait(RETURN_SYNC_WAIT_SECONDS)
+            if status is None:
+                wait = self.budget.take(caller.uid)
+                if wait:
+                    raise RateLimited(
+                        "Too many returns from Checkout; try again in a few seconds.",
+                        headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                    )
+                # The sync's first read runs beside the session's retrieve: the return costs
+                # the two Stripe round trips of the write-then-verify, not three.
+                if turn is True:
+                    first = self._pool.submit(
+                        user_sources, self._directory, self._stripe, caller.uid
+                    )
+                status = self._check(key, customer_id, caller.uid, session_id)
+            if status == FOREIGN:
+                raise _session_not_found()
+            if status == COMPLETE and turn is True:
+                if first is None:
+                    first = self._pool.submit(
+                        user_sources, self._directory, self._stripe, caller.uid
+                    )
+                self._sync(caller.uid, first)
+                synced = True
         finally:
             if turn is True:
                 self.gate.done(caller.uid, synced=synced)
         return caller_subscriptions(caller, self._directory, self._billing)
+
+    def _check(self, key: tuple[str, str, str], customer_id: str, uid: str, session_id: str) -> str:
+        """Ask Stripe whether the session is the caller's and complete; remember the answer."""
+        try:
+            session = check_session_is_callers(
+                self._stripe.checkout_session(session_id), customer_id, uid
+            )
+        except NotFound:
+            self._verdicts.put(key, (FOREIGN, time.monotonic()))
+            raise
+        status = COMPLETE if session.status == "complete" else OPEN
+        self._verdicts.put(key, (status, time.monotonic()))
+        return status
 
     def _sync(self, uid: str, first: Future[Sources | None]) -> None:
         pending = [first]

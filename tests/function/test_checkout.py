@@ -9,11 +9,13 @@ import pytest
 
 from billing_portal.catalog import parse_prices
 from billing_portal.checkout import (
+    ReturnBudget,
     SyncGate,
     check_item,
     check_session_is_callers,
     checkout_idempotency_key,
     checkout_params,
+    fresh_status,
     has_subscription,
     success_url,
 )
@@ -129,6 +131,11 @@ def test_a_checkout_session_id_is_accepted():
             "https://a.b/?b=2&checkout_session={CHECKOUT_SESSION_ID}",
         ),
         ("https://a.b/?", "https://a.b/?checkout_session={CHECKOUT_SESSION_ID}"),
+        # planted under an encoded name that browsers and parse_qs decode to checkout_session
+        (
+            "https://a.b/?checkout%5Fsession=cs_x&%63heckout_session=cs_y&c=%5F",
+            "https://a.b/?c=%5F&checkout_session={CHECKOUT_SESSION_ID}",
+        ),
     ],
 )
 def test_the_success_url_is_the_return_url_with_the_session_id_template(return_url, expected):
@@ -318,3 +325,32 @@ def test_a_return_during_a_sync_waits_for_it():
     assert isinstance(running, threading.Event) and not running.is_set()
     gate.done("u1", synced=True)
     assert running.is_set()
+
+
+# --- the return's bounds ------------------------------------------------------------------
+
+
+def test_a_return_budget_allows_a_few_asks_per_user_per_window():
+    now = [100.0]
+    budget = ReturnBudget(2, 5.0, clock=lambda: now[0])
+    assert budget.take("a") == 0 and budget.take("a") == 0
+    assert budget.take("a") == pytest.approx(5.0)
+    assert budget.take("b") == 0  # per user
+    now[0] = 104.0
+    assert budget.take("a") == pytest.approx(1.0)
+    now[0] = 105.0
+    assert budget.take("a") == 0
+
+
+@pytest.mark.parametrize(
+    ("verdict", "now", "expected"),
+    [
+        (None, 0.0, None),
+        (("complete", 0.0), 1e9, "complete"),
+        (("foreign", 0.0), 1e9, "foreign"),
+        (("open", 0.0), 4.9, "open"),
+        (("open", 0.0), 5.0, None),
+    ],
+)
+def test_a_remembered_session_answers_a_return_final_or_for_an_interval(verdict, now, expected):
+    assert fresh_status(verdict, now, 5.0) == expected
