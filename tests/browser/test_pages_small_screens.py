@@ -151,7 +151,7 @@ def return_to(page: Page, run: LocalRun) -> float:
         " JSON.stringify({subscriptions: []}))"
     )
     started = time.monotonic()
-    page.goto(run.settings_page + "?portal=returned")
+    page.goto(run.settings_page + "?billing=portal")
     return started
 
 

@@ -111,6 +111,13 @@ def test_a_plan_only_one_stack_sells_is_a_real_difference(tmp_path):
         "products",
         value=products,
     )
+    # Checkout may sell only what the stack sells (preview refuses the rest).
+    edit_stack(
+        tmp_path / "Pulumi.staging.yaml",
+        "billing-portal:checkout",
+        "prices",
+        value=["price_AcmeTeamMonthlyLive01"],
+    )
     result = run("-C", str(tmp_path), "diff", "prod", "staging", "--format", "json")
     differing = {item["setting"] for item in json.loads(result.out)["differences"]}
     assert "features.subscription_update.products" in differing
