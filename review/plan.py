@@ -62,7 +62,7 @@ def catalog_rows(products: Iterable[DeclaredProduct]) -> dict[str, Any]:
     """Rows of the products and prices a stack declares (`catalog.<product>.prices.<price>.…`)."""
     catalog = {}
     for product in products:
-        entry = _fields(product, skip=("key", "prices"))
+        entry = _fields(product, skip=("key", "prices", "features"))
         entry["prices"] = {price.key: _fields(price, skip=("key",)) for price in product.prices}
         catalog[product.key] = entry
     return flatten(catalog, CATALOG)

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from stackspec.branding_settings import BrandingSettings, read_branding
+from stackspec.features_settings import FeatureSettings, read_features
 from stackspec.function_contract import function_settings, preview_problem
 from stackspec.portal_settings import (
     DeclaredProduct,
@@ -142,6 +143,7 @@ class Settings:
     products: tuple[DeclaredProduct, ...]
     branding: BrandingSettings = field(default_factory=BrandingSettings)
     retention_coupons: tuple[str, ...] = ()
+    features: FeatureSettings = field(default_factory=FeatureSettings)  # entitlements
     # The organisation refuses `allUsers` bindings unless the project has an exception.
     domain_restricted_sharing: bool = False
 
@@ -195,6 +197,7 @@ def parse_settings(
     products = read_products(top.section("products"))
     portal = read_portal(top.section("portal"), production, {p.key: p for p in products})
     branding = read_branding(top.section("branding"), project_dir)
+    features = read_features(top.section("features"), top.section("productFeatures"), products)
     top.finish()
     problems.raise_if_any(stack)
 
@@ -219,6 +222,7 @@ def parse_settings(
         portal=portal,
         products=products,
         branding=branding,
+        features=features,
     )
     _check_function_environment(settings)
     return settings

@@ -73,14 +73,14 @@ def stripe_keys(run: ProgramRun) -> set[str]:
 # ---------------------------------------------------------------------------- structure
 
 
-def test_every_resource_belongs_to_the_portal_webhook_or_service_component(stack_run):
+def test_every_resource_belongs_to_the_portal_webhook_features_or_service_component(stack_run):
     for registration in stack_run.registrations:
         if registration.type.startswith("billing-portal:"):
             assert registration.parent.endswith(
                 "pulumi:pulumi:Stack::billing-portal-" + stack_run.stack
             )
         else:
-            assert registration.parent_name in ("portal", "webhook", "service"), (
+            assert registration.parent_name in ("portal", "webhook", "features", "service"), (
                 f"{registration.type} {registration.name} is not parented by a component"
             )
 
