@@ -18,6 +18,7 @@ _KINDS = {
     "subscriptions": "subscription",
     "events": "event",
     "webhook_endpoints": "webhook_endpoint",
+    "features": "feature",
 }
 
 MODES = ("test", "live")
@@ -52,6 +53,11 @@ class ModeState:
     # Every change to a customer or subscription, as Stripe records it (``local.stripe.events``).
     events: dict[str, dict[str, Any]] = field(default_factory=dict)
     webhook_endpoints: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Entitlements (``local.stripe.entitlements``): features; per product, its attachments
+    # {prodft_…: feat_…}; per customer, the active entitlements last announced {feat_…: object}.
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    product_features: dict[str, dict[str, str]] = field(default_factory=dict)
+    active_entitlements: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 class Store:
