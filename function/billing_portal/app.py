@@ -15,7 +15,7 @@ import flask
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from . import logs
-from .billing_state import BillingState, caller_subscriptions
+from .billing_state import BillingState, caller_state
 from .cors import cors_headers, preflight_headers
 from .customers import CustomerDirectory
 from .errors import ApiError, MethodNotAllowed, PayloadTooLarge
@@ -81,8 +81,8 @@ class PortalApp:
         if request.method == "GET":
             caller = self.verifier.verify(request.headers.get("Authorization"))
             log["user"] = logs.user_ref(caller.uid)
-            subscriptions = caller_subscriptions(caller, self.directory, self.billing)
-            return json_response(200, {"subscriptions": subscriptions}, headers)
+            state = caller_state(caller, self.directory, self.billing)
+            return json_response(200, state, headers)
         if request.method != "POST":
             raise MethodNotAllowed(
                 "Use POST to open a billing portal session, GET to read your billing state.",

@@ -42,6 +42,7 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "customer.subscription.resumed",
     "customer.subscription.trial_will_end",
     "customer.deleted",
+    "entitlements.active_entitlement_summary.updated",
 )
 
 

@@ -37,9 +37,10 @@ def envelope(kind: str = "customer.subscription.updated", obj: object = None, **
 
 
 def test_every_handled_type_names_the_object_its_events_carry():
+    summary = "entitlements.active_entitlement_summary"
+    expected = {"customer.deleted": "customer", f"{summary}.updated": summary}
     assert {kind: object_kind(kind) for kind in WEBHOOK_EVENTS} == {
-        kind: "customer" if kind == "customer.deleted" else "subscription"
-        for kind in WEBHOOK_EVENTS
+        kind: expected.get(kind, "subscription") for kind in WEBHOOK_EVENTS
     }
 
 
