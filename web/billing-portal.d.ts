@@ -90,9 +90,14 @@ export interface Subscription {
   items: SubscriptionItem[];
 }
 
-/** The user's billing state: their subscriptions, newest first; `[]` when there are none. */
+/**
+ * The user's billing state: their subscriptions, newest first, and the lookup keys of their
+ * active entitlements, sorted (`[]` when there are none).
+ */
 export interface BillingState {
   subscriptions: Subscription[];
+  /** Lookup keys of the features the user's plan grants (the stack's `features`). */
+  entitlements: string[];
 }
 
 /** Codes raised in the browser, beside the function's own (`invalid_token`, `rate_limited`, …). */
@@ -170,3 +175,12 @@ export declare function openBillingPortal(options: BillingPortalOptions): Promis
  * the function's store only: a change made in the portal shows once Stripe's event is applied.
  */
 export declare function getBillingState(options: BillingStateOptions): Promise<BillingState>;
+
+/**
+ * Whether `state` grants the feature `lookupKey` (its active entitlements include it). Pure;
+ * false for a missing state or a state without `entitlements`.
+ */
+export declare function hasEntitlement(
+  state: Pick<BillingState, "entitlements"> | Partial<BillingState> | null | undefined,
+  lookupKey: string,
+): boolean;

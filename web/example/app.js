@@ -4,6 +4,7 @@
 
 import config from "./config.js";
 import { getBillingState, openBillingPortal } from "../billing-portal.js";
+import { renderFeatures, wireFeatures } from "./features.js";
 
 const SESSION_KEY = "billing-portal-example.session";
 const LEFT_WITH_KEY = "billing-portal-example.state-before-portal";
@@ -288,6 +289,7 @@ function render() {
   $("dev-sign-in").hidden = signedIn || !config.issuerTokenUrl;
   $("billing-hint").textContent = signedIn ? "" : "Sign in to manage billing.";
   renderPlan(signedIn);
+  renderFeatures(signedIn ? billing.state : null);
   const subscription = signedIn ? currentSubscription() : null;
   for (const button of buttons()) {
     const action = button.dataset.action;
@@ -319,6 +321,7 @@ function takeReturn() {
 function start() {
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
+  wireFeatures();
   $("test-subscription").addEventListener("click", giveTestSubscription);
   for (const button of buttons()) button.addEventListener("click", () => openPortal(button));
   // Coming back with the Back button restores the page as it was left (busy); make it usable.
