@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from review.features_drift import feature_rows
 from review.rows import ABSENT, flatten, is_unmanaged, same
 from stackspec.branding_spec import branding_rows
 from stackspec.portal_fields import PATHS, declared_fields, field_rows, without_fields
@@ -84,6 +85,7 @@ def plan_of(settings: Settings) -> Plan:
     rows = {
         **configuration_rows(spec, active=active),
         **catalog_rows(settings.products),
+        **feature_rows(settings),
         **branding_rows(settings.branding),
     }
     return Plan(

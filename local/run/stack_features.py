@@ -20,27 +20,36 @@ from stackspec.settings import Settings
 def create_stack_features(
     client: stripe.StripeClient, settings: Settings, ids: Mapping[str, str]
 ) -> dict[str, str]:
-    """Create the stack's features and attach them; `ids` maps `declared:<name>` to the stand-in's
-    product ids. Returns {lookup key: feature id}."""
+    """Create the stack's features (an existing feature of the same lookup key is reused) and
+    attach them; `ids` maps `declared:<name>` to the stand-in's product ids (a product that does
+    not exist yet is made under that id). Returns {lookup key: feature id}."""
     features = settings.features
     created = {
-        feature.lookup_key: client.v1.entitlements.features.create(
-            params={
-                "lookup_key": feature.lookup_key,
-                "name": feature.name,
-                "metadata": {"managed-by": MANAGED_BY, "stack": settings.stack},
-            }
-        ).id
+        feature.lookup_key: _feature_id(client, settings.stack, feature.lookup_key, feature.name)
         for feature in features.features
     }
     for product, lookup_key in features.attachments:
         product_id = ids[product] if product.startswith(DECLARED) else product
-        if not product.startswith(DECLARED):
-            _ensure_product(client, product_id)
+        _ensure_product(client, product_id)
         client.v1.products.features.create(
             product_id, params={"entitlement_feature": created[lookup_key]}
         )
     return created
+
+
+def _feature_id(client: stripe.StripeClient, stack: str, lookup_key: str, name: str) -> str:
+    """The account's feature of that lookup key (one account may hold several stacks' catalogs,
+    and a lookup key is unique in it), created if it has none."""
+    found = client.v1.entitlements.features.list(params={"lookup_key": lookup_key}).data
+    if found:
+        return str(found[0].id)
+    return client.v1.entitlements.features.create(
+        params={
+            "lookup_key": lookup_key,
+            "name": name,
+            "metadata": {"managed-by": MANAGED_BY, "stack": stack},
+        }
+    ).id
 
 
 def _ensure_product(client: stripe.StripeClient, product_id: str) -> None:
