@@ -24,7 +24,12 @@ pytestmark = pytest.mark.integration
 DEV = read_settings(REPO / "Pulumi.dev.yaml")
 WEBHOOK_SECRET = "whsec_reviewVerifyWebhook0123456789"
 # What the function needs (docs/deploy.md, "Secrets"), as the stand-in names resources.
-FUNCTION_PERMISSIONS = {"customers": "write", "billing_portal": "write", "subscriptions": "read"}
+FUNCTION_PERMISSIONS = {
+    "customers": "write",
+    "billing_portal": "write",
+    "subscriptions": "read",
+    "entitlements": "read",
+}
 
 
 def restricted_key(standin: Any, permissions: dict[str, str]) -> str:
@@ -142,6 +147,7 @@ def test_a_correct_deployment_passes_every_check(standin, functions, deployed, f
         "function_key.can.write_customer": "pass",
         "function_key.can.list_subscriptions": "pass",
         "function_key.can.retrieve_subscription": "pass",
+        "function_key.can.list_active_entitlements": "pass",
         "function_key.can.create_portal_session": "pass",
         "function_key.cannot.read_charges": "pass",
         "function_key.cannot.create_refund": "pass",
@@ -156,9 +162,9 @@ def test_the_text_report_is_one_check_mark_line_per_check(
     result = verify(standin, functions, function_key, "--format", "text")
     assert result.code == 0, result.out + result.err
     marks = [line for line in result.out.splitlines() if line.startswith(("✓", "✗", "?"))]
-    assert len(marks) == 21 and all(line.startswith("✓ ") for line in marks), result.out
+    assert len(marks) == 22 and all(line.startswith("✓ ") for line in marks), result.out
     assert "✓ the webhook answers an unsigned POST with 400 invalid_signature" in marks
-    assert result.out.endswith("21 passed, 0 failed, 0 could not be checked (exit 0).\n")
+    assert result.out.endswith("22 passed, 0 failed, 0 could not be checked (exit 0).\n")
     assert function_key not in result.out and standin.test_key not in result.out
 
 
@@ -259,7 +265,9 @@ def test_a_drifted_portal_configuration_fails_naming_the_setting(
 
 
 def test_a_key_without_subscriptions_fails_the_calls_that_need_it(standin, functions, deployed):
-    key = restricted_key(standin, {"customers": "write", "billing_portal": "write"})
+    key = restricted_key(
+        standin, {"customers": "write", "billing_portal": "write", "entitlements": "read"}
+    )
     result = verify(standin, functions, key)
     assert result.code == 1, result.out + result.err
     assert failed(result) == [
@@ -269,6 +277,17 @@ def test_a_key_without_subscriptions_fails_the_calls_that_need_it(standin, funct
     check = check_of(result, "function_key.can.list_subscriptions")
     assert check["seen"].startswith("GET /v1/subscriptions: 403 ")
     assert "give it Subscriptions: Read" in check["fix"]
+
+
+def test_a_key_without_entitlements_fails_the_entitlements_list(standin, functions, deployed):
+    key = restricted_key(
+        standin, {k: v for k, v in FUNCTION_PERMISSIONS.items() if k != "entitlements"}
+    )
+    result = verify(standin, functions, key)
+    assert result.code == 1, result.out + result.err
+    assert failed(result) == ["function_key.can.list_active_entitlements"]
+    check = check_of(result, "function_key.can.list_active_entitlements")
+    assert "give it Entitlements: Read" in check["fix"]
 
 
 def test_a_key_that_can_read_webhook_endpoints_fails_the_refusal(standin, functions, deployed):
