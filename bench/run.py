@@ -246,6 +246,7 @@ def _webhook_phase(
     instance = webhook.spawn_webhook(env, function_dir, parts.log_dir)
     try:
         price = webhook.new_price(parts)
+        webhook.grant_feature(parts, price)  # its subscribers have an entitlement
         (user,) = webhook.subscribers(parts, function, "bench-webhook", 1, 1, price)
         # A real `customer.subscription.updated`: the user sets the plan to cancel.
         webhook.change(parts.standin.client(), user.subscriptions[0], 0)
@@ -263,6 +264,17 @@ def _webhook_phase(
                 rounds=rounds,
                 latency_ms=stripe_ms,
             )
+        # The entitlement summary the subscription's creation recorded, at Stripe-like latency.
+        latency["summary_stripe_like"] = webhook.webhook_latency(
+            parts,
+            instance,
+            user,
+            collection=env["CUSTOMERS_COLLECTION"],
+            floor_collection=f"{env['CUSTOMERS_COLLECTION']}_webhook_floor",
+            rounds=profile.slow_webhook_rounds,
+            latency_ms=STRIPE_LIKE_LATENCY_MS,
+            event_type=webhook.SUMMARY_EVENT,
+        )
         get = webhook.get_latency(parts, function, user, rounds=profile.get_rounds)
         calls = webhook.calls_per_request(
             parts, function, instance, user, each=profile.calls_requests

@@ -2,11 +2,14 @@
 
 - Webhook (event → state written): the time from POSTing a signed `customer.subscription.updated`
   event (a real one, from the stand-in's events API, for a user the session function mapped) to
-  its 200. Two floors, done directly in the same rounds:
-  - the issue's: one Stripe list of the customer's subscriptions + one Firestore write of the
-    state document (the least any handler that applies Stripe's current state must do);
-  - the design's (write, then verify: docs/how-it-works.md): mapping read + list + write +
-    mapping read + list, serially.
+  its 200; likewise an `entitlements.active_entitlement_summary.updated` event (at +100 ms). The
+  state is the subscriptions and the active entitlements, so its floors read both Stripe lists.
+  Two floors, done directly in the same rounds:
+  - the issue's: the two Stripe lists of the customer (subscriptions, active entitlements) + one
+    Firestore write of the state document (the least any handler that applies Stripe's current
+    state must do);
+  - the design's (write, then verify: docs/how-it-works.md): mapping read + both lists + write +
+    mapping read + both lists, serially.
 - `GET` (a returning user with a state document): against one direct Firestore read of it.
 - Burst: `events` signed deliveries to one webhook instance, `in_flight` at a time — real events
   of several users, each delivered once or more, shuffled (late and duplicate deliveries), while
@@ -50,11 +53,12 @@ from local.stripe.webhook_endpoints import event_payload, signature_header
 WEBHOOK_TARGET = "stripe_webhook"
 WEBHOOK_SECRET = "whsec_billingPortalBenchmark0123"  # noqa: S105 (a local test secret)
 SUBSCRIPTION_EVENT = "customer.subscription."
+SUMMARY_EVENT = "entitlements.active_entitlement_summary.updated"
 REDELIVERY_ATTEMPTS = 4  # Stripe retries for days; a burst that needs more than this has failed
-# What one `customer.subscription.updated` needs, by the design (write, then verify): Stripe
-# lists the customer's subscriptions twice; Firestore reads the mapping twice, writes once.
-DESIGN_CALLS = {"stripe": 2, "firestore": 3}
-ISSUE_CALLS = {"stripe": 1, "firestore": 1}
+# What one event needs, by the design (write, then verify): Stripe lists the customer's
+# subscriptions and active entitlements twice each; Firestore reads the mapping twice, writes once.
+DESIGN_CALLS = {"stripe": 4, "firestore": 3}
+ISSUE_CALLS = {"stripe": 2, "firestore": 1}
 GET_DESIGN_CALLS = {"stripe": 0, "firestore": 1}
 
 
@@ -113,6 +117,25 @@ class Subscriber:
     subscriptions: list[str] = field(default_factory=list)
 
 
+def grant_feature(parts: LocalParts, price: str, lookup_key: str = "bench_feature") -> None:
+    """Attach a feature to the price's product, so its subscribers have an entitlement (and the
+    stand-in records a summary event when they gain or lose it)."""
+    sdk = parts.standin.client()
+    feature = sdk.v1.entitlements.features.create(
+        params={"lookup_key": lookup_key, "name": "Bench feature"}
+    )
+    product = str(sdk.v1.prices.retrieve(price).product)
+    sdk.v1.products.features.create(product, params={"entitlement_feature": feature.id})
+
+
+def stripe_entitlements(parts: LocalParts, customer: str) -> list[str]:
+    """The customer's active entitlements as the stand-in lists them: sorted lookup keys."""
+    page = parts.standin.client().v1.entitlements.active_entitlements.list(
+        params={"customer": customer, "limit": 100}
+    )
+    return sorted(entitlement.lookup_key for entitlement in page.data)
+
+
 def new_price(parts: LocalParts) -> str:
     """A monthly price (with its product) in the stand-in."""
     return (
@@ -156,12 +179,15 @@ def stripe_state(parts: LocalParts, customer: str) -> list[dict[str, Any]]:
     return summarize_all([s for s in parts.standin.subscriptions() if s["customer"] == customer])
 
 
-def _state_document(uid: str, customer: str, subscriptions: list[dict[str, Any]]) -> dict[str, Any]:
+def _state_document(
+    uid: str, customer: str, subscriptions: list[dict[str, Any]], entitlements: list[str]
+) -> dict[str, Any]:
     return {
         "uid": uid,
         "customer": customer,
         "customer_deleted": False,
         "subscriptions": subscriptions,
+        "entitlements": entitlements,
         "updated_at": datetime.datetime.now(datetime.UTC),
     }
 
@@ -179,16 +205,17 @@ def webhook_latency(
     floor_collection: str,
     rounds: int,
     latency_ms: int,
+    event_type: str = "customer.subscription.updated",
 ) -> dict[str, Any]:
     """Event → state written, with the issue's and the design's floors, at one stand-in latency.
 
-    The event is the subscriber's latest `customer.subscription.updated`, re-signed each round
-    (a redelivery, as Stripe's retries are: the handler's work is the same every time).
+    The event is the subscriber's latest of `event_type`, re-signed each round (a redelivery, as
+    Stripe's retries are: the handler's work is the same every time).
     """
     (event_id,) = [
         e["id"]
-        for e in subscription_events(parts, {subscriber.customer})
-        if e["type"] == "customer.subscription.updated"
+        for e in parts.standin.events()
+        if e["type"] == event_type and e["data"]["object"].get("customer") == subscriber.customer
     ][-1:]
     body = event_payload(raw_event(parts, event_id))
     warmup = min(WARMUP_ROUNDS, rounds)
@@ -207,11 +234,15 @@ def webhook_latency(
     )
     customer = subscriber.customer
 
-    def listed() -> list[dict[str, Any]]:
+    def listed() -> tuple[list[dict[str, Any]], list[str]]:
         page = stripe_client.v1.subscriptions.list(
             params={"customer": customer, "status": "all", "limit": 100}
         )
-        return summarize_all([s.to_dict() for s in page.data])
+        active = stripe_client.v1.entitlements.active_entitlements.list(
+            params={"customer": customer, "limit": 100}
+        )
+        keys = sorted({entitlement.lookup_key for entitlement in active.data})
+        return summarize_all([s.to_dict() for s in page.data]), keys
 
     def call_function(index: int) -> None:
         response = session.post(
@@ -221,14 +252,14 @@ def webhook_latency(
             raise client.BenchError(f"webhook answered {response.status_code}: {response.text}")
 
     def call_issue_floor(_: int) -> None:
-        state_ref.set(_state_document(subscriber.uid, customer, listed()))
+        state_ref.set(_state_document(subscriber.uid, customer, *listed()))
 
     def call_design_floor(_: int) -> None:
         mapping_ref.get()
-        subscriptions = listed()
-        state_ref.set(_state_document(subscriber.uid, customer, subscriptions))
+        sources = listed()
+        state_ref.set(_state_document(subscriber.uid, customer, *sources))
         mapping_ref.get()
-        if listed() != subscriptions:
+        if listed() != sources:
             raise client.BenchError("the subscriptions changed during the floor's rounds")
 
     calls: dict[str, Callable[[int], None]] = {
@@ -248,7 +279,7 @@ def webhook_latency(
         name: Summary.of(values).as_dict() for name, values in samples.items()
     }
     result["stripe_latency_ms"] = latency_ms
-    result["event_type"] = "customer.subscription.updated"
+    result["event_type"] = event_type
     result["ratio_p50_issue"] = _ratio(result["function"], result["issue_floor"])
     result["ratio_p50_design"] = _ratio(result["function"], result["design_floor"])
     return result
@@ -261,6 +292,7 @@ def get_latency(
     session = requests.Session()
     headers = {"Authorization": f"Bearer {subscriber.token}"}
     expected = stripe_state(parts, subscriber.customer)
+    entitlements = stripe_entitlements(parts, subscriber.customer)
     db = parts.firestore.client(PROJECT)
     collection = function_collection(function)
     state_ref = (
@@ -272,7 +304,8 @@ def get_latency(
 
     def call_function(_: int) -> None:
         response = session.get(function.url, headers=headers, timeout=client.TIMEOUT)
-        if response.status_code != 200 or response.json() != {"subscriptions": expected}:
+        answer = {"subscriptions": expected, "entitlements": entitlements}
+        if response.status_code != 200 or response.json() != answer:
             raise client.BenchError(f"GET answered {response.status_code}: {response.text[:300]}")
 
     def call_floor(_: int) -> None:

@@ -125,6 +125,7 @@ class StripePortal(pulumi.ComponentResource):
         in_stripe = pulumi.ResourceOptions(parent=self, provider=provider)
         self.provider = provider  # the stack's other Stripe resources use it too (infra.webhook)
         ids = self._declare_products(name, settings, in_stripe)
+        self.declared_ids = ids  # each declared product's and price's own id (infra.features)
 
         spec = portal_spec(settings)
         self.spec_hash = spec_hash(spec)

@@ -13,6 +13,7 @@ from pathlib import Path
 import pulumi
 
 from infra.archive import build_archive
+from infra.features import StripeFeatures
 from infra.health import ServiceHealth
 from infra.portal import PortalArgs, StripePortal
 from infra.service import PortalService, ServiceArgs
@@ -33,6 +34,9 @@ def build(
     management_key = settings.stripe_management_key
     portal = StripePortal("portal", PortalArgs(settings, api_key=management_key.value))
     webhook = StripeWebhook("webhook", settings, portal.provider)
+    features = StripeFeatures(
+        "features", settings.stack, settings.features, portal.declared_ids, portal.provider
+    )
     source = build_archive(function_dir, build_dir)
     service = PortalService(
         "service",
@@ -63,6 +67,7 @@ def build(
         "portalSpecHash": portal.spec_hash,
         "portalFields": portal.fields,
         "stripeProductIds": portal.product_ids,
+        "stripeFeatureIds": features.feature_ids,
         "brandingFileIds": portal.branding_file_ids,
         "brandingDashboardStep": portal.branding_dashboard_step,
         "connectedAccountBranding": portal.connected_branding,

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from review import branding_drift, json_report, markdown, pairing, webhook_drift
+from review import branding_drift, features_drift, json_report, markdown, pairing, webhook_drift
 from review.drift import Drift, NotFound, compare_live, expected_rows, find_configuration
 from review.git_base import GitError, file_at, plan_rows_at
 from review.missing import missing_package_line
@@ -263,9 +263,10 @@ def run_drift(args: argparse.Namespace, environ: Mapping[str, str]) -> tuple[int
         webhook = webhook_drift.check_webhook(
             settings, _webhook_endpoint(reader, settings, args.webhook_endpoint_id)
         )
+        features = _features_check(reader, settings, ids)
     except LiveError as error:
         raise CommandError(str(error)) from None
-    report = dataclasses.replace(report, branding=branding, webhook=webhook)
+    report = dataclasses.replace(report, branding=branding, webhook=webhook, features=features)
     render = json_report if args.format == "json" else markdown
     return (DRIFT if report.drifted else OK), render.drift(report)
 
@@ -285,6 +286,18 @@ def portal_drift(
         ids = declared.ids_from_metadata(settings.stack, objects)
     expected = expected_rows(substitute(spec, ids or {}), active=settings.portal.active)
     return compare_live(settings.stack, expected, configuration)
+
+
+def _features_check(
+    reader: Any, settings: Settings, ids: dict[str, str] | None
+) -> features_drift.FeaturesDrift | None:
+    """Each product's live features against the stack (None: it declares none and grants
+    none); declared products by `ids`, else recognised by the metadata Pulumi gave them."""
+    if not settings.features.features and not settings.features.grants:
+        return None
+    if ids is None:
+        ids = declared.ids_from_metadata(settings.stack, reader.products())
+    return features_drift.check_features(settings, ids, reader.product_features)
 
 
 def _webhook_endpoint(

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from review.branding_drift import BrandingCheck
+from review.features_drift import FeatureCheck, FeaturesDrift
 from review.plan import configuration_rows, merged_order
 from review.rows import ABSENT, flatten, item_of, same, schema_path
 from review.webhook_drift import WebhookCheck, WebhookDrift
@@ -67,6 +68,7 @@ class Drift:
     live_hash: str | None  # spec-hash in the live configuration's metadata
     branding: tuple[BrandingCheck, ...] = ()  # each declared branding field, per account
     webhook: WebhookDrift | None = None  # the stack's webhook endpoint (None: not checked)
+    features: FeaturesDrift | None = None  # each product's features (None: not checked)
 
     @property
     def branding_drift(self) -> tuple[BrandingCheck, ...]:
@@ -77,8 +79,14 @@ class Drift:
         return self.webhook.drift if self.webhook else ()
 
     @property
+    def features_drift(self) -> tuple[FeatureCheck, ...]:
+        return self.features.drift if self.features else ()
+
+    @property
     def drifted(self) -> bool:
-        return bool(self.findings or self.branding_drift or self.webhook_drift)
+        return bool(
+            self.findings or self.branding_drift or self.webhook_drift or self.features_drift
+        )
 
 
 class NotFound(LookupError):

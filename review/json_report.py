@@ -128,8 +128,27 @@ def drift(report: Drift) -> str:
                 for check in report.branding
             ],
             "webhook": _webhook(report),
+            "features": _features(report),
         }
     )
+
+
+def _features(report: Drift) -> dict[str, Any] | None:
+    """Each product's features check (None when the report has none)."""
+    if report.features is None:
+        return None
+    return {
+        "drifted": report.features.drifted,
+        "checks": [
+            {
+                "setting": check.setting,
+                **_sides("declared", check.declared, "live", check.live),
+                "matches": check.matches,
+                "fix": check.fix,
+            }
+            for check in report.features.checks
+        ],
+    }
 
 
 def _webhook(report: Drift) -> dict[str, Any] | None:

@@ -12,6 +12,7 @@ from typing import Any
 from review.branding_drift import BrandingCheck
 from review.consequences import Consequence, consequences
 from review.drift import Drift
+from review.features_drift import FeaturesDrift
 from review.git_base import BaseFile
 from review.pairing import PRODUCTS, GroupedDiff
 from review.plan import CATALOG, Change, Plan
@@ -203,7 +204,12 @@ def drift(report: Drift) -> str:
     """The drift check's report: what differs, why it may, and what the stack leaves to Stripe;
     then the account's branding, field by field, with what to set where."""
     mode = "live mode" if report.livemode else "test mode"
-    count = len(report.findings) + len(report.branding_drift) + len(report.webhook_drift)
+    count = (
+        len(report.findings)
+        + len(report.branding_drift)
+        + len(report.webhook_drift)
+        + len(report.features_drift)
+    )
     if count:
         title = f"### Drift: `{report.stack}` — {_plural(count, 'setting')} differ from the stack"
     else:
@@ -225,6 +231,8 @@ def drift(report: Drift) -> str:
         lines += ["", *_branding(report.branding)]
     if report.webhook is not None:
         lines += ["", *_webhook(report.webhook)]
+    if report.features is not None:
+        lines += ["", *_features(report.features)]
     if report.undeclared:
         lines += [
             "",
@@ -293,6 +301,31 @@ def _webhook(webhook: WebhookDrift) -> list[str]:
     lines += _table(("setting", "declared", "live", "result"), rows)
     if drifted:
         lines += ["", "To restore the declared endpoint:", ""]
+        lines += [f"- `{check.setting}`: {check.fix}" for check in drifted]
+    return lines
+
+
+def _features(features: FeaturesDrift) -> list[str]:
+    """The features section of the drift report: each product's features, then the fixes."""
+    drifted = features.drift
+    summary = (
+        f"{_plural(len(drifted), 'product')} of {len(features.checks)} differ"
+        if drifted
+        else f"all {len(features.checks)} products grant the declared features"
+    )
+    rows = (
+        (
+            _setting(check.setting),
+            value(check.declared),
+            value(check.live),
+            "✓" if check.matches else "✗",
+        )
+        for check in features.checks
+    )
+    lines = [f"#### Features: {summary}", ""]
+    lines += _table(("setting", "declared", "live", "result"), rows)
+    if drifted:
+        lines += ["", "To restore the declared features:", ""]
         lines += [f"- `{check.setting}`: {check.fix}" for check in drifted]
     return lines
 

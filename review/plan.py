@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from review.features_drift import feature_rows
 from review.rows import ABSENT, flatten, is_unmanaged, same
 from stackspec.branding_spec import branding_rows
 from stackspec.checkout_spec import checkout_rows
@@ -63,7 +64,7 @@ def catalog_rows(products: Iterable[DeclaredProduct]) -> dict[str, Any]:
     """Rows of the products and prices a stack declares (`catalog.<product>.prices.<price>.…`)."""
     catalog = {}
     for product in products:
-        entry = _fields(product, skip=("key", "prices"))
+        entry = _fields(product, skip=("key", "prices", "features"))
         entry["prices"] = {price.key: _fields(price, skip=("key",)) for price in product.prices}
         catalog[product.key] = entry
     return flatten(catalog, CATALOG)
@@ -85,6 +86,7 @@ def plan_of(settings: Settings) -> Plan:
     rows = {
         **configuration_rows(spec, active=active),
         **catalog_rows(settings.products),
+        **feature_rows(settings),
         **branding_rows(settings.branding),
         **checkout_rows(settings.checkout, settings.portal),
     }

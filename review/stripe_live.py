@@ -81,6 +81,21 @@ class StripeReader:
                 objects.append(self._client.v1.prices.retrieve(price_id).to_dict())
         return objects
 
+    def products(self) -> list[dict]:
+        """Every product of the account (to recognise the declared ones by their metadata)."""
+        with self._translated("products (to find the declared ones)"):
+            page = self._client.v1.products.list(params={"limit": 100})
+            return [product.to_dict() for product in page.auto_paging_iter()]
+
+    def product_features(self, product_id: str) -> list[str]:
+        """The lookup keys of the features attached to a product (every page)."""
+        with self._translated(f"the features of product {product_id}"):
+            page = self._client.v1.products.features.list(product_id, params={"limit": 100})
+            return [
+                str(attachment.entitlement_feature.lookup_key)
+                for attachment in page.auto_paging_iter()
+            ]
+
     def webhook_endpoints(self) -> list[dict]:
         """Every webhook endpoint of the account (in the key's mode)."""
         with self._translated("webhook endpoints"):

@@ -117,6 +117,7 @@ class DeclaredProduct:
     name: str
     description: str | None = None
     prices: tuple[DeclaredPrice, ...] = ()
+    features: tuple[str, ...] = ()  # lookup keys it grants (stackspec.features_settings)
 
 
 def read_products(section: Section) -> tuple[DeclaredProduct, ...]:
@@ -131,6 +132,7 @@ def read_products(section: Section) -> tuple[DeclaredProduct, ...]:
             )
         name = item.string("name", required="give the product the name customers see")
         description = item.string("description")
+        features = item.strings("features")  # checked against `features` by features_settings
         prices_section = item.section("prices")
         prices = tuple(
             _declared_price(prices_section, price) for price in sorted(prices_section.data)
@@ -139,7 +141,7 @@ def read_products(section: Section) -> tuple[DeclaredProduct, ...]:
             item.add("prices", "is empty", "declare at least one price under it")
         prices_section.finish()
         item.finish()
-        products.append(DeclaredProduct(key, name or "", description, prices))
+        products.append(DeclaredProduct(key, name or "", description, prices, features))
     section.finish()
     return tuple(products)
 

@@ -24,6 +24,7 @@ import yaml
 from stackspec.alert_settings import AlertSettings, read_alerts
 from stackspec.branding_settings import BrandingSettings, read_branding
 from stackspec.checkout_settings import CheckoutSettings, read_checkout
+from stackspec.features_settings import FeatureSettings, read_features
 from stackspec.function_contract import function_settings, preview_problem
 from stackspec.portal_settings import (
     DeclaredProduct,
@@ -146,6 +147,7 @@ class Settings:
     branding: BrandingSettings = field(default_factory=BrandingSettings)
     checkout: CheckoutSettings = field(default_factory=CheckoutSettings)
     retention_coupons: tuple[str, ...] = ()
+    features: FeatureSettings = field(default_factory=FeatureSettings)  # entitlements
     # The organisation refuses `allUsers` bindings unless the project has an exception.
     domain_restricted_sharing: bool = False
     alerts: AlertSettings = field(default_factory=AlertSettings)  # stackspec/alert_settings.py
@@ -202,6 +204,7 @@ def parse_settings(
     branding = read_branding(top.section("branding"), project_dir)
     alerts = read_alerts(top.section("alerts"))
     checkout = read_checkout(top.section("checkout"), portal, {p.key: p for p in products})
+    features = read_features(top.section("features"), top.section("productFeatures"), products)
     top.finish()
     problems.raise_if_any(stack)
 
@@ -228,6 +231,7 @@ def parse_settings(
         branding=branding,
         alerts=alerts,
         checkout=checkout,
+        features=features,
     )
     _check_function_environment(settings)
     return settings

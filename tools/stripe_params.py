@@ -51,6 +51,8 @@ ENDPOINTS: dict[str, tuple[str, str | None]] = {
     "POST /v1/checkout/sessions/{session}/expire": ("checkout.SessionExpireParams", None),
     "POST /v1/customers": ("CustomerCreateParams", None),
     "POST /v1/products": ("ProductCreateParams", None),
+    "POST /v1/products/{product}/features": ("ProductFeatureCreateParams", None),
+    "POST /v1/entitlements/features": ("entitlements.FeatureCreateParams", None),
     "POST /v1/prices": ("PriceCreateParams", None),
     "POST /v1/files": ("FileCreateParams", None),
     "POST /v1/subscriptions": ("SubscriptionCreateParams", None),

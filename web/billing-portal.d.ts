@@ -161,9 +161,14 @@ export interface Subscription {
   items: SubscriptionItem[];
 }
 
-/** The user's billing state: their subscriptions, newest first; `[]` when there are none. */
+/**
+ * The user's billing state: their subscriptions, newest first, and the lookup keys of their
+ * active entitlements, sorted (`[]` when there are none).
+ */
 export interface BillingState {
   subscriptions: Subscription[];
+  /** Lookup keys of the features the user's plan grants (the stack's `features`). */
+  entitlements: string[];
 }
 
 /** Codes raised in the browser, beside the function's own (`invalid_token`, `rate_limited`, …). */
@@ -265,3 +270,12 @@ export declare function startCheckout(options: CheckoutOptions): Promise<Checkou
 
 /** The stack's plans for a pricing table (`GET {endpoint}/plans`, public: no token is sent). */
 export declare function getPlans(options: PlansOptions): Promise<Plans>;
+
+/**
+ * Whether `state` grants the feature `lookupKey` (its active entitlements include it). Pure;
+ * false for a missing state or a state without `entitlements`.
+ */
+export declare function hasEntitlement(
+  state: Pick<BillingState, "entitlements"> | Partial<BillingState> | null | undefined,
+  lookupKey: string,
+): boolean;

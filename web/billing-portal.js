@@ -111,7 +111,8 @@ export async function createPortalSession(options) {
  * link, an old tab) is taken out too, and the caller's own state read without it.
  *
  * @param {import("./billing-portal").BillingStateOptions} options
- * @returns {Promise<import("./billing-portal").BillingState>} `{subscriptions: [...]}`
+ * @returns {Promise<import("./billing-portal").BillingState>}
+ *   `{subscriptions: [...], entitlements: ["export_csv", …]}`
  * @throws {BillingPortalError}
  */
 export async function getBillingState(options) {
@@ -268,6 +269,22 @@ function withQuery(endpoint, name, value) {
   const url = new URL(endpoint);
   url.searchParams.set(name, value);
   return url.href;
+}
+
+/**
+ * Whether the user's billing state grants a feature: its lookup key (as declared in the stack's
+ * `features`, e.g. "export_csv") is among the state's active entitlements. Pure; false for a
+ * state without entitlements (or no state at all), never throws.
+ *
+ * @param {import("./billing-portal").BillingState | null | undefined} state
+ * @param {string} lookupKey
+ * @returns {boolean}
+ */
+export function hasEntitlement(state, lookupKey) {
+  const entitlements = state?.entitlements;
+  return (
+    typeof lookupKey === "string" && Array.isArray(entitlements) && entitlements.includes(lookupKey)
+  );
 }
 
 /**
@@ -447,8 +464,15 @@ async function billingState(response) {
   const data = await readJson(response);
   if (!response.ok) throw failure(response, data);
   const subscriptions = data?.subscriptions;
-  if (Array.isArray(subscriptions) && subscriptions.every(isSubscription)) {
-    return { subscriptions };
+  // A function deployed before entitlements were kept answers none: `[]`.
+  const entitlements = data?.entitlements ?? [];
+  if (
+    Array.isArray(subscriptions) &&
+    subscriptions.every(isSubscription) &&
+    Array.isArray(entitlements) &&
+    entitlements.every((key) => typeof key === "string")
+  ) {
+    return { subscriptions, entitlements };
   }
   throw new BillingPortalError(
     "The billing service answered without a billing state. Please try again.",

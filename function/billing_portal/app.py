@@ -18,7 +18,7 @@ import flask
 from werkzeug.exceptions import ClientDisconnected, HTTPException
 
 from . import logs
-from .billing_state import BillingState, caller_subscriptions
+from .billing_state import BillingState, caller_state
 from .checkout import RETURN_PARAMETER, Checkout
 from .cors import cors_headers, preflight_headers
 from .customers import CustomerDirectory
@@ -97,10 +97,10 @@ class PortalApp:
                 if len(returned) > 1:
                     raise BadRequest("Send one checkout_session.", code="invalid_checkout_session")
                 self.boot.wait()
-                subscriptions = self.checkout.returned(caller, returned[0])
+                state = self.checkout.returned(caller, returned[0])
             else:
-                subscriptions = caller_subscriptions(caller, self.directory, self.billing)
-            return json_response(200, {"subscriptions": subscriptions}, headers)
+                state = caller_state(caller, self.directory, self.billing)
+            return json_response(200, state, headers)
         if request.method != "POST":
             raise MethodNotAllowed(
                 "Use POST to open a billing portal session, GET to read your billing state.",

@@ -2,35 +2,39 @@
 
 One document per user, `{CUSTOMERS_COLLECTION}/{document id}/billing/state`, beside the mapping
 document. It is only ever written whole, with the same fields every time (`uid`, `customer`,
-`customer_deleted`, `subscriptions` — one array — and `updated_at`), so a write means the same on
+`customer_deleted`, `subscriptions` — one array —, `entitlements` — the sorted lookup keys of the
+customer's active entitlements (`entitlements.py`) — and `updated_at`), so a write means the same on
 Firestore (where `set()` replaces) and on the local emulator (where `set()` merges): no field is
 ever left behind from an earlier write, and no map is updated in part.
 
-Order-safe without transactions or preconditions ("write, then verify against the source of
-truth", `BillingState.sync`): whatever event arrives, the user's state is rebuilt from the two
-sources it is made of — the mapping (which customer is the user's now, and whether Stripe said it
-was deleted) and Stripe's current list of that customer's subscriptions — never from the event's
-body. After writing, the handler reads both sources again; if they changed in the meantime, it
-writes the new value and checks again, at most `MAX_ROUNDS` times, and otherwise fails (5xx: Stripe
-redelivers). So every handler's last action is a write that it saw equal the sources *after* the
-write. Take the last write W of all handlers: its handler then read sources equal to W; a change
-to Stripe after that read produces a new event whose handler reads (and writes) after the change,
-so after W — contradicting W being last unless that write equals W anyway. Hence, once deliveries
-stop, the document equals Stripe's state: late, duplicate and concurrent events cannot leave an
-older state behind. docs/how-it-works.md has the argument and its limits.
+Order-safe without transactions or preconditions ("write, then verify against the source of truth",
+`BillingState.sync`): whatever event arrives, the user's state is rebuilt from the two sources it
+is made of — the mapping (which customer is the user's now, and whether Stripe said it was deleted)
+and Stripe's current lists of that customer's subscriptions and active entitlements — never from
+the event's body. After writing, the handler reads the sources again; if they changed in the
+meantime, it writes the new value and checks again, at most `MAX_ROUNDS` times, and otherwise fails
+(5xx: Stripe redelivers). So every handler's last action is a write that it saw equal the sources
+*after* the write. Take the last write W of all handlers: its handler then read sources equal to W;
+a change to Stripe after that read produces a new event whose handler reads (and writes) after the
+change, so after W — contradicting W being last unless that write equals W anyway. Hence, once
+deliveries stop, the document equals Stripe's state: late, duplicate and concurrent events cannot
+leave an older state behind. Stripe sends a summary event whenever a customer's active entitlements
+change (also after the subscription event that caused it), so the same argument covers them.
+docs/how-it-works.md has the argument and its limits.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from google.cloud import firestore
 
 from .customers import CustomerDirectory, CustomerMapping, Ownership, document_id
 from .datastore import bounded_retry, translated
+from .entitlements import entitlement_keys, is_entitlement_list
 from .errors import Unavailable, UpstreamError
 from .stripe_api import StripeGateway, SubscriptionOwner, item_quantity
 from .tokens import Caller
@@ -90,12 +94,13 @@ def summarize_all(subscriptions: list[dict[str, Any]]) -> list[Subscription]:
 
 @dataclass(frozen=True)
 class StoredState:
-    """The state document: whose, of which customer, and the subscriptions."""
+    """The state document: whose, of which customer, the subscriptions and entitlements."""
 
     uid: str
     customer_id: str
     customer_deleted: bool
     subscriptions: list[Subscription]
+    entitlements: list[str] = field(default_factory=list)
 
 
 def parse_state(uid: str, data: dict[str, Any]) -> StoredState:
@@ -104,17 +109,20 @@ def parse_state(uid: str, data: dict[str, Any]) -> StoredState:
     customer = data.get("customer")
     deleted = data.get("customer_deleted")
     subscriptions = data.get("subscriptions")
+    # A document written before entitlements were kept has none: `[]` until its next sync.
+    entitlements = data.get("entitlements", [])
     if (
         not isinstance(customer, str)
         or not isinstance(deleted, bool)
         or not isinstance(subscriptions, list)
         or not all(_is_subscription(entry) for entry in subscriptions)
+        or not is_entitlement_list(entitlements)
     ):
         raise UpstreamError(
             "The billing state document is malformed; it was left untouched.",
             code="state_malformed",
         )
-    return StoredState(uid, customer, deleted, subscriptions)
+    return StoredState(uid, customer, deleted, subscriptions, entitlements)
 
 
 def _is_subscription(entry: Any) -> bool:
@@ -137,11 +145,13 @@ def _is_subscription(entry: Any) -> bool:
 
 @dataclass(frozen=True)
 class Sources:
-    """What the state is made of: the mapped customer and Stripe's subscriptions of it."""
+    """What the state is made of: the mapped customer, Stripe's subscriptions of it and the
+    lookup keys of its active entitlements (sorted)."""
 
     customer_id: str
     customer_deleted: bool
     subscriptions: list[Subscription]
+    entitlements: list[str] = field(default_factory=list)
 
 
 class StateUnsettled(Unavailable):
@@ -193,6 +203,7 @@ class BillingState:
             "customer": sources.customer_id,
             "customer_deleted": sources.customer_deleted,
             "subscriptions": sources.subscriptions,
+            "entitlements": sources.entitlements,
             "updated_at": self._clock(),
         }
         with translated("billing state store"):
@@ -243,24 +254,31 @@ class BillingState:
 
 
 def sources_of(
-    mapping: CustomerMapping, list_subscriptions: Callable[[str], list[dict[str, Any]]]
+    mapping: CustomerMapping,
+    list_subscriptions: Callable[[str], list[dict[str, Any]]],
+    list_entitlements: Callable[[str], list[dict[str, Any]]],
 ) -> Sources:
-    """The state a mapping calls for: none for a deleted customer, else Stripe's list."""
+    """The state a mapping calls for: none for a deleted customer, else Stripe's lists (its
+    subscriptions, then its active entitlements)."""
     if mapping.customer_deleted:
-        return Sources(mapping.customer_id, True, [])
+        return Sources(mapping.customer_id, True, [], [])
     subscriptions = summarize_all(list_subscriptions(mapping.customer_id))
-    return Sources(mapping.customer_id, False, subscriptions)
+    entitlements = entitlement_keys(list_entitlements(mapping.customer_id))
+    return Sources(mapping.customer_id, False, subscriptions, entitlements)
 
 
 def user_sources(
     directory: CustomerDirectory, stripe_gateway: StripeGateway, uid: str
 ) -> Sources | None:
     """The user's sources read now: their mapping (from Firestore, no cache) and Stripe's
-    subscriptions of its customer. None when the user has no mapping (or not theirs)."""
+    subscriptions and active entitlements of its customer. None when the user has no mapping
+    (or not theirs)."""
     found = directory.mapping_of(uid)
     if found is None or found[1] is Ownership.FOREIGN:
         return None
-    return sources_of(found[0], stripe_gateway.customer_subscriptions)
+    return sources_of(
+        found[0], stripe_gateway.customer_subscriptions, stripe_gateway.customer_entitlements
+    )
 
 
 def visible_subscriptions(
@@ -271,17 +289,31 @@ def visible_subscriptions(
     None when the state is of another customer (the caller's cached mapping may be stale);
     `[]` when there is no customer, no state, or the customer was deleted.
     """
+    shown = visible_state(state, customer_id)
+    return None if shown is None else shown["subscriptions"]
+
+
+EMPTY_STATE: dict[str, list[Any]] = {"subscriptions": [], "entitlements": []}
+
+
+def visible_state(state: StoredState | None, customer_id: str | None) -> dict[str, Any] | None:
+    """What `GET` answers: `{"subscriptions", "entitlements"}` of the state if it is of
+    `customer_id`; None when it is of another customer; empty lists when there is no customer,
+    no state, or the customer was deleted. Pure."""
     if customer_id is None or state is None:
-        return []
+        return {key: [] for key in EMPTY_STATE}
     if state.customer_id != customer_id:
         return None
-    return [] if state.customer_deleted else list(state.subscriptions)
+    if state.customer_deleted:
+        return {key: [] for key in EMPTY_STATE}
+    return {"subscriptions": list(state.subscriptions), "entitlements": list(state.entitlements)}
 
 
-def caller_subscriptions(
+def caller_state(
     caller: Caller, directory: CustomerDirectory, billing: BillingState
-) -> list[Subscription]:
-    """`GET`: the caller's subscriptions from Firestore; no Stripe call, never creates.
+) -> dict[str, Any]:
+    """`GET`: the caller's subscriptions and entitlements from Firestore (one document read);
+    no Stripe call, never creates.
 
     The mapping comes from the instance cache when it has it; a state of another customer means
     that cache may be stale (another instance replaced the customer), so the mapping is read
@@ -289,10 +321,10 @@ def caller_subscriptions(
     """
     customer_id = directory.existing_customer(caller)
     if customer_id is None:
-        return []
+        return {key: [] for key in EMPTY_STATE}
     state = billing.read(caller.uid)
-    visible = visible_subscriptions(state, customer_id)
+    visible = visible_state(state, customer_id)
     if visible is None:
         directory.forget(caller.uid)
-        visible = visible_subscriptions(state, directory.existing_customer(caller))
-    return visible or []
+        visible = visible_state(state, directory.existing_customer(caller))
+    return visible or {key: [] for key in EMPTY_STATE}

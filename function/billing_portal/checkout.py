@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import unquote_plus
 
 from . import logs
-from .billing_state import BillingState, Sources, Subscription, caller_subscriptions, user_sources
+from .billing_state import BillingState, Sources, Subscription, caller_state, user_sources
 from .catalog import Catalog
 from .customers import CustomerDirectory
 from .errors import (
@@ -470,8 +470,8 @@ class Checkout:
             return list(state.subscriptions)
         return []
 
-    def returned(self, caller: Caller, raw_session_id: str) -> list[Subscription]:
-        """`GET ?checkout_session=`: the caller's subscriptions, synced first if the session is
+    def returned(self, caller: Caller, raw_session_id: str) -> dict[str, Any]:
+        """`GET ?checkout_session=`: the caller's state (as `GET`), synced first if the session is
         the caller's and complete. Stripe is asked about a session once (then per interval
         while it is open), by one of the user's concurrent returns, within `ReturnBudget`."""
         session_id = checkout_session_id(raw_session_id)
@@ -514,7 +514,7 @@ class Checkout:
         finally:
             if turn is True:
                 self.gate.done(caller.uid, synced=synced)
-        return caller_subscriptions(caller, self._directory, self._billing)
+        return caller_state(caller, self._directory, self._billing)
 
     def _check(self, key: tuple[str, str, str], customer_id: str, uid: str, session_id: str) -> str:
         """Ask Stripe whether the session is the caller's and complete; remember the answer."""

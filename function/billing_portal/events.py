@@ -14,7 +14,9 @@ webhook cannot read makes Stripe redeliver it for days, each time with a traceba
    `customer` is a customer id (or an expanded customer with one); `customer.deleted`'s is a
    customer with a customer id and, if it has `metadata`, an object whose `app_user_id` is a
    string; `checkout.session.completed`'s is a checkout session whose `customer` is a customer
-   id or null. Otherwise `400 invalid_event`.
+   id or null; an `entitlements.active_entitlement_summary.updated` event's is a summary whose
+   `customer` is a customer id (its entitlements are never read: the state lists them from
+   Stripe). Otherwise `400 invalid_event`.
 
 Nothing is read or written before all of it holds.
 """
@@ -76,10 +78,16 @@ def parse_event(text: str) -> dict[str, Any]:
     return event
 
 
+SUMMARY_EVENT = "entitlements.active_entitlement_summary.updated"
+SUMMARY_OBJECT = "entitlements.active_entitlement_summary"
+
+
 def object_kind(event_type: str) -> str | None:
     """The `object` a handled type's `data.object` is: `customer.subscription.*` → subscription,
-    any other `customer.*` → customer, `checkout.session.*` → checkout.session; None for a type
-    of another family."""
+    any other `customer.*` → customer, `checkout.session.*` → checkout.session, the entitlement
+    summary event → its summary; None for a type of none of these."""
+    if event_type == SUMMARY_EVENT:
+        return SUMMARY_OBJECT
     if event_type.startswith("customer.subscription."):
         return "subscription"
     if event_type.startswith("customer."):
@@ -110,8 +118,13 @@ def event_subject(event: dict[str, Any]) -> Subject:
     kind = event["type"]
     obj: dict[str, Any] = event["data"]["object"]
     expected = object_kind(kind)
-    if expected not in ("subscription", "customer") or obj.get("object") != expected:
+    if (
+        expected not in ("subscription", "customer", SUMMARY_OBJECT)
+        or obj.get("object") != expected
+    ):
         raise InvalidEvent(f"The data.object of a {kind} event must be a {expected or 'known'}.")
+    if expected == SUMMARY_OBJECT:
+        return Subject(_customer_id(obj.get("customer"), "data.object.customer"))
     if expected == "subscription":
         customer = obj.get("customer")
         if isinstance(customer, dict):  # expanded

@@ -43,6 +43,7 @@ WEBHOOK_EVENTS: tuple[str, ...] = (
     "customer.subscription.trial_will_end",
     "customer.deleted",
     "checkout.session.completed",
+    "entitlements.active_entitlement_summary.updated",
 )
 
 

@@ -294,6 +294,15 @@ class StripeGateway:
                 raise
         return price.to_dict()
 
+    def customer_entitlements(self, customer_id: str) -> list[dict[str, Any]]:
+        """Every active entitlement of the customer as Stripe has it now (all pages, 100 per
+        call; the restricted key needs Entitlements: Read)."""
+        with _translated():
+            page = self._client.v1.entitlements.active_entitlements.list(
+                params={"customer": customer_id, "limit": 100}
+            )
+            return [entitlement.to_dict() for entitlement in page.auto_paging_iter()]
+
     def update_email(self, customer_id: str, email: str) -> None:
         """Set the customer's email (from a verified token claim)."""
         with _translated():

@@ -87,12 +87,17 @@ class Delivery:
 
         def read_sources() -> Sources | None:
             if unread:  # fresh from Firestore a moment ago; the verification round re-reads it
-                return sources_of(unread.pop(), self.stripe.customer_subscriptions)
+                return sources_of(
+                    unread.pop(),
+                    self.stripe.customer_subscriptions,
+                    self.stripe.customer_entitlements,
+                )
             return user_sources(self.directory, self.stripe, uid)
 
         written = self.billing.sync(uid, read_sources)
         if written is not None:
             self.log["subscriptions"] = len(written.subscriptions)
+            self.log["entitlements"] = len(written.entitlements)
         if mapping.customer_id != customer_id:
             raise Ignored("unknown_customer")  # not the user's customer now
 
@@ -104,6 +109,18 @@ Handler = Callable[[Delivery, Event], None]
 def subscription_changed(delivery: Delivery, event: Event) -> None:
     """`customer.subscription.*`: rebuild the state of the user who owns the event's customer
     (its `metadata.app_user_id`, retrieved once per instance)."""
+    customer_id = event_subject(event).customer_id
+    delivery.log["customer"] = customer_id
+    uid = delivery.user_of(customer_id)
+    delivery.log["user"] = logs.user_ref(uid)
+    delivery.rebuild(uid, customer_id, delivery.users_mapping(uid))
+
+
+def entitlements_changed(delivery: Delivery, event: Event) -> None:
+    """`entitlements.active_entitlement_summary.updated`: rebuild the state of the user who owns
+    the summary's customer. The summary in the event is never read: the rebuild lists the
+    customer's active entitlements from Stripe, so a late or repeated summary cannot bring back
+    a feature the customer no longer has."""
     customer_id = event_subject(event).customer_id
     delivery.log["customer"] = customer_id
     uid = delivery.user_of(customer_id)
@@ -152,4 +169,5 @@ HANDLERS: Mapping[str, Handler] = {
     "customer.subscription.trial_will_end": subscription_changed,
     "customer.deleted": customer_deleted,
     "checkout.session.completed": checkout_completed,
+    "entitlements.active_entitlement_summary.updated": entitlements_changed,
 }

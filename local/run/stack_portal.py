@@ -19,6 +19,7 @@ import stripe
 
 from local.process import REPO_ROOT
 from local.run.options import RunError
+from local.run.stack_features import create_stack_features
 from stackspec.declared import (
     declared_price_ref,
     declared_product_ref,
@@ -109,6 +110,7 @@ def create_stack_portal(client: stripe.StripeClient, settings: Settings) -> Stac
     ]
     prices = list(dict.fromkeys([*switchable, *declared]))
     configuration = client.v1.billing_portal.configurations.create(params=params).id
+    create_stack_features(client, settings, ids)  # entitlements, as `pulumi up` attaches them
     sold = function_settings.portal_prices_value(update.get("products") or [])
     return StackPortal(configuration, prices, sold, checkout_prices(settings, ids | standing_in))
 

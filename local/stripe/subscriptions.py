@@ -1,7 +1,9 @@
 """Subscriptions: create (customer + items[][price]), retrieve, list, update (what the portal's
 actions do: cancel at period end and undo it, switch price, quantity, pause collection,
 metadata), cancel now (``DELETE``); and the checks a portal session's ``flow_data`` gets against
-them, as Stripe makes them. Every change records its ``customer.subscription.*`` event.
+them, as Stripe makes them. Every change records its ``customer.subscription.*`` event, then
+the customer's entitlements are recomputed (``local.stripe.entitlements.refresh``, which records
+the summary event when they changed).
 
 Only what the project's deep links and billing state need: no invoices, payments, trials or
 proration (``proration_behavior`` is accepted and has no effect). A request asking for more is
@@ -14,7 +16,7 @@ import copy
 import datetime
 import time
 
-from local.stripe import events
+from local.stripe import entitlements, events
 from local.stripe.core.errors import StripeError, resource_missing
 from local.stripe.core.listing import LIST_PARAMS, list_page
 from local.stripe.core.objects import merge_metadata, new_id
@@ -204,6 +206,7 @@ def _end_now(store: Store, state: ModeState, subscription: Payload, reason: str)
         subscription,
         events.previous_attributes(before, subscription),
     )
+    entitlements.refresh(store, state, subscription["customer"])
 
 
 def cancel_subscriptions_of(store: Store, state: ModeState, customer_id: str) -> None:
@@ -296,6 +299,7 @@ def start_subscription(
             item["current_period_end"] = trial_end
     state.subscriptions[subscription["id"]] = subscription
     events.record(store, state, "customer.subscription.created", subscription)
+    entitlements.refresh(store, state, subscription["customer"])
     return subscription
 
 
@@ -341,6 +345,7 @@ def update_subscription(
     previous = events.previous_attributes(before, subscription)
     if previous:
         events.record(api.store, state, "customer.subscription.updated", subscription, previous)
+        entitlements.refresh(api.store, state, subscription["customer"])
     return 200, subscription
 
 

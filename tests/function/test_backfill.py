@@ -40,6 +40,9 @@ def test_backfill_rebuilds_resumes_and_waits_out_rate_limits(
     standin = fresh_stripe_standin
     sdk = standin.client()
     price = new_price(sdk)
+    seats = sdk.v1.entitlements.features.create(params={"lookup_key": "seats", "name": "Seats"})
+    product = sdk.v1.prices.retrieve(price).product
+    sdk.v1.products.features.create(str(product), params={"entitlement_feature": seats.id})
     users = [f"backfill-{n}-{os.urandom(4).hex()}" for n in range(3)]
     customers = [customer_of_user(billing_pair, dev_issuer, standin, uid) for uid in users]
     for n, customer in enumerate(customers):
@@ -62,6 +65,12 @@ def test_backfill_rebuilds_resumes_and_waits_out_rate_limits(
         assert stored_state(firestore_db, billing_pair, uid)["subscriptions"] == stripe_state(
             standin, customer
         )
+    # the backfill fills the entitlements too: the users with a subscription have the feature
+    assert [stored_state(firestore_db, billing_pair, uid)["entitlements"] for uid in users] == [
+        [],
+        ["seats"],
+        ["seats"],
+    ]
 
     again = backfill.run(env, checkpoint_path=checkpoint, restart=True, stderr=io.StringIO())
     assert again.errors == 0 and again.subscriptions == second.subscriptions  # idempotent

@@ -37,7 +37,12 @@ def envelope(kind: str = "customer.subscription.updated", obj: object = None, **
 
 
 def test_every_handled_type_names_the_object_its_events_carry():
-    expected = {"customer.deleted": "customer", "checkout.session.completed": "checkout.session"}
+    summary = "entitlements.active_entitlement_summary"
+    expected = {
+        "customer.deleted": "customer",
+        "checkout.session.completed": "checkout.session",
+        f"{summary}.updated": summary,
+    }
     assert {kind: object_kind(kind) for kind in WEBHOOK_EVENTS} == {
         kind: expected.get(kind, "subscription") for kind in WEBHOOK_EVENTS
     }

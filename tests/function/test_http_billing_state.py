@@ -32,7 +32,7 @@ def test_get_for_a_user_without_customer_is_empty_and_creates_nothing(
 ):
     response = get_state(billing_pair, dev_issuer, new_uid)
     assert response.status_code == 200
-    assert response.json() == {"subscriptions": []}
+    assert response.json() == {"subscriptions": [], "entitlements": []}
     assert customers_of(standin, new_uid) == []
     doc = firestore_db.collection(billing_pair.collection).document(document_id(new_uid)).get()
     assert not doc.exists
@@ -43,7 +43,10 @@ def test_get_for_a_customer_without_subscriptions_is_empty(
 ):
     customer_of_user(billing_pair, dev_issuer, standin, new_uid)
     sync_all(standin)
-    assert get_state(billing_pair, dev_issuer, new_uid).json() == {"subscriptions": []}
+    assert get_state(billing_pair, dev_issuer, new_uid).json() == {
+        "subscriptions": [],
+        "entitlements": [],
+    }
 
 
 def test_get_shows_one_subscription_in_the_contract_shape(
@@ -173,7 +176,10 @@ def test_customer_deleted_clears_the_state_and_the_next_session_is_the_next_gene
     sync_all(standin)
     standin.delete_customer(customer)  # as in the Dashboard
     sync_all(standin)  # subscription deleted, customer.deleted
-    assert get_state(billing_pair, dev_issuer, new_uid).json() == {"subscriptions": []}
+    assert get_state(billing_pair, dev_issuer, new_uid).json() == {
+        "subscriptions": [],
+        "entitlements": [],
+    }
     mapping = (
         firestore_db.collection(billing_pair.collection).document(document_id(new_uid)).get()
     ).to_dict()

@@ -370,13 +370,16 @@ def test_a_failed_delivery_is_retried_automatically(
     )
 
 
-def test_an_event_costs_two_stripe_lists_two_mapping_reads_and_one_write(
+def test_an_event_costs_two_stripe_lists_of_each_two_mapping_reads_and_one_write(
     billing_pair, standin, subscribed, firestore_emulator
 ):
-    # The design's calls: the mapping and Stripe's list to write from, both again to verify.
+    # The design's calls: the mapping and Stripe's lists (subscriptions, active entitlements) to
+    # write from, all again to verify.
     # (A second read of the mapping before the first write would be work done twice.)
     (event_id,) = held_ids(standin)[-1:]
     lists_before = len(standin.requests(path_prefix="/v1/subscriptions", method="GET"))
+    entitlements = "/v1/entitlements/active_entitlements"
+    entitlement_lists_before = len(standin.requests(path_prefix=entitlements, method="GET"))
     calls_before = firestore_emulator.stats()
     (result,) = standin.deliver_events([event_id])
     assert result["status"] == 200, result
@@ -387,4 +390,6 @@ def test_an_event_costs_two_stripe_lists_two_mapping_reads_and_one_write(
     }
     lists = len(standin.requests(path_prefix="/v1/subscriptions", method="GET")) - lists_before
     assert lists == 2, lists
+    entitlement_lists = len(standin.requests(path_prefix=entitlements, method="GET"))
+    assert entitlement_lists - entitlement_lists_before == 2
     assert calls == {"BatchGetDocuments": 2, "Commit": 1}, calls

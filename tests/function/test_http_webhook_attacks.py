@@ -110,7 +110,7 @@ def test_get_on_a_warm_instance_after_another_instance_healed_does_not_show_the_
     # Instance 1 still caches X, and the state document still holds X's last (active) state.
     response = get_state(billing_pair, dev_issuer, new_uid)
     assert response.status_code == 200
-    assert response.json() == {"subscriptions": []}, (
+    assert response.json() == {"subscriptions": [], "entitlements": []}, (
         "a deleted customer's canceled subscription is served as the user's active one"
     )
 
@@ -282,7 +282,10 @@ def test_held_get_never_shows_a_state_document_recording_another_uid(
         }
     )
     response = get_state(billing_pair, dev_issuer, new_uid)
-    assert response.status_code == 200 and response.json() == {"subscriptions": []}
+    assert response.status_code == 200 and response.json() == {
+        "subscriptions": [],
+        "entitlements": [],
+    }
 
 
 def test_held_the_webhook_answers_no_get_and_the_session_function_no_events(billing_pair, standin):

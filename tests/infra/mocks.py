@@ -63,6 +63,10 @@ class RecordingMocks(pulumi.runtime.Mocks):
         elif args.typ == "stripe:index/webhookEndpoint:WebhookEndpoint":
             resource_id = WEBHOOK_ENDPOINT_ID
             outputs["secret"] = WEBHOOK_SECRET  # Stripe returns it on creation only
+        elif args.typ == "stripe:index/entitlementsFeature:EntitlementsFeature":
+            resource_id = f"feat_mock_{inputs['lookupKey']}"
+        elif args.typ == "stripe:index/productFeature:ProductFeature":
+            resource_id = f"prodft_mock_{args.name.split('-', 1)[-1].replace('.', '_')}"
         elif args.typ == "stripe:index/file:File":
             resource_id = f"file_mock_{args.name.rsplit('-', 1)[-1]}"
         return resource_id, outputs

@@ -79,16 +79,22 @@ def stripe_keys(run: ProgramRun) -> set[str]:
 # ---------------------------------------------------------------------------- structure
 
 
-def test_every_resource_belongs_to_the_portal_webhook_service_or_health_component(stack_run):
+def test_every_resource_belongs_to_the_portal_webhook_features_service_or_health_component(
+    stack_run,
+):
     for registration in stack_run.registrations:
         if registration.type.startswith("billing-portal:"):
             assert registration.parent.endswith(
                 "pulumi:pulumi:Stack::billing-portal-" + stack_run.stack
             )
         else:
-            assert registration.parent_name in ("portal", "webhook", "service", "health"), (
-                f"{registration.type} {registration.name} is not parented by a component"
-            )
+            assert registration.parent_name in (
+                "portal",
+                "webhook",
+                "features",
+                "service",
+                "health",
+            ), f"{registration.type} {registration.name} is not parented by a component"
 
 
 def test_every_stripe_resource_uses_the_explicit_stripe_provider(stack_run):

@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from local.run.stack_features import create_stack_features
 from local.run.stack_portal import create_declared_catalog
 from stackspec.declared import declared_metadata, substitute
 from stackspec.portal_spec import portal_spec
@@ -25,8 +26,11 @@ DEV = read_settings(REPO / "Pulumi.dev.yaml")
 
 
 def create_catalog(standin, settings: Settings) -> dict[str, str]:
-    """The stack's declared products and prices, as `pulumi up` creates them; {ref: id}."""
-    return create_declared_catalog(standin.client(), settings)
+    """The stack's declared products and prices (and the features they grant), as `pulumi up`
+    creates them; {ref: id}."""
+    ids = create_declared_catalog(standin.client(), settings)
+    create_stack_features(standin.client(), settings, ids)
+    return ids
 
 
 def deploy(standin, ids: dict[str, str]) -> str:

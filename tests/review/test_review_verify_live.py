@@ -31,9 +31,15 @@ FUNCTION_PERMISSIONS = {
     "checkout_sessions": "write",
     "prices": "read",
     "products": "read",
+    "entitlements": "read",
 }
 # What it needed before Checkout: such a key fails exactly the checkout probes.
-PORTAL_ONLY_PERMISSIONS = {"customers": "write", "billing_portal": "write", "subscriptions": "read"}
+PORTAL_ONLY_PERMISSIONS = {
+    "customers": "write",
+    "billing_portal": "write",
+    "subscriptions": "read",
+    "entitlements": "read",
+}
 
 
 def restricted_key(standin: Any, permissions: dict[str, str]) -> str:
@@ -151,6 +157,7 @@ def test_a_correct_deployment_passes_every_check(standin, functions, deployed, f
         "function_key.can.write_customer": "pass",
         "function_key.can.list_subscriptions": "pass",
         "function_key.can.retrieve_subscription": "pass",
+        "function_key.can.list_active_entitlements": "pass",
         "function_key.can.create_portal_session": "pass",
         "function_key.can.create_checkout_session": "pass",
         "function_key.can.retrieve_checkout_session": "pass",
@@ -169,9 +176,9 @@ def test_the_text_report_is_one_check_mark_line_per_check(
     result = verify(standin, functions, function_key, "--format", "text")
     assert result.code == 0, result.out + result.err
     marks = [line for line in result.out.splitlines() if line.startswith(("✓", "✗", "?"))]
-    assert len(marks) == 25 and all(line.startswith("✓ ") for line in marks), result.out
+    assert len(marks) == 26 and all(line.startswith("✓ ") for line in marks), result.out
     assert "✓ the webhook answers an unsigned POST with 400 invalid_signature" in marks
-    assert result.out.endswith("25 passed, 0 failed, 0 could not be checked (exit 0).\n")
+    assert result.out.endswith("26 passed, 0 failed, 0 could not be checked (exit 0).\n")
     assert function_key not in result.out and standin.test_key not in result.out
 
 
@@ -306,6 +313,17 @@ def test_a_key_without_checkout_sessions_prices_and_products_fails_the_checkout_
     assert check["seen"].startswith("POST /v1/checkout/sessions: 403 ")
     assert "give it Checkout Sessions: Write" in check["fix"]
     assert "Prices: Read" in check_of(result, "function_key.can.read_price")["fix"]
+
+
+def test_a_key_without_entitlements_fails_the_entitlements_list(standin, functions, deployed):
+    key = restricted_key(
+        standin, {k: v for k, v in FUNCTION_PERMISSIONS.items() if k != "entitlements"}
+    )
+    result = verify(standin, functions, key)
+    assert result.code == 1, result.out + result.err
+    assert failed(result) == ["function_key.can.list_active_entitlements"]
+    check = check_of(result, "function_key.can.list_active_entitlements")
+    assert "give it Entitlements: Read" in check["fix"]
 
 
 def test_a_key_that_can_read_webhook_endpoints_fails_the_refusal(standin, functions, deployed):

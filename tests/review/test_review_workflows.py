@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
+from local.run.stack_features import create_stack_features
 from stackspec.declared import substitute
 from stackspec.portal_spec import portal_spec
 from stackspec.stackfiles import read_settings, stack_names
@@ -350,6 +351,7 @@ def test_the_drift_step_passes_when_live_is_as_declared(workspace, fresh_stripe_
     settings = read_settings(workspace / "Pulumi.prod.yaml")
     spec = substitute(portal_spec(settings), DEV_PRODUCT_IDS)
     fresh_stripe_standin.client().v1.billing_portal.configurations.create(params=spec)
+    create_stack_features(fresh_stripe_standin.client(), settings, {})
     brand_as_declared(fresh_stripe_standin, settings)
     create_webhook_endpoint(fresh_stripe_standin, settings)
     done = drift_step(workspace, fresh_stripe_standin)
@@ -362,6 +364,7 @@ def test_the_drift_step_fails_on_drift_with_an_error_annotation(workspace, fresh
     settings = read_settings(workspace / "Pulumi.prod.yaml")
     client = fresh_stripe_standin.client()
     created = client.v1.billing_portal.configurations.create(params=portal_spec(settings))
+    create_stack_features(client, settings, {})
     brand_as_declared(fresh_stripe_standin, settings)
     client.v1.billing_portal.configurations.update(
         created.id, params={"login_page": {"enabled": False}}

@@ -12,6 +12,7 @@ import {
   openBillingPortal,
   startCheckout,
 } from "../billing-portal.js";
+import { renderFeatures, wireFeatures } from "./features.js";
 
 const SESSION_KEY = "billing-portal-example.session";
 const LEFT_WITH_KEY = "billing-portal-example.state-before-portal";
@@ -455,6 +456,7 @@ function render() {
   $("dev-sign-in").hidden = signedIn || !config.issuerTokenUrl;
   $("billing-hint").textContent = signedIn ? "" : "Sign in to manage billing.";
   renderPlan(signedIn);
+  renderFeatures(signedIn ? billing.state : null);
   const subscription = signedIn ? currentSubscription() : null;
   const reasons = new Set();
   for (const button of checkoutButtons()) button.disabled = !signedIn || Boolean(subscription);
@@ -514,6 +516,7 @@ function start() {
   $("sign-in-form").addEventListener("submit", signIn);
   $("sign-out").addEventListener("click", signOut);
   $("portal-returned-close").addEventListener("click", () => ($("portal-returned").hidden = true));
+  wireFeatures();
   for (const button of buttons()) button.addEventListener("click", () => openPortal(button));
   // Coming back with the Back button restores the page as it was left (busy); make it usable.
   window.addEventListener("pageshow", (event) => event.persisted && setIdle());

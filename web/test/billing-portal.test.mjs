@@ -8,6 +8,7 @@ import {
   BillingPortalError,
   createPortalSession,
   getBillingState,
+  hasEntitlement,
   openBillingPortal,
 } from "../billing-portal.js";
 
@@ -276,9 +277,14 @@ describe("getBillingState", () => {
   };
 
   test("GETs the endpoint with the bearer token, no body; answers the subscriptions", async () => {
-    const fetchImpl = scriptedFetch(json(200, { subscriptions: [SUBSCRIPTION] }));
+    const fetchImpl = scriptedFetch(
+      json(200, { subscriptions: [SUBSCRIPTION], entitlements: ["export_csv", "seats"] }),
+    );
     const state = await getBillingState(options({ fetch: fetchImpl }));
-    assert.deepEqual(state, { subscriptions: [SUBSCRIPTION] });
+    assert.deepEqual(state, {
+      subscriptions: [SUBSCRIPTION],
+      entitlements: ["export_csv", "seats"],
+    });
     const [{ url, init }] = fetchImpl.calls;
     assert.equal(url, ENDPOINT);
     assert.equal(init.method, "GET");
@@ -289,8 +295,19 @@ describe("getBillingState", () => {
   });
 
   test("an empty list is a valid state (no plan yet)", async () => {
+    const fetchImpl = scriptedFetch(json(200, { subscriptions: [], entitlements: [] }));
+    assert.deepEqual(await getBillingState(options({ fetch: fetchImpl })), {
+      subscriptions: [],
+      entitlements: [],
+    });
+  });
+
+  test("an answer without entitlements (a function deployed before them) has none", async () => {
     const fetchImpl = scriptedFetch(json(200, { subscriptions: [] }));
-    assert.deepEqual(await getBillingState(options({ fetch: fetchImpl })), { subscriptions: [] });
+    assert.deepEqual(await getBillingState(options({ fetch: fetchImpl })), {
+      subscriptions: [],
+      entitlements: [],
+    });
   });
 
   test("an expired token is refreshed once and the request retried", async () => {
@@ -322,7 +339,13 @@ describe("getBillingState", () => {
   });
 
   test("a 200 that is not a billing state becomes invalid_response", async () => {
-    const bodies = [{ url: PORTAL_URL }, { subscriptions: [{ id: 1 }] }, { subscriptions: {} }];
+    const bodies = [
+      { url: PORTAL_URL },
+      { subscriptions: [{ id: 1 }] },
+      { subscriptions: {} },
+      { subscriptions: [], entitlements: "export_csv" },
+      { subscriptions: [], entitlements: [7] },
+    ];
     for (const body of bodies) {
       const fetchImpl = scriptedFetch(json(200, body));
       const error = await rejection(getBillingState(options({ fetch: fetchImpl })));
@@ -406,5 +429,22 @@ describe("every failure is a BillingPortalError with a code", () => {
       ),
       (error) => error instanceof BillingPortalError && error.code === "invalid_options",
     );
+  });
+});
+
+describe("hasEntitlement", () => {
+  test("is true only for a lookup key among the state's entitlements", () => {
+    const state = { subscriptions: [], entitlements: ["export_csv", "seats"] };
+    assert.equal(hasEntitlement(state, "export_csv"), true);
+    assert.equal(hasEntitlement(state, "sso"), false);
+    assert.equal(hasEntitlement(state, "Export_CSV"), false, "lookup keys are exact");
+  });
+
+  test("is false, never throws, for a missing state or field or a key that is not a string", () => {
+    for (const state of [undefined, null, {}, { subscriptions: [] }, { entitlements: "seats" }]) {
+      assert.equal(hasEntitlement(state, "seats"), false, JSON.stringify(state));
+    }
+    assert.equal(hasEntitlement({ entitlements: ["seats"] }, undefined), false);
+    assert.equal(hasEntitlement({ entitlements: ["1"] }, 1), false);
   });
 });

@@ -300,10 +300,11 @@ describe("getBillingState back from Checkout", () => {
   }
 
   test("sends the page's checkout_session, answers the synced state, then clears it from the URL", async () => {
-    const fetchImpl = scriptedFetch(json(200, { subscriptions: [SUBSCRIPTION] }));
+    const synced = { subscriptions: [SUBSCRIPTION], entitlements: ["seats"] };
+    const fetchImpl = scriptedFetch(json(200, synced));
     const { options, replaced } = reading(fetchImpl);
     const state = await getBillingState(options);
-    assert.deepEqual(state, { subscriptions: [SUBSCRIPTION] });
+    assert.deepEqual(state, synced);
     assert.equal(fetchImpl.calls.length, 1, "one read: the plan is in the first answer");
     assert.equal(fetchImpl.calls[0].url, "http://127.0.0.1:8080/?checkout_session=cs_test_1");
     assert.equal(fetchImpl.calls[0].init.headers.Authorization, "Bearer token-1");
@@ -339,9 +340,10 @@ describe("getBillingState back from Checkout", () => {
     [400, "invalid_checkout_session"],
   ]) {
     test(`a session that is not the caller's (${code}) is dropped and their own state read`, async () => {
-      const fetchImpl = scriptedFetch(error(status, code), json(200, { subscriptions: [] }));
+      const own = { subscriptions: [], entitlements: [] };
+      const fetchImpl = scriptedFetch(error(status, code), json(200, own));
       const { options, replaced } = reading(fetchImpl);
-      assert.deepEqual(await getBillingState(options), { subscriptions: [] });
+      assert.deepEqual(await getBillingState(options), own);
       assert.deepEqual(
         fetchImpl.calls.map((call) => call.url),
         ["http://127.0.0.1:8080/?checkout_session=cs_test_1", ENDPOINT],

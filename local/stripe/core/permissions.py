@@ -9,12 +9,12 @@ provided key 'rk_test_…' does not have the required permissions for this endpo
 answers quoted in stripe/stripe-node#2246 and tylerjrichards/st-paywall#36).
 
 The stand-in names a resource by the first segment of the URL after `/v1/` (`customers`,
-`billing_portal`, `subscriptions`, `charges`, …; `GET /v1/account` is `account`; Checkout's
-`/v1/checkout/sessions` is `checkout_sessions`, Stripe's "Checkout Sessions" permission);
-Stripe's own permission names differ a little (singular: `rak_subscription_read` in the answer
-quoted above), its split is by resource too. Nothing reads the name: `review verify` goes by the
-status. A key given no permissions (`KeyRing.restrict`) may do anything, as every key could
-before.
+`billing_portal`, `subscriptions`, `entitlements`, `charges`, …; `GET /v1/account` is
+`account`; Checkout's `/v1/checkout/sessions` is `checkout_sessions`, Stripe's "Checkout Sessions"
+permission; a product's features, `/v1/products/{id}/features`, are `products`); Stripe's own
+permission names differ a little (singular: `rak_subscription_read` in the answer quoted above),
+its split is by resource too. Nothing reads the name: `review verify` goes by the status. A key
+given no permissions (`KeyRing.restrict`) may do anything, as every key could before.
 """
 
 from __future__ import annotations

@@ -19,6 +19,7 @@ _KINDS = {
     "events": "event",
     "webhook_endpoints": "webhook_endpoint",
     "checkout_sessions": "checkout.session",
+    "features": "feature",
 }
 
 MODES = ("test", "live")
@@ -57,6 +58,11 @@ class ModeState:
     # What completing a Checkout Session needs that its object does not show (its line items,
     # subscription_data), by session id (``local.stripe.checkout``).
     checkout_private: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Entitlements (``local.stripe.entitlements``): features; per product, its attachments
+    # {prodft_…: feat_…}; per customer, the active entitlements last announced {feat_…: object}.
+    features: dict[str, dict[str, Any]] = field(default_factory=dict)
+    product_features: dict[str, dict[str, str]] = field(default_factory=dict)
+    active_entitlements: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
 
 
 class Store:

@@ -4,9 +4,9 @@ interface the function's code makes, so that a single piece runs directly with s
 - `MemoryFirestore`: the document paths, `get` and `set` `BillingState` uses (writes recorded).
 - `MappingStore`: `CustomerDirectory.mapping_of` and `.mark_customer_deleted`, the webhook's
   mapping reads and its one mapping write.
-- `StripeReads`: `StripeGateway.customer_state` and `.customer_subscriptions`, the webhook's
-  Stripe reads; each customer's list answers in turn (the last repeats), so a test scripts
-  Stripe changing between two reads.
+- `StripeReads`: `StripeGateway.customer_state`, `.customer_subscriptions` and
+  `.customer_entitlements`, the webhook's Stripe reads; each customer's list answers in turn (the
+  last repeats), so a test scripts Stripe changing between two reads.
 
 They check nothing the real parts check (Firestore's paths, Stripe's parameters): that is the
 HTTP tier's job, against the emulator and the stand-in.
@@ -89,11 +89,13 @@ class MappingStore:
 
 
 class StripeReads:
-    """Customers (id → the user its metadata names, None: none) and their subscription lists."""
+    """Customers (id → the user its metadata names, None: none), their subscription lists and
+    the lookup keys of their active entitlements."""
 
     def __init__(self) -> None:
         self.customers: dict[str, str | None] = {}
         self.lists: dict[str, list[list[dict[str, Any]]]] = {}
+        self.entitlements: dict[str, list[list[str]]] = {}
         self.calls: list[tuple[str, str]] = []
 
     def customer_state(self, customer_id: str) -> CustomerState:
@@ -107,6 +109,15 @@ class StripeReads:
         answers = self.lists.get(customer_id) or [[]]
         answer = answers.pop(0) if len(answers) > 1 else answers[0]
         return copy.deepcopy(answer)
+
+    def customer_entitlements(self, customer_id: str) -> list[dict[str, Any]]:
+        self.calls.append(("customer_entitlements", customer_id))
+        answers = self.entitlements.get(customer_id) or [[]]
+        answer = answers.pop(0) if len(answers) > 1 else answers[0]
+        return [
+            {"object": "entitlements.active_entitlement", "id": f"ent_{n}", "lookup_key": key}
+            for n, key in enumerate(answer)
+        ]
 
 
 def mapping(customer_id: str, *, livemode: bool = False, uid: str = "u-1") -> CustomerMapping:

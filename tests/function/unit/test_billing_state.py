@@ -26,9 +26,11 @@ from billing_portal.billing_state import (
     summarize,
     summarize_all,
     user_sources,
+    visible_state,
     visible_subscriptions,
 )
 from billing_portal.customers import Ownership
+from billing_portal.entitlements import entitlement_keys
 from billing_portal.errors import UpstreamError
 from tests.function.unit.fakes import MappingStore, MemoryFirestore, StripeReads, mapping
 
@@ -144,6 +146,10 @@ def test_a_state_document_as_the_webhook_writes_it_is_parsed():
         "subscriptions": [entry()],
     }
     assert parse_state("u-1", data) == StoredState("u-1", "cus_1", False, [entry()])
+    # written before entitlements were kept: none until the next sync
+    assert parse_state("u-1", data).entitlements == []
+    keys = ["export_csv", "seats"]
+    assert parse_state("u-1", data | {"entitlements": keys}).entitlements == keys
     no_period = entry(current_period_end=None)
     assert parse_state("u-1", data | {"subscriptions": [no_period]}).subscriptions == [no_period]
 
@@ -164,6 +170,13 @@ def test_a_state_document_as_the_webhook_writes_it_is_parsed():
         {"subscriptions": [entry(current_period_end="1700000000")]},
         {"subscriptions": [entry(items=None)]},
         {"subscriptions": [entry(items=[{"price": "price_1"}])]},
+        {"entitlements": None},
+        {"entitlements": "export_csv"},
+        {"entitlements": ["seats", "export_csv"]},  # not sorted: not what the webhook writes
+        {"entitlements": ["seats", "seats"]},
+        {"entitlements": [""]},
+        {"entitlements": [7]},
+        {"entitlements": ["x" * 81]},
     ],
 )
 def test_a_state_document_of_any_other_shape_is_502_state_malformed(change):
@@ -182,6 +195,19 @@ def test_get_shows_the_states_subscriptions_only_for_the_customer_it_is_of():
     assert visible_subscriptions(state, None) == []
 
 
+def test_get_shows_the_entitlements_beside_the_subscriptions_for_the_same_customer_only():
+    state = StoredState("u-1", "cus_1", False, [entry()], ["export_csv"])
+    assert visible_state(state, "cus_1") == {
+        "subscriptions": [entry()],
+        "entitlements": ["export_csv"],
+    }
+    assert visible_state(state, "cus_2") is None
+    deleted = StoredState("u-1", "cus_1", True, [entry()], ["export_csv"])
+    empty = {"subscriptions": [], "entitlements": []}
+    assert visible_state(deleted, "cus_1") == empty
+    assert visible_state(None, "cus_1") == empty and visible_state(state, None) == empty
+
+
 def test_what_get_shows_is_a_copy_of_the_states_list():
     state = StoredState("u-1", "cus_1", False, [entry()])
     visible_subscriptions(state, "cus_1").clear()
@@ -194,14 +220,21 @@ def test_what_get_shows_is_a_copy_of_the_states_list():
 def test_the_sources_of_a_mapping_are_stripes_list_of_its_customer_summarized():
     stripe = StripeReads()
     stripe.lists["cus_1"] = [[stripe_subscription("sub_1", 1), stripe_subscription("sub_2", 2)]]
-    sources = sources_of(mapping("cus_1"), stripe.customer_subscriptions)
-    assert sources == Sources("cus_1", False, summarize_all(stripe.lists["cus_1"][0]))
+    stripe.entitlements["cus_1"] = [["sso", "export_csv"]]
+    sources = sources_of(
+        mapping("cus_1"), stripe.customer_subscriptions, stripe.customer_entitlements
+    )
+    assert sources == Sources(
+        "cus_1", False, summarize_all(stripe.lists["cus_1"][0]), ["export_csv", "sso"]
+    )
 
 
 def test_the_sources_of_a_customer_stripe_deleted_are_empty_without_asking_stripe():
     stripe = StripeReads()
     deleted = dataclasses.replace(mapping("cus_1"), deleted_customer_id="cus_1")
-    assert sources_of(deleted, stripe.customer_subscriptions) == Sources("cus_1", True, [])
+    assert sources_of(
+        deleted, stripe.customer_subscriptions, stripe.customer_entitlements
+    ) == Sources("cus_1", True, [], [])
     assert stripe.calls == []
 
 
@@ -232,6 +265,7 @@ def test_a_write_replaces_the_whole_document_with_every_field(billing, db):
         "customer": "cus_2",
         "customer_deleted": True,
         "subscriptions": [],
+        "entitlements": [],
         "updated_at": NOW,
     }
 
@@ -292,3 +326,16 @@ def test_the_synced_state_knows_a_subscriptions_owner_and_its_items_prices(billi
     assert owner is not None and dict(owner.item_prices) == {"si_1": "price_1"}
     assert billing.subscription_owner("u-1", "cus_2", "sub_1") is None
     assert billing.subscription_owner("u-1", "cus_1", "sub_9") is None
+
+
+def test_stripes_active_entitlements_are_kept_as_sorted_distinct_lookup_keys():
+    listed = [{"lookup_key": key} for key in ("sso", "export_csv", "sso", "seats")]
+    assert entitlement_keys(listed) == ["export_csv", "seats", "sso"]
+    assert entitlement_keys([]) == []
+
+
+@pytest.mark.parametrize("bad", [None, "", 7, "x" * 81])
+def test_an_active_entitlement_without_a_valid_lookup_key_is_stripes_malformed_answer(bad):
+    with pytest.raises(UpstreamError) as caught:
+        entitlement_keys([{"lookup_key": "seats"}, {"lookup_key": bad}])
+    assert caught.value.status == 502

@@ -72,7 +72,10 @@ class World:
         if document is None:
             return None
         return Sources(
-            document["customer"], document["customer_deleted"], document["subscriptions"]
+            document["customer"],
+            document["customer_deleted"],
+            document["subscriptions"],
+            document["entitlements"],
         )
 
 
@@ -130,7 +133,12 @@ def test_a_subscription_event_rebuilds_its_owners_state_from_stripes_list_not_th
     world.deliver(fixture(kind))
     assert world.state() == Sources(CUSTOMER, False, summarize_all(listed)), kind
     assert [item["id"] for item in world.state().subscriptions] == ["sub_Newer2", "sub_Older1"]
-    assert world.log == {"customer": CUSTOMER, "user": logs.user_ref(USER), "subscriptions": 2}
+    assert world.log == {
+        "customer": CUSTOMER,
+        "user": logs.user_ref(USER),
+        "subscriptions": 2,
+        "entitlements": 0,
+    }
     assert world.mappings.marks == [], f"{kind} marked the mapping"
 
 
@@ -247,6 +255,62 @@ def test_a_completed_checkout_whose_customer_is_not_an_id_is_invalid_event(world
 def test_an_object_not_shaped_as_stripes_is_invalid_event_before_anything_is_read(world, kind):
     event = fixture(kind)
     event["data"]["object"]["object"] = "invoice"
+    with pytest.raises(InvalidEvent):
+        world.deliver(event)
+    assert (world.mappings.reads, world.stripe.calls, world.db.writes) == ([], [], [])
+
+
+SUMMARY = "entitlements.active_entitlement_summary.updated"
+
+
+def test_an_entitlement_summary_rebuilds_the_state_from_stripes_lists_not_the_event(world):
+    listed = [subscription("sub_Newer2", "active", 1720000000)]
+    world.stripe.lists[CUSTOMER] = [listed]
+    world.stripe.entitlements[CUSTOMER] = [["sso", "export_csv", "sso"]]
+    event = fixture(SUMMARY)
+    # the event's own summary names a feature Stripe no longer lists: never written
+    event["data"]["object"]["entitlements"]["data"][0]["lookup_key"] = "stale_feature"
+    world.deliver(event)
+    assert world.state() == Sources(CUSTOMER, False, summarize_all(listed), ["export_csv", "sso"])
+    assert world.log["entitlements"] == 2 and world.log["customer"] == CUSTOMER
+    assert ("customer_entitlements", CUSTOMER) in world.stripe.calls
+
+
+@pytest.mark.parametrize("kind", [*SUBSCRIPTION_EVENTS, SUMMARY])
+def test_every_rebuild_keeps_the_active_entitlements_stripe_lists(world, kind):
+    world.stripe.entitlements[CUSTOMER] = [["seats"]]
+    world.deliver(fixture(kind))
+    assert world.state().entitlements == ["seats"], kind
+
+
+def test_entitlements_that_change_while_written_are_written_again(world):
+    # Stripe drops a feature between the write and its check: the second round writes that
+    world.stripe.entitlements[CUSTOMER] = [["export_csv", "seats"], ["seats"]]
+    world.deliver(fixture(SUMMARY))
+    assert world.state().entitlements == ["seats"]
+    writes = [document["entitlements"] for _, document in world.db.writes]
+    assert writes == [["export_csv", "seats"], ["seats"]]
+
+
+def test_a_deleted_customers_state_has_no_entitlements_without_asking_stripe(world):
+    world.stripe.entitlements[CUSTOMER] = [["seats"]]
+    world.deliver(fixture("customer.deleted"))
+    assert world.state() == Sources(CUSTOMER, True, [], [])
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"customer": None},
+        {"customer": "cus_QXg1o8vcGmoR32\n"},
+        {"customer": {"id": "cus_QXg1o8vcGmoR32"}},
+        {"customer": 42},
+        {"object": "entitlements.active_entitlement"},
+    ],
+)
+def test_a_summary_not_shaped_as_stripes_is_invalid_event_before_anything_is_read(world, change):
+    event = fixture(SUMMARY)
+    event["data"]["object"].update(change)
     with pytest.raises(InvalidEvent):
         world.deliver(event)
     assert (world.mappings.reads, world.stripe.calls, world.db.writes) == ([], [], [])

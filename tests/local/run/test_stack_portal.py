@@ -120,3 +120,24 @@ def test_the_local_function_is_told_what_the_stacks_checkout_sells_by_the_stand_
 def test_an_empty_checkout_catalog_still_overrides_an_inherited_value():
     settings = stack_settings("dev")
     assert portal_environment(settings, None, "")["CHECKOUT_PRICES"] == ""
+
+
+def test_the_stacks_features_are_created_and_attached_to_the_products_granting_them(
+    fresh_stripe_standin, stack
+):
+    client = fresh_stripe_standin.client()
+    settings = stack_settings(stack)
+    create_stack_portal(client, settings)
+    features = client.v1.entitlements.features.list(params={"limit": 100}).data
+    assert {f.lookup_key: f.name for f in features} == {
+        f.lookup_key: f.name for f in settings.features.features
+    }
+    by_name = {p.name: p.id for p in client.v1.products.list(params={"limit": 100}).data}
+    for grant in settings.features.grants:
+        declared = grant.product.removeprefix("declared:")
+        product = next((p for p in settings.products if p.key == declared), None)
+        product_id = by_name[product.name] if product else grant.product
+        attached = client.v1.products.features.list(product_id).data
+        assert sorted(a.entitlement_feature.lookup_key for a in attached) == sorted(
+            grant.features
+        ), grant

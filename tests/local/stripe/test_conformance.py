@@ -240,6 +240,23 @@ def make_objects(api: Api) -> dict[str, dict[str, Any]]:
     seen["webhook_endpoint (update)"] = api.post(
         f"/v1/webhook_endpoints/{endpoint['id']}", disabled=True
     )
+    feature = api.post(
+        "/v1/entitlements/features", lookup_key="seats", name="Seats", metadata={"k": "v"}
+    )
+    seen["entitlements.feature (create)"] = feature
+    seen["entitlements.feature"] = api.get(f"/v1/entitlements/features/{feature['id']}")
+    features_path = f"/v1/products/{product['id']}/features"
+    attached = api.post(features_path, entitlement_feature=feature["id"])
+    seen["product_feature (create)"] = attached
+    seen["product_feature"] = api.get(f"{features_path}/{attached['id']}")
+    seen["list product features"] = api.get(features_path, limit=3)
+    active = api.get("/v1/entitlements/active_entitlements", customer=customer["id"], limit=3)
+    seen["list /v1/entitlements/active_entitlements"] = active
+    (entitlement,) = active["data"]  # the subscription above is active: it grants the feature
+    seen["entitlements.active_entitlement"] = api.get(
+        f"/v1/entitlements/active_entitlements/{entitlement['id']}"
+    )
+    seen["deleted product_feature"] = api.call("delete", f"{features_path}/{attached['id']}")
     icon = io.BytesIO(png(8, 8))
     icon.name = "icon.png"
     uploaded = api.sdk.v1.files.create(params={"purpose": "business_icon", "file": icon})
@@ -254,6 +271,7 @@ def make_objects(api: Api) -> dict[str, dict[str, Any]]:
         "/v1/events",
         "/v1/webhook_endpoints",
         "/v1/checkout/sessions",
+        "/v1/entitlements/features",
     ):
         seen[f"list {path}"] = api.get(path, limit=3)
     # tools.adopt reads every page: the next page after a cursor has the same envelope.
@@ -313,6 +331,16 @@ CASES = [
     "event customer.deleted",
     "event checkout.session.completed",
     "event checkout.session.expired",
+    "event entitlements.active_entitlement_summary.updated",
+    "entitlements.feature (create)",
+    "entitlements.feature",
+    "product_feature (create)",
+    "product_feature",
+    "list product features",
+    "list /v1/entitlements/active_entitlements",
+    "list /v1/entitlements/features",
+    "entitlements.active_entitlement",
+    "deleted product_feature",
     "list /v1/customers",
     "list /v1/customers (starting_after)",
     "list /v1/products",

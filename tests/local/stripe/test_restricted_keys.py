@@ -89,3 +89,15 @@ def test_only_restricted_keys_take_permissions(fresh_stripe_standin):
 )
 def test_a_request_needs_the_permission_of_its_urls_resource(path, resource):
     assert resource_of(path) == resource
+
+
+def test_active_entitlements_need_the_entitlements_read_permission(fresh_stripe_standin):
+    key = restricted_key()
+    fresh_stripe_standin.restrict_key(key, {"customers": "write", "subscriptions": "read"})
+    customer = fresh_stripe_standin.client().v1.customers.create().id
+    path = f"/v1/entitlements/active_entitlements?customer={customer}"
+    refused = call(fresh_stripe_standin, "GET", path, key)
+    assert refused.status_code == 403
+    assert "'rak_entitlements_read'" in refused.json()["error"]["message"]
+    fresh_stripe_standin.restrict_key(key, {"customers": "write", "entitlements": "read"})
+    assert call(fresh_stripe_standin, "GET", path, key).status_code == 200

@@ -27,6 +27,8 @@ def test_schema_loads_every_endpoint_the_stand_in_serves():
         SESSIONS,
         CUSTOMERS,
         "POST /v1/products",
+        "POST /v1/products/{product}/features",
+        "POST /v1/entitlements/features",
         "POST /v1/prices",
         "POST /v1/files",
         "POST /v1/subscriptions",
