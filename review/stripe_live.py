@@ -89,7 +89,7 @@ class StripeReader:
 
     def product_features(self, product_id: str) -> list[str]:
         """The lookup keys of the features attached to a product (every page)."""
-        with self._translated(f"the features of product {product_id}"):
+        with self._translated(f"product {product_id} (reading its features)"):
             page = self._client.v1.products.features.list(product_id, params={"limit": 100})
             return [
                 str(attachment.entitlement_feature.lookup_key)

@@ -76,11 +76,13 @@ def test_every_targeted_row_has_a_verdict_that_follows_from_its_numbers(
     targeted = [row for row in doc["rows"] if row["verdict"] != "info"]
     targets = doc["targets"]
     # cold start, first request (2 users × 2 latency-mode delays), 2 users × 2 Stripe latencies,
-    # the worst-case body, the webhook (2 floors × 2 Stripe latencies), GET, the burst, checkout
-    # and its return, one per load level, key fetches
+    # the worst-case body, the webhook (2 floors × 2 Stripe latencies), the entitlement summary
+    # event, GET, the burst, checkout and its return, one per load level, key fetches
     delays = doc["first_request"]["delays"]
     assert [phase["delay_ms"] for phase in delays] == doc["config"]["latency_mode_delays_ms"]
-    expected_count = 1 + 2 * len(delays) + 4 + 1 + 4 + 1 + 1 + 2 + len(doc["load"]["levels"]) + 1
+    expected_count = (
+        1 + 2 * len(delays) + 4 + 1 + 4 + 1 + 1 + 1 + 2 + len(doc["load"]["levels"]) + 1
+    )
     assert len(targets) == expected_count, sorted(targets)
     for key in ("fast", "stripe_like"):
         result = doc["webhook"]["latency"][key]
@@ -92,6 +94,12 @@ def test_every_targeted_row_has_a_verdict_that_follows_from_its_numbers(
                 result["function"]["p50"] / result[f"{floor}_floor"]["p50"], 3
             )
     assert targets["get_p50_ratio"]["measured"] == doc["webhook"]["get"]["ratio_p50"]
+    summary = doc["webhook"]["latency"]["summary_stripe_like"]
+    target = targets[f"summary_design_p50_ratio_{summary['stripe_latency_ms']}ms"]
+    assert target["limit"] == WEBHOOK_MAX_RATIO
+    assert target["measured"] == round(
+        summary["function"]["p50"] / summary["design_floor"]["p50"], 3
+    )
     for key, limit in (("checkout", CHECKOUT_MAX_RATIO), ("return", RETURN_MAX_RATIO)):
         result = doc["checkout"][key]
         target = targets[f"{key}_p50_ratio_{result['stripe_latency_ms']}ms"]

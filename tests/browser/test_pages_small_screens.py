@@ -148,7 +148,7 @@ def return_to(page: Page, run: LocalRun) -> float:
     """Come back to the page as the portal sends the browser back; the time it happened."""
     page.evaluate(
         "sessionStorage.setItem('billing-portal-example.state-before-portal',"
-        " JSON.stringify({subscriptions: []}))"
+        " JSON.stringify({subscriptions: [], entitlements: []}))"
     )
     started = time.monotonic()
     page.goto(run.settings_page + "?billing=portal")

@@ -215,13 +215,15 @@ def test_the_command_line_reports_and_exits_by_what_needs_a_human(
 def test_a_restricted_key_with_the_documented_permissions_is_enough(
     standin, billing_pair, firestore_db, env, account
 ):
-    # docs/adopt.md: Customers write (list, mark), Subscriptions read (the sync, ambiguity).
+    # docs/adopt.md: Customers write (list, mark), Subscriptions read (the sync, ambiguity),
+    # Entitlements read (the sync).
     uid, ids, rule = account
     key = "rk_test_adopt" + os.urandom(8).hex()
     standin.restrict_key(key, {"customers": "read"})
     refused = run_adopt({**env, "STRIPE_SECRET_KEY": key}, rule, apply=True)
     assert refused.errors and refused.exit_status(strict=False) == 1  # cannot mark: read only
-    standin.restrict_key(key, {"customers": "write", "subscriptions": "read"})
+    permissions = {"customers": "write", "subscriptions": "read", "entitlements": "read"}
+    standin.restrict_key(key, permissions)
     applied = run_adopt({**env, "STRIPE_SECRET_KEY": key}, rule, apply=True)
     assert applied.errors == [] and applied.exit_status(strict=False) == 0
     assert metadata_of(standin, ids["email"])["app_user_id"] == uid["email"]

@@ -539,7 +539,7 @@ def test_a_return_with_an_open_session_answers_the_state_and_writes_nothing(
     session = started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
     stripe_standin.cancel_checkout_session(session["id"])
     answer = returned(server, dev_issuer, new_uid, f"checkout_session={session['id']}")
-    assert (answer.status_code, answer.json()) == (200, {"subscriptions": []})
+    assert (answer.status_code, answer.json()) == (200, {"subscriptions": [], "entitlements": []})
     # neither the checkout (no subscription found) nor the return (not complete) wrote a state
     assert stored_state(firestore_db, server, new_uid) is None
 

@@ -385,6 +385,7 @@ def test_the_drift_step_fails_on_a_disabled_webhook_endpoint_saying_so(
     settings = read_settings(workspace / "Pulumi.prod.yaml")
     spec = substitute(portal_spec(settings), DEV_PRODUCT_IDS)
     fresh_stripe_standin.client().v1.billing_portal.configurations.create(params=spec)
+    create_stack_features(fresh_stripe_standin.client(), settings, {})
     brand_as_declared(fresh_stripe_standin, settings)
     endpoint = create_webhook_endpoint(fresh_stripe_standin, settings)
     fresh_stripe_standin.client().v1.webhook_endpoints.update(

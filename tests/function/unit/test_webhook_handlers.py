@@ -222,7 +222,12 @@ def test_a_completed_checkout_rebuilds_its_customers_owner_state_from_stripes_li
     world.stripe.lists[CUSTOMER] = [listed]
     world.deliver(fixture("checkout.session.completed"))
     assert world.state() == Sources(CUSTOMER, False, summarize_all(listed))
-    assert world.log == {"customer": CUSTOMER, "user": logs.user_ref(USER), "subscriptions": 1}
+    assert world.log == {
+        "customer": CUSTOMER,
+        "user": logs.user_ref(USER),
+        "subscriptions": 1,
+        "entitlements": 0,
+    }
 
 
 def test_a_completed_checkout_trusts_the_customers_metadata_not_client_reference_id(world):

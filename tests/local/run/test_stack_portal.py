@@ -122,6 +122,7 @@ def test_an_empty_checkout_catalog_still_overrides_an_inherited_value():
     assert portal_environment(settings, None, "")["CHECKOUT_PRICES"] == ""
 
 
+@pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_the_stacks_features_are_created_and_attached_to_the_products_granting_them(
     fresh_stripe_standin, stack
 ):
