@@ -1,12 +1,12 @@
 """A Firebase app's own local loop, in a real browser: the Firebase JS SDK from npm signs a user
 up and in against the Firebase Auth emulator (firebase-tools from npm, started by the local run
-in this test, offline, UI off), and billing-portal.js opens the portal with `user.getIdToken()`.
+in this test, offline, UI off), and billing-portal.js opens the portal with `user.getIdToken()`
+and checks out with it: "Choose a plan" (`getPlans`), the stand-in's Checkout page
+(`startCheckout`), and back on the Firebase page, whose first read once Firebase has restored the
+user (`getBillingState`, with the address's `checkout_session`) shows the plan.
 
 The page may reach nothing but this machine: every request to another host is refused and
 recorded, so a CDN import or a call to Google would fail the test.
-
-Checkout (issue 21: POST /checkout, "Choose a plan") is on another branch: once it has landed,
-this journey goes on from the portal to a checkout with the same Firebase user's token.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ PASSWORD = "correct-horse-9"
 # Sign-up and sign-in are two requests to the emulator and one to the function each; on a busy
 # machine that can take longer than expect()'s default 5 s.
 WAIT_MS = 20_000
+TEAM_MONTHLY = "Choose Acme Team, €29.00 per month"
 
 
 @pytest.fixture(scope="module")
@@ -126,6 +127,65 @@ def test_a_user_signs_up_and_in_with_the_firebase_sdk_and_opens_the_portal_of_th
     mapped = firebase_run.customer_of(uid)
     assert mapped is not None, f"no Firestore mapping was written for {uid}"
     assert page.locator("#customer").inner_text() == mapped
+    assert problems == [], "\n".join(problems)
+    assert elsewhere == [], f"the page tried to reach other hosts: {elsewhere}"
+
+
+def test_a_firebase_user_chooses_a_plan_checks_out_and_sees_it_on_the_return(
+    offline_page: tuple[Page, list[str]], firebase_run: LocalRun
+) -> None:
+    page, elsewhere = offline_page
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"uncaught: {error}"))
+    control = firebase_run.standin()
+    # Stripe's events wait: the plan on the return comes from the return's own read, not a webhook.
+    control.hold_webhooks(True)
+    try:
+        open_firebase_page(page, firebase_run)
+        credentials(page, "grace-firebase@example.com")
+        page.click("#create-account")
+        expect(page.locator("#plan-message")).to_have_text("No plan yet.", timeout=WAIT_MS)
+        uid = page.locator("#user-id").inner_text()
+
+        # "Choose a plan": the stack's catalog from GET /plans (Pulumi.dev.yaml's three prices).
+        options = page.locator("#plan-options button")
+        expect(options).to_have_count(3, timeout=WAIT_MS)
+        page.get_by_role("button", name=TEAM_MONTHLY).click()
+        page.wait_for_url(firebase_run.url("stripe", "/c/pay/**"), timeout=WAIT_MS)
+        session = page.locator("#session").inner_text()
+        expect(page.locator("#line-items")).to_contain_text("Acme Team")
+        screenshot(page, "firebase-03-checkout")
+
+        page.click("#checkout-complete")
+        page.wait_for_url(firebase_run.url("web", "/example/firebase.html") + "**")
+        page.wait_for_selector("body[data-ready=true]")
+        expect(page.locator("#signed-in-as")).to_have_text(
+            "grace-firebase@example.com", timeout=WAIT_MS
+        )
+        expect(page.locator("#plan-name")).to_have_text("Acme Team", timeout=WAIT_MS)
+        expect(page.locator("#plan-message")).to_have_text("Subscribed (active).")
+        expect(page.locator("#choose-plan")).to_be_hidden()
+        screenshot(page, "firebase-04-returned-from-checkout")
+        # getBillingState confirmed the session and took it out of the address bar.
+        assert page.url == firebase_run.url("web", "/example/firebase.html"), page.url
+
+        # The checkout and the subscription are the emulator user's customer's.
+        mapped = firebase_run.customer_of(uid)
+        assert mapped is not None, f"no Firestore mapping was written for {uid}"
+        checkout = next(s for s in control.checkout_sessions() if s["id"] == session)
+        assert (checkout["customer"], checkout["client_reference_id"]) == (mapped, uid)
+        assert checkout["status"] == "complete"
+        shown = page.locator("#subscription-id").inner_text()
+        subscription = next(s for s in control.subscriptions() if s["id"] == shown)
+        assert subscription["customer"] == mapped
+        assert checkout["subscription"] == shown
+        # No event was delivered: the return's read synced the plan.
+        held = {delivery["type"] for delivery in control.held_webhooks()}
+        assert "checkout.session.completed" in held, held
+    finally:
+        control.hold_webhooks(False)
+        control.wait_webhooks(timeout=20)
+        control.close()
     assert problems == [], "\n".join(problems)
     assert elsewhere == [], f"the page tried to reach other hosts: {elsewhere}"
 
