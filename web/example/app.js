@@ -456,7 +456,7 @@ function render() {
   $("dev-sign-in").hidden = signedIn || !config.issuerTokenUrl;
   $("billing-hint").textContent = signedIn ? "" : "Sign in to manage billing.";
   renderPlan(signedIn);
-  renderFeatures(signedIn ? billing.state : null);
+  renderFeatures(signedIn ? billing.state : null, signedIn);
   const subscription = signedIn ? currentSubscription() : null;
   const reasons = new Set();
   for (const button of checkoutButtons()) button.disabled = !signedIn || Boolean(subscription);

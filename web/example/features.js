@@ -9,8 +9,12 @@ export const EXPORT_FEATURE = "export_csv";
 
 const $ = (id) => document.getElementById(id);
 
-/** Show the state's features (null state: signed out or not read yet) and gate the demo. */
-export function renderFeatures(state) {
+/**
+ * Show the state's features (null state: signed out or not read yet) and gate the demo. Until
+ * the state is read the gate says so: "Locked" would flash on every load (and right after
+ * Checkout) for a user whose plan grants the feature.
+ */
+export function renderFeatures(state, signedIn = false) {
   const known = Boolean(state);
   const keys = known ? state.entitlements ?? [] : [];
   const list = $("feature-list");
@@ -29,7 +33,11 @@ export function renderFeatures(state) {
   button.dataset.locked = String(!unlocked);
   $("export-csv-lock").textContent = unlocked
     ? "Included in your plan."
-    : "Locked: your plan does not include Export to CSV.";
+    : known
+      ? "Locked: your plan does not include Export to CSV."
+      : signedIn
+        ? "Checking your plan…"
+        : "Sign in to see your features.";
   $("export-csv-done").hidden = true;
 }
 
