@@ -107,8 +107,9 @@ class Report:
         """The report a human reviews before `--apply` (ids only: no emails are printed)."""
         mode = "live" if self.livemode else "test"
         verb = "adopted" if self.applied else "to adopt"
+        # By source: the users of this line only (a user being finished has its own line).
         sources = Counter(
-            plan.source.name.lower() for plan in self.plans if plan.action in ap.WRITES
+            plan.source.name.lower() for plan in self.plans if plan.action is ap.Action.ADOPT
         )
         out = [
             f"{'APPLY' if self.applied else 'DRY RUN'} ({mode} mode): {self.customers} customers",

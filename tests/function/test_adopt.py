@@ -205,6 +205,9 @@ def test_the_command_line_reports_and_exits_by_what_needs_a_human(
     out, err = capsys.readouterr()
     assert err == ""  # the progress bar is for a terminal only
     assert out.startswith("DRY RUN (test mode)") and f"ambiguous {uid['amb']}" in out
+    # The sources count the users to adopt, not also the one only being finished (by app_user_id).
+    assert "\n  matched, to adopt: 3 (by email 1, metadata 2)\n" in out
+    assert "\n  already mapped, finishing metadata/state: 1\n" in out
     assert "@" not in out  # ids only: no emails in the report
     assert json.loads(report.read_text())["applied"] is False
     assert adopt.main([*argv, "--strict"]) == 1
