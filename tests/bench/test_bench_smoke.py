@@ -23,9 +23,10 @@ from local.process import REPO_ROOT
 
 pytestmark = pytest.mark.integration
 
-# The smoke run now also starts new instances at two latencies and sends a webhook burst (about
-# 50 s on a quiet 2-CPU machine): the budget keeps it from growing unnoticed, with room for noise.
-SMOKE_BUDGET_SECONDS = 90
+# The smoke run starts new instances at two latencies, sends a webhook burst and measures checkout
+# and the entitlement summary (about 55 s on a quiet 2-CPU machine; 93 s once on a machine shared
+# with other test runs): the budget keeps it from growing unnoticed, with room for a busy runner.
+SMOKE_BUDGET_SECONDS = 120
 
 
 @pytest.fixture(scope="module")
