@@ -38,6 +38,10 @@ MIN_KEY_LIFETIME = 60.0
 MAX_KEY_LIFETIME = 24 * 3600.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _NO_CACHE = re.compile(r"(?:^|,)\s*(no-store|no-cache)\b", re.IGNORECASE)
+# A JWS in compact form: three base64url segments without padding (RFC 7515, section 2), the
+# last empty for an Auth emulator token. Python's decoder also takes padding and `+`/`/`, so
+# without this one unsigned emulator token would have many spellings.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -172,6 +176,8 @@ class TokenVerifier:
     def verify(self, authorization: str | None) -> Caller:
         """The verified caller, or `Unauthorized` saying what is wrong (never echoing the token)."""
         token = bearer_token(authorization)
+        if not _COMPACT_JWS.fullmatch(token):
+            raise Unauthorized("The bearer token is not a JWT.")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
