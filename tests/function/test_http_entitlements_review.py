@@ -255,3 +255,25 @@ def test_a_summary_for_a_removed_feature_replayed_after_a_downgrade_brings_back_
     assert {r["status"] for r in results} == {200}, results
     assert stored_state(firestore_db, billing_pair, new_uid)["entitlements"] == ["seats"]
     assert stripe_entitlements(standin, customer) == ["seats"]
+
+
+def test_stale_and_fresh_summaries_delivered_at_once_leave_stripes_entitlements(
+    billing_pair,
+    standin,
+    plans,
+    dev_issuer,
+    new_uid,
+    firestore_db,
+):
+    # Instances race: the last write must still be Stripe's list now, never the stale summary's.
+    customer = customer_of_user(billing_pair, dev_issuer, standin, new_uid)
+    sdk = standin.client()
+    subscription = subscribe(standin, customer, plans["business"])
+    item = sdk.v1.subscriptions.retrieve(subscription)["items"].data[0].id
+    sdk.v1.subscriptions.update(
+        subscription, params={"items": [{"id": item, "price": plans["team"]}]}
+    )
+    granted, downgraded = summaries(standin)
+    results = standin.deliver_events([granted, downgraded] * 4, parallel=True)
+    assert {r["status"] for r in results} == {200}, results
+    assert stored_state(firestore_db, billing_pair, new_uid)["entitlements"] == ["seats"]
