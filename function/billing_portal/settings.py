@@ -122,8 +122,9 @@ CONTRACT: tuple[Variable, ...] = (
         "function then accepts that emulator's unsigned ID tokens (`alg` `none`) and no other, "
         "with every claim still checked. For the local loop only: refused unless "
         "`FIRESTORE_EMULATOR_HOST` is set, the Stripe key is a test key, `AUTH_AUDIENCE` is a "
-        "`demo-` project whose Firebase issuer is `AUTH_ISSUER`, and `K_SERVICE` (set on Cloud "
-        "Run) is not; no stack can set it (preview refuses it)",
+        "`demo-` project whose Firebase issuer is `AUTH_ISSUER`, and none of `K_SERVICE`, "
+        "`K_REVISION`, `K_CONFIGURATION` (set on Cloud Run) is; no stack can set it (preview "
+        "refuses it)",
         "none (every token's signature is checked)",
     ),
     Variable(
@@ -577,6 +578,10 @@ FIREBASE_ISSUER_PREFIX = "https://securetoken.google.com/"
 # Firebase's own convention: a project id starting `demo-` is no real project, so nothing it
 # names can be reached or deployed; the emulators treat it as offline-only.
 DEMO_PROJECT_PREFIX = "demo-"
+# Cloud Run (so Cloud Functions gen2) sets all three on every deployed instance; any one refuses
+# emulator mode, so a wrapper or platform that drops one still fails closed. FUNCTION_TARGET is
+# not one: the functions framework sets it locally too.
+CLOUD_RUN_MARKERS = ("K_SERVICE", "K_REVISION", "K_CONFIGURATION")
 _EMULATOR_HOST = re.compile(
     r"[A-Za-z0-9.-]{1,253}:[1-9][0-9]{0,4}|\[[0-9A-Fa-f:.]+\]:[1-9][0-9]{0,4}"
 )
@@ -591,7 +596,8 @@ def auth_emulator_mode(
     Every guard is one way this instance could be somewhere real: a real Firestore (no
     `FIRESTORE_EMULATOR_HOST`), a live Stripe key, a real Firebase project (an audience that is
     not a `demo-` project, or an issuer that is not that project's Firebase Auth), Cloud Run
-    (`K_SERVICE`, set on every deployed instance of Cloud Functions gen2).
+    (`K_SERVICE`, `K_REVISION` or `K_CONFIGURATION`, set on every deployed instance of Cloud
+    Functions gen2).
     """
     host = env.get(AUTH_EMULATOR_VARIABLE, "").strip()
     if not host:
@@ -618,8 +624,8 @@ def auth_emulator_mode(
             f"AUTH_ISSUER {issuer!r} is not Firebase Auth of {audience} "
             f"({FIREBASE_ISSUER_PREFIX}{audience}), the emulator's issuer"
         )
-    elif env.get("K_SERVICE", "").strip():
-        why_not = "K_SERVICE is set (this instance runs on Cloud Run)"
+    elif cloud_run := [name for name in CLOUD_RUN_MARKERS if env.get(name, "").strip()]:
+        why_not = f"{cloud_run[0]} is set (this instance runs on Cloud Run)"
     if why_not is not None:
         raise SettingsError(
             f"{name} is set, but the function accepts the Auth emulator's unsigned tokens only "

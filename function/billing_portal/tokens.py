@@ -12,7 +12,9 @@ unknown `kid` (the issuer rotated keys) triggers one early refresh, at most once
 
 from __future__ import annotations
 
+import binascii
 import contextlib
+import json
 import math
 import re
 import threading
@@ -36,6 +38,10 @@ MIN_KEY_LIFETIME = 60.0
 MAX_KEY_LIFETIME = 24 * 3600.0
 _MAX_AGE = re.compile(r"(?:^|,)\s*(?:s-)?max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 _NO_CACHE = re.compile(r"(?:^|,)\s*(no-store|no-cache)\b", re.IGNORECASE)
+# A JWS in compact form: three base64url segments without padding (RFC 7515, section 2), the
+# last empty for an Auth emulator token. Python's decoder also takes padding and `+`/`/`, so
+# without this one unsigned emulator token would have many spellings.
+_COMPACT_JWS = re.compile(r"[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*")
 
 
 @dataclass(frozen=True)
@@ -170,11 +176,14 @@ class TokenVerifier:
     def verify(self, authorization: str | None) -> Caller:
         """The verified caller, or `Unauthorized` saying what is wrong (never echoing the token)."""
         token = bearer_token(authorization)
+        if not _COMPACT_JWS.fullmatch(token):
+            raise Unauthorized("The bearer token is not a JWT.")
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError:
             raise Unauthorized("The bearer token is not a JWT.") from None
-        return _caller(self._claims(token, header))
+        unambiguous(token)
+        return _caller(_typed_claims(self._claims(token, header)))
 
     def _claims(self, token: str, header: dict[str, Any]) -> dict[str, Any]:
         """The token's claims once its signature and every claim are checked."""
@@ -255,6 +264,42 @@ class EmulatorTokenVerifier(TokenVerifier):
                 "verify_aud": True,
             },
         )
+
+
+def _refuse_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    names = [name for name, _ in pairs]
+    if len(set(names)) != len(names):
+        raise ValueError("duplicate key")
+    return dict(pairs)
+
+
+def unambiguous(token: str) -> None:
+    """`Unauthorized` when the token's header or claims repeat a key. Pure.
+
+    Python's `json` keeps the last of two equal keys, other parsers the first: a header
+    `{"alg": "RS256", "alg": "none"}` or claims with two `sub` mean different things to different
+    readers, so neither is read at all.
+    """
+    try:
+        for segment in token.split(".")[:2]:
+            json.loads(jwt.utils.base64url_decode(segment), object_pairs_hook=_refuse_duplicates)
+    except (ValueError, TypeError, binascii.Error):
+        raise Unauthorized("The token's header or claims are not one plain JSON object.") from None
+
+
+def _typed_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """The claims when they have the types Firebase issues (and its Admin SDK requires); pure.
+
+    PyJWT takes `int(exp)`, so `"1796483141"` passes, and accepts an `aud` list that contains the
+    audience; Firebase's verifier refuses both, so this function does too.
+    """
+    for name in ("exp", "iat"):
+        value = claims.get(name)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise Unauthorized(f"The token's {name} is not a whole number of seconds.")
+    if not isinstance(claims.get("aud"), str):
+        raise Unauthorized("The token's audience (aud) is not one project id.")
+    return claims
 
 
 def _caller(claims: dict[str, Any]) -> Caller:
