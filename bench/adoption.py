@@ -32,8 +32,7 @@ from local.process import REPO_ROOT
 if str(REPO_ROOT / "function") not in sys.path:
     sys.path.append(str(REPO_ROOT / "function"))
 
-from billing_portal.billing_state import summarize_all
-from billing_portal.customers import document_id
+from billing_portal.billing_state import state_reference, summarize_all
 from tools import adopt, backfill
 from tools.adoptplan import Rule
 
@@ -92,13 +91,7 @@ def states_equal(standin: Any, db: Any, collection: str, pairs: list[tuple[str, 
         by_customer[subscription["customer"]].append(subscription)
     wrong = 0
     for uid, customer in pairs:
-        snapshot = (
-            db.collection(collection)
-            .document(document_id(uid))
-            .collection("billing")
-            .document("state")
-            .get()
-        )
+        snapshot = state_reference(db.collection(collection), uid).get()
         state = snapshot.to_dict() if snapshot.exists else None
         expected = summarize_all(by_customer.get(customer, []))
         if state is None or state.get("customer") != customer or state["subscriptions"] != expected:

@@ -37,7 +37,7 @@ from bench.servers import (
     spawn_framework,
 )
 from bench.warm import WARMUP_ROUNDS, Users, customer_of, floor_stripe_client
-from billing_portal.billing_state import BillingState, Sources, summarize_all
+from billing_portal.billing_state import BillingState, Sources, state_reference, summarize_all
 from billing_portal.customers import document_id
 
 STRIPE_LIKE_LATENCY_MS = 100
@@ -124,9 +124,7 @@ def checkout_latency(
     # synced state (the 409 check) before the create. The function's own state document.
     # (Stripe's subscriptions list, the check of a state that says none, runs beside the create:
     # no part of either floor.)
-    state_ref = (
-        db.collection(collection).document(document_id(uid)).collection("billing").document("state")
-    )
+    state_ref = state_reference(db.collection(collection), uid)
 
     def call_design_floor(index: int) -> None:
         if not state_ref.get().exists:

@@ -45,7 +45,7 @@ from bench.servers import (
     spawn_framework,
 )
 from bench.warm import WARMUP_ROUNDS, Users, customers_by_user, floor_stripe_client
-from billing_portal.billing_state import summarize_all
+from billing_portal.billing_state import state_reference, summarize_all
 from billing_portal.customers import document_id
 from local.contract import build_environment
 from local.stripe.webhook_endpoints import event_payload, signature_header
@@ -226,12 +226,7 @@ def webhook_latency(
     stripe_client = floor_stripe_client(parts)
     db = parts.firestore.client(PROJECT)
     mapping_ref = db.collection(collection).document(document_id(subscriber.uid))
-    state_ref = (
-        db.collection(floor_collection)
-        .document(document_id(subscriber.uid))
-        .collection("billing")
-        .document("state")
-    )
+    state_ref = state_reference(db.collection(floor_collection), subscriber.uid)
     customer = subscriber.customer
 
     def listed() -> tuple[list[dict[str, Any]], list[str]]:
@@ -295,12 +290,7 @@ def get_latency(
     entitlements = stripe_entitlements(parts, subscriber.customer)
     db = parts.firestore.client(PROJECT)
     collection = function_collection(function)
-    state_ref = (
-        db.collection(collection)
-        .document(document_id(subscriber.uid))
-        .collection("billing")
-        .document("state")
-    )
+    state_ref = state_reference(db.collection(collection), subscriber.uid)
 
     def call_function(_: int) -> None:
         response = session.get(function.url, headers=headers, timeout=client.TIMEOUT)
@@ -630,13 +620,7 @@ def _newest_events(parts: LocalParts, limit: int) -> list[dict[str, Any]]:
 def _stored(parts: LocalParts, function: FrameworkServer, uid: str) -> list[Any] | None:
     db = parts.firestore.client(PROJECT)
     try:
-        snapshot = (
-            db.collection(function_collection(function))
-            .document(document_id(uid))
-            .collection("billing")
-            .document("state")
-            .get()
-        )
+        snapshot = state_reference(db.collection(function_collection(function)), uid).get()
     finally:
         db.close()
     return (snapshot.to_dict() or {}).get("subscriptions") if snapshot.exists else None

@@ -160,6 +160,17 @@ class StateUnsettled(Unavailable):
     code = "state_unsettled"
 
 
+def state_reference(
+    customers: firestore.CollectionReference, uid: str
+) -> firestore.DocumentReference:
+    """Where the user's state document lives: under their mapping document in `customers`."""
+    # Typed here: the library leaves `DocumentReference.collection` unannotated.
+    state: firestore.DocumentReference = (
+        customers.document(document_id(uid)).collection(STATE_COLLECTION).document(STATE_DOCUMENT)
+    )
+    return state
+
+
 class BillingState:
     """Reads and writes users' state documents; `sync` rebuilds one from its sources."""
 
@@ -177,13 +188,7 @@ class BillingState:
         self._clock = clock
 
     def _ref(self, uid: str) -> firestore.DocumentReference:
-        # Typed here: the library leaves `DocumentReference.collection` unannotated.
-        state: firestore.DocumentReference = (
-            self._collection.document(document_id(uid))
-            .collection(STATE_COLLECTION)
-            .document(STATE_DOCUMENT)
-        )
-        return state
+        return state_reference(self._collection, uid)
 
     def read(self, uid: str) -> StoredState | None:
         """The user's state document, or None when there is none (or it is another user's)."""

@@ -18,8 +18,8 @@ import pytest
 import requests
 
 from billing_portal.checkout import RETURN_SYNC_INTERVAL_SECONDS
-from billing_portal.customers import document_id
 from tests.function.conftest import APP_ORIGIN, DEFAULT_RETURN_URL, customers_of
+from tests.function.test_http_webhook import stored_state
 from tests.support.stripe_objects import monthly_price
 
 pytestmark = pytest.mark.integration
@@ -76,17 +76,6 @@ def stripe_writes(standin) -> list[str]:
 
 def sessions_of(standin, customer: str) -> list[dict]:
     return [s for s in standin.checkout_sessions() if s["customer"] == customer]
-
-
-def stored_state(firestore_db, server, uid: str) -> dict | None:
-    ref = (
-        firestore_db.collection(server.collection)
-        .document(document_id(uid))
-        .collection("billing")
-        .document("state")
-    )
-    snapshot = ref.get()
-    return snapshot.to_dict() if snapshot.exists else None
 
 
 def started(server, issuer, standin, uid: str, price: str, **body: Any) -> dict:
