@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -227,6 +228,32 @@ def test_the_sources_of_a_mapping_are_stripes_list_of_its_customer_summarized():
     assert sources == Sources(
         "cus_1", False, summarize_all(stripe.lists["cus_1"][0]), ["export_csv", "sso"]
     )
+
+
+def test_the_two_stripe_lists_of_the_sources_are_read_beside_each_other():
+    # Each list waits for the other to have started: read one after the other, they time out.
+    both_started = threading.Barrier(2, timeout=5)
+
+    def subscriptions(customer_id: str) -> list[dict[str, Any]]:
+        both_started.wait()
+        return [stripe_subscription("sub_1")]
+
+    def entitlements(customer_id: str) -> list[dict[str, Any]]:
+        both_started.wait()
+        return []
+
+    sources = sources_of(mapping("cus_1"), subscriptions, entitlements)
+    assert [s["id"] for s in sources.subscriptions] == ["sub_1"]
+
+
+def test_a_failed_entitlements_list_fails_the_sources_like_a_failed_subscriptions_list():
+    def refused(customer_id: str) -> list[dict[str, Any]]:
+        raise UpstreamError("Stripe refused the list.")
+
+    with pytest.raises(UpstreamError, match="refused the list"):
+        sources_of(mapping("cus_1"), lambda customer_id: [], refused)
+    with pytest.raises(UpstreamError, match="refused the list"):
+        sources_of(mapping("cus_1"), refused, lambda customer_id: [])
 
 
 def test_the_sources_of_a_customer_stripe_deleted_are_empty_without_asking_stripe():
