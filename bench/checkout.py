@@ -1,11 +1,13 @@
 """Checkout's rows: `POST /checkout` and the return `GET ?checkout_session=`, against their floors.
 
 - `POST /checkout` of a returning user (mapped and cached, the synced state saying no
-  subscription): the floor is one Checkout Session create, done directly; beside it (info, no
-  target) the design's floor, one read of the user's state document (the 409 check) + the
-  create. Each round asks for another quantity, so each is a new session (a repeat of the same
-  request in the key's window would be Stripe's replay, which the function then retrieves: a
-  double click, not this row).
+  subscription) whose page's `GET` this instance served a moment before (the page's flow): the
+  floor is one Checkout Session create, done directly. Each round asks for another quantity, so
+  each is a new session (a repeat of the same request in the key's window would be Stripe's
+  replay, which the function then retrieves: a double click, not this row). Beside it (info, no
+  target), a returning user whose state this instance has not read (another instance served
+  the page; a new user each round) against the design's floor: one read of the user's state
+  document (the 409 check) + the create.
 - The return of a user whose session is complete (their first return: the sync runs): the floor
   is a session retrieve + one list of the customer's subscriptions + one Firestore `set()` of a
   state document, done directly and serially. Each round is another user (one sync per user per
@@ -90,37 +92,60 @@ def _floor_params(customer: str, uid: str, price: str, quantity: int) -> dict[st
     }
 
 
+def _page_get(session: requests.Session, url: str, token: str) -> None:
+    """The page's load: `GET` of the user's state, which shows no plan."""
+    response = session.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+    if response.status_code != 200 or response.json().get("subscriptions") != []:
+        raise client.BenchError(f"GET answered {response.status_code}: {response.text}")
+
+
 def checkout_latency(
     parts: LocalParts, function: FrameworkServer, price: str, *, rounds: int, latency_ms: int
 ) -> dict[str, Any]:
-    """`POST /checkout` of a returning user against one direct Checkout Session create."""
+    """`POST /checkout` of a returning user against one direct Checkout Session create.
+
+    Two kinds of returning user, in the same rounds: one whose page's `GET` this instance
+    served (the page's flow: load, then "Choose a plan"), and ones it has never read the state
+    of (another instance served the page), against the design's floor (state read + create).
+    """
+    warmup = min(WARMUP_ROUNDS, rounds)
     ((uid, token),) = Users(parts, "bench-checkout").fresh(1)
+    cold_users = Users(parts, "bench-checkout-cold").fresh(warmup + rounds)
     ((floor_uid, _),) = Users(parts, "bench-checkout-floor").fresh(1)
     session = requests.Session()
-    # The first checkout creates the customer: returning from then on. Its synced state says no
-    # subscription, as the webhook (or a return) writes it: Stripe's list, empty (a checkout
-    # itself writes no state unless Stripe shows a subscription).
-    _post_checkout(session, function.url, token, {"price": price, "quantity": 1})
-    customer = customer_of(parts, uid)
     db = parts.firestore.client(PROJECT)
     collection = function.process.env["CUSTOMERS_COLLECTION"]
-    BillingState(db, collection, timeout_seconds=10).write(uid, Sources(customer, False, []))
+    billing = BillingState(db, collection, timeout_seconds=10)
+    # Each user's first request creates the customer (returning from then on: mapped and cached
+    # by this instance). Their synced state says no subscription, as the webhook (or a return)
+    # writes it: Stripe's list, empty. The page user's page then loads it; the others' never do.
+    _post_checkout(session, function.url, token, {"price": price, "quantity": 1})
+    billing.write(uid, Sources(customer_of(parts, uid), False, []))
+    _page_get(session, function.url, token)
+    for cold_uid, cold_token in cold_users:
+        client.post_ok(session, function.url, cold_token)  # a portal visit: mapped, cached
+        billing.write(cold_uid, Sources(customer_of(parts, cold_uid), False, []))
     stripe_client = floor_stripe_client(parts)
     floor_customer = stripe_client.v1.customers.create(
         params={"metadata": {"app_user_id": floor_uid}}
     ).id
-    warmup = min(WARMUP_ROUNDS, rounds)
     offset = {"value": 2}  # a new quantity every round: a new session, never a replay
 
     def call_function(index: int) -> None:
         body = {"price": price, "quantity": offset["value"] + index}
         _post_checkout(session, function.url, token, body)
 
+    unread = iter(cold_users)  # each round, a user this instance has not read the state of
+
+    def call_cold(_: int) -> None:
+        _, cold_token = next(unread)
+        _post_checkout(session, function.url, cold_token, {"price": price, "quantity": 1})
+
     def call_floor(index: int) -> None:
         params = _floor_params(floor_customer, floor_uid, price, offset["value"] + index)
         stripe_client.v1.checkout.sessions.create(params=params)
 
-    # The design's floor: what the function must do beyond the issue's floor — read the user's
+    # The design's floor for a user whose state this instance has not read: read the user's
     # synced state (the 409 check) before the create. The function's own state document.
     # (Stripe's subscriptions list, the check of a state that says none, runs beside the create:
     # no part of either floor.)
@@ -133,6 +158,7 @@ def checkout_latency(
 
     calls: dict[str, Callable[[int], None]] = {
         "function": call_function,
+        "cold": call_cold,
         "floor": call_floor,
         "design_floor": call_design_floor,
     }
@@ -146,9 +172,10 @@ def checkout_latency(
         db.close()
     result: dict[str, Any] = {name: Summary.of(v).as_dict() for name, v in samples.items()}
     result["stripe_latency_ms"] = latency_ms
-    result["customer"] = customer
+    result["customer"] = customer_of(parts, uid)
     result["ratio_p50"] = _ratio(result["function"], result["floor"])
-    result["ratio_p50_design"] = _ratio(result["function"], result["design_floor"])
+    result["ratio_p50_cold_design"] = _ratio(result["cold"], result["design_floor"])
+    result["ratio_p50_cold"] = _ratio(result["cold"], result["floor"])
     return result
 
 

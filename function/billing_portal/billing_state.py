@@ -26,6 +26,7 @@ docs/how-it-works.md has the argument and its limits.
 from __future__ import annotations
 
 import datetime
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -37,6 +38,7 @@ from .customers import CustomerDirectory, CustomerMapping, Ownership, document_i
 from .datastore import bounded_retry, translated
 from .entitlements import entitlement_keys, is_entitlement_list
 from .errors import Unavailable, UpstreamError
+from .lru import LruCache
 from .stripe_api import StripeGateway, SubscriptionOwner, item_quantity
 from .tokens import Caller
 
@@ -47,6 +49,8 @@ STATE_DOCUMENT = "state"
 # Threads for the entitlements list read beside the subscriptions list (`sources_of`): one per
 # sync in flight, created on demand.
 _LIST_READS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="state-lists")
+# Users whose last read state an instance remembers (`BillingState.last_read`).
+REMEMBERED_STATES = 10_000
 
 Subscription = dict[str, Any]
 
@@ -175,6 +179,14 @@ def state_reference(
     return state
 
 
+@dataclass(frozen=True)
+class Remembered:
+    """A state this instance read (None: it read that the user has none), and when."""
+
+    state: StoredState | None
+    read_at: float
+
+
 class BillingState:
     """Reads and writes users' state documents; `sync` rebuilds one from its sources."""
 
@@ -185,11 +197,14 @@ class BillingState:
         *,
         timeout_seconds: float,
         clock: Callable[[], datetime.datetime] = lambda: datetime.datetime.now(datetime.UTC),
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self._collection = db.collection(collection)
         self._timeout = timeout_seconds
         self._retry = bounded_retry(timeout_seconds)
         self._clock = clock
+        self._monotonic = monotonic
+        self._last_read: LruCache[str, Remembered] = LruCache(REMEMBERED_STATES)
 
     def _ref(self, uid: str) -> firestore.DocumentReference:
         return state_reference(self._collection, uid)
@@ -198,12 +213,26 @@ class BillingState:
         """The user's state document, or None when there is none (or it is another user's)."""
         with translated("billing state store"):
             snapshot = self._ref(uid).get(retry=self._retry, timeout=self._timeout)
-        if not snapshot.exists:
+        state = None
+        if snapshot.exists:
+            data = snapshot.to_dict() or {}
+            if data.get("uid") == uid:  # under a hashed id only the recorded user's state counts
+                state = parse_state(uid, data)
+        self._last_read.put(uid, Remembered(state, self._monotonic()))
+        return state
+
+    def last_read(self, uid: str, *, max_age: float) -> Remembered | None:
+        """What this instance's last `read` of the user found, if it was less than `max_age`
+        seconds ago and this instance has not written the user's state since; else None.
+
+        Only for a decision that a state this old cannot make wrong: another instance (the
+        webhook's) may have written since, and a read that raced this instance's write may
+        have put back what the write replaced.
+        """
+        remembered = self._last_read.get(uid)
+        if remembered is None or self._monotonic() - remembered.read_at >= max_age:
             return None
-        data = snapshot.to_dict() or {}
-        if data.get("uid") != uid:
-            return None  # under a hashed id only the recorded user's state counts
-        return parse_state(uid, data)
+        return remembered
 
     def write(self, uid: str, sources: Sources) -> None:
         """Replace the user's state document with `sources`: the whole document, every field."""
@@ -215,8 +244,11 @@ class BillingState:
             "entitlements": sources.entitlements,
             "updated_at": self._clock(),
         }
-        with translated("billing state store"):
-            self._ref(uid).set(document, retry=self._retry, timeout=self._timeout)
+        try:
+            with translated("billing state store"):
+                self._ref(uid).set(document, retry=self._retry, timeout=self._timeout)
+        finally:  # after the write (even a failed one, which may have been applied)
+            self._last_read.discard(uid)
 
     def subscription_owner(
         self, uid: str, customer_id: str, subscription_id: str

@@ -8,7 +8,8 @@ request that cannot succeed:
 2. the caller's customer, by the portal's own code (`CustomerDirectory.customer_for`): the same
    customer, created once whatever races (a portal request, 50 checkouts at once);
 3. no second subscription: a synced state that shows one answers `409` alone; a state that shows
-   none is not trusted (it lags Stripe by the webhook window), so
+   none is not trusted (it lags Stripe by the webhook window) — so it may as well be the one this
+   instance read a moment ago for the page (`STATE_MEMORY_SECONDS`) — and
 4. the session, with an idempotency key made of the request itself (`checkout_idempotency_key`),
    is created while Stripe's list of the customer's subscriptions is read beside it; if that
    list shows one that has not ended, the session is expired before its URL is answered, the
@@ -34,7 +35,14 @@ from typing import TYPE_CHECKING, Any, NoReturn
 from urllib.parse import unquote_plus
 
 from . import logs
-from .billing_state import BillingState, Sources, Subscription, caller_state, user_sources
+from .billing_state import (
+    BillingState,
+    Sources,
+    StoredState,
+    Subscription,
+    caller_state,
+    user_sources,
+)
 from .catalog import Catalog
 from .customers import CustomerDirectory
 from .errors import (
@@ -78,6 +86,11 @@ RETURN_SYNC_INTERVAL_SECONDS = 5.0
 # an instance serving many at once (the stack's `concurrency`) do not queue for them. Created on
 # demand, so an instance serving one at a time runs one.
 POOL_WORKERS = 32
+# How old a state this instance read (the page's `GET`, an earlier checkout) may be and still
+# stand in for a fresh read in the checkout's first check, when it showed no plan: a page's load
+# to its click. Stripe's list, read beside the create, is what decides then, so an older state
+# costs nothing but Stripe calls (a create, then its expiry, for a plan started elsewhere since).
+STATE_MEMORY_SECONDS = 120.0
 # How long a return waits for a sync another request of the same user is running.
 RETURN_SYNC_WAIT_SECONDS = 10.0
 # At most this many Checkout Session retrieves per user per `RETURN_SYNC_INTERVAL_SECONDS` per
@@ -122,6 +135,14 @@ def success_url(return_url: str) -> str:
     ]
     kept.append(f"{RETURN_PARAMETER}={SESSION_ID_TEMPLATE}")
     return f"{path}?{'&'.join(kept)}{hash_mark}{fragment}"
+
+
+def subscriptions_of(state: StoredState | None, customer_id: str) -> list[Subscription]:
+    """The subscriptions a state shows for `customer_id`: `[]` when there is no state, or it is
+    of another customer or of a deleted one. Pure."""
+    if state is not None and state.customer_id == customer_id and not state.customer_deleted:
+        return list(state.subscriptions)
+    return []
 
 
 def has_subscription(subscriptions: Iterable[Subscription]) -> bool:
@@ -464,11 +485,19 @@ class Checkout:
 
     def _state_subscriptions(self, uid: str, customer_id: str) -> list[Subscription]:
         """The customer's subscriptions as the synced state has them; `[]` when the state is
-        absent, of another customer, or of a deleted one (Stripe's list decides then)."""
-        state = self._billing.read(uid)
-        if state is not None and state.customer_id == customer_id and not state.customer_deleted:
-            return list(state.subscriptions)
-        return []
+        absent, of another customer, or of a deleted one (Stripe's list decides then).
+
+        A state this instance read in the last `STATE_MEMORY_SECONDS` (the page's `GET` before
+        its "Choose a plan") stands in for a fresh read when it shows no plan: Stripe's list,
+        read beside the create, decides then anyway, so the read would only have cost the
+        request its time. A remembered plan is read again: a 409 is never an old state's word.
+        """
+        remembered = self._billing.last_read(uid, max_age=STATE_MEMORY_SECONDS)
+        if remembered is not None:
+            subscriptions = subscriptions_of(remembered.state, customer_id)
+            if not has_subscription(subscriptions):
+                return subscriptions
+        return subscriptions_of(self._billing.read(uid), customer_id)
 
     def returned(self, caller: Caller, raw_session_id: str) -> dict[str, Any]:
         """`GET ?checkout_session=`: the caller's state (as `GET`), synced first if the session is

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import requests
 
+from billing_portal.billing_state import BillingState, Sources, summarize_all
 from billing_portal.checkout import RETURN_SYNC_INTERVAL_SECONDS
 from tests.function.conftest import APP_ORIGIN, DEFAULT_RETURN_URL, customers_of
 from tests.function.test_http_webhook import stored_state
@@ -383,6 +384,67 @@ def test_a_subscriber_whose_subscription_ended_may_check_out_again_as_a_new_sess
     again = checkout(server, dev_issuer, new_uid, {"price": catalog["team"]})
     assert again.status_code == 200, again.text
     assert again.json()["id"] != first
+
+
+# --- the first check: the state the page just read --------------------------------------
+
+
+FIRESTORE_READS = ("GetDocument", "BatchGetDocuments", "RunQuery")
+
+
+def firestore_reads(emulator) -> dict[str, int]:
+    counts = emulator.stats()
+    return {method: counts.get(method, 0) for method in FIRESTORE_READS}
+
+
+def state_written_elsewhere(firestore_db, server, standin, uid: str) -> None:
+    """What the webhook's instance writes (this one does not know): Stripe's subscriptions of
+    the user's customer as they are now."""
+    (customer,) = customers_of(standin, uid)
+    page = standin.client().v1.subscriptions.list(
+        params={"customer": customer["id"], "status": "all"}
+    )
+    subscriptions = summarize_all([s.to_dict() for s in page.data])
+    BillingState(firestore_db, server.collection, timeout_seconds=10).write(
+        uid, Sources(customer["id"], False, subscriptions, [])
+    )
+
+
+def test_a_checkout_right_after_the_page_read_a_state_with_no_plan_reads_no_document(
+    server, dev_issuer, stripe_standin, catalog, new_uid, firestore_emulator
+):
+    started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])  # mapped, cached
+    assert state_of(server, dev_issuer, new_uid) == []  # the page's GET: no plan
+    before = firestore_reads(firestore_emulator)
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["solo"]})
+    assert answer.status_code == 200, answer.text
+    assert firestore_reads(firestore_emulator) == before, "the state was read again"
+
+
+def test_a_plan_written_elsewhere_since_the_page_read_none_is_still_409_from_stripe(
+    server, dev_issuer, stripe_standin, catalog, new_uid, firestore_db
+):
+    first = started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    assert state_of(server, dev_issuer, new_uid) == []  # this instance read: no plan
+    stripe_standin.complete_checkout_session(first["id"])  # paid in another tab
+    state_written_elsewhere(firestore_db, server, stripe_standin, new_uid)
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["solo"]})
+    assert answer.status_code == 409, answer.text
+    assert answer.json()["error"]["code"] == "already_subscribed"
+    (customer,) = customers_of(stripe_standin, new_uid)
+    assert open_sessions(stripe_standin, customer["id"]) == []
+
+
+def test_a_plan_this_instance_read_is_read_again_before_it_answers_409(
+    server, dev_issuer, stripe_standin, catalog, new_uid, firestore_db
+):
+    first = subscribed(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    assert returned(server, dev_issuer, new_uid, f"checkout_session={first}").status_code == 200
+    (subscription,) = [s["id"] for s in state_of(server, dev_issuer, new_uid)]  # read: a plan
+    stripe_standin.client().v1.subscriptions.cancel(subscription)  # "Cancel now" in the portal
+    state_written_elsewhere(firestore_db, server, stripe_standin, new_uid)  # the webhook's sync
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["team"]})
+    assert answer.status_code == 200, answer.text
 
 
 # --- one customer, one session -------------------------------------------------------------

@@ -305,6 +305,34 @@ def test_a_state_document_recording_another_user_reads_as_none(billing, db):
     assert billing.read("u-3") is None
 
 
+def test_the_state_this_instance_last_read_is_remembered_for_max_age_seconds(db):
+    now = [100.0]
+    billing = BillingState(db, "customers", timeout_seconds=1, monotonic=lambda: now[0])
+    billing.write("u-1", Sources("cus_1", False, [entry()]))
+    assert billing.last_read("u-1", max_age=60) is None  # never read here
+    read = billing.read("u-1")
+    now[0] += 59
+    remembered = billing.last_read("u-1", max_age=60)
+    assert remembered is not None and remembered.state == read
+    now[0] += 1
+    assert billing.last_read("u-1", max_age=60) is None
+
+
+def test_no_state_document_is_remembered_as_read_and_absent(billing):
+    assert billing.read("u-9") is None
+    remembered = billing.last_read("u-9", max_age=60)
+    assert remembered is not None and remembered.state is None
+
+
+def test_a_write_by_this_instance_forgets_what_it_read_of_that_user(billing):
+    billing.write("u-1", Sources("cus_1", False, []))
+    billing.read("u-1")
+    billing.read("u-2")
+    billing.write("u-1", Sources("cus_1", False, [entry()]))
+    assert billing.last_read("u-1", max_age=60) is None
+    assert billing.last_read("u-2", max_age=60) is not None
+
+
 def test_sync_writes_once_when_the_sources_are_unchanged_on_the_check(billing, db):
     sources = Sources("cus_1", False, [entry()])
     assert billing.sync("u-1", scripted(sources)) == sources
