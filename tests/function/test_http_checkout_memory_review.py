@@ -226,6 +226,47 @@ def test_a_visitor_who_cancelled_and_clicks_again_gets_the_session_already_open(
     assert first != click.json()["id"]
 
 
+def test_a_remembered_state_of_a_customer_deleted_since_never_answers_for_its_replacement(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    """The page read the old customer's state (no plan); the customer is deleted in Stripe and
+    the checkout re-creates it: the session is the new customer's, and an open one."""
+    started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    old = customer_id(stripe_standin, new_uid)
+    assert state_of(server, dev_issuer, new_uid) == []  # remembered: the old customer's
+    stripe_standin.client().v1.customers.delete(old)
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["solo"]})
+    assert answer.status_code == 200, (
+        f"POST /checkout after the customer was deleted: {answer.text}"
+    )
+    (session,) = [s for s in stripe_standin.checkout_sessions() if s["id"] == answer.json()["id"]]
+    assert session["customer"] != old, "POST /checkout opened a session for the deleted customer"
+    assert session["status"] == "open"
+
+
+def test_a_subscriber_whose_customer_was_replaced_is_409_from_the_new_customers_list(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    """The remembered state is the deleted customer's (no plan); the replacement customer
+    subscribes; the next checkout is 409 with no session open for it."""
+    started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    old = customer_id(stripe_standin, new_uid)
+    assert state_of(server, dev_issuer, new_uid) == []
+    stripe_standin.client().v1.customers.delete(old)
+    replacement = started(server, dev_issuer, stripe_standin, new_uid, catalog["solo"])
+    stripe_standin.complete_checkout_session(replacement["id"])
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["team"]})
+    assert answer.status_code == 409, (
+        f"POST /checkout of the new customer's subscriber: {answer.text}"
+    )
+    new = [c["id"] for c in customers_of(stripe_standin, new_uid) if c["id"] != old]
+    for customer in new:
+        assert open_sessions(stripe_standin, customer) == []
+
+
+# --- last: the webhook's fixture resets the stand-in (this module's prices with it) ---
+
+
 @pytest.fixture
 def webhook_user(standin, billing_pair, dev_issuer, new_uid) -> str:
     """A user with a customer and one subscription; its events are held, not delivered."""
