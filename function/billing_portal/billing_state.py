@@ -49,8 +49,11 @@ STATE_DOCUMENT = "state"
 # Threads for the entitlements list read beside the subscriptions list (`sources_of`): one per
 # sync in flight, created on demand.
 _LIST_READS = ThreadPoolExecutor(max_workers=32, thread_name_prefix="state-lists")
-# Users whose last read state an instance remembers (`BillingState.last_read`).
-REMEMBERED_STATES = 10_000
+# Users whose last read state an instance remembers (`BillingState.last_read`), the least
+# recently read forgotten first: a few MB at most (a state is a few KB). Its one reader, the
+# checkout, wants states of the last two minutes; an instance that reads more users than this in
+# two minutes only loses the shortcut (the checkout reads the state again).
+REMEMBERED_STATES = 1_000
 
 Subscription = dict[str, Any]
 

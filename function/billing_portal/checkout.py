@@ -71,13 +71,17 @@ ENDED_STATUSES = frozenset({"canceled", "incomplete_expired"})
 RETURN_PARAMETER = "checkout_session"
 SESSION_ID_TEMPLATE = "{CHECKOUT_SESSION_ID}"
 # The idempotency key's time window. Within it, the same request (same user, customer, price,
-# quantity, return URL, locale, stack settings and known subscriptions) is the same session: a
+# quantity, return URL, locale and stack settings) is the same session while it is open: a
 # double click, a retry, or a visitor who cancelled and clicks again gets the session already
 # open. The window is far shorter than a session's life (24 h) and than Stripe's key retention
 # (24 h or more), so a replay never hands back a session that expired on its own; after the
 # window a click makes a new session (the old one expires unused). A double click that straddles
 # a window's edge makes two sessions: one is paid, the other expires (docs/how-it-works.md).
 CHECKOUT_KEY_WINDOW_SECONDS = 600
+# How many sessions of the same request, paid (their plan ended since) or expired, a checkout
+# steps past in one key window before it answers `429` until the next: each step costs two
+# Stripe calls, and a real buyer buys, ends and buys again the same plan a few times at most.
+REPLAYS_PER_WINDOW = 5
 # At most one return sync per user per this many seconds per instance: a reloaded return page
 # answers the state the first sync wrote.
 RETURN_SYNC_INTERVAL_SECONDS = 5.0
@@ -192,20 +196,22 @@ def checkout_params(
 
 
 def checkout_idempotency_key(
-    params: CheckoutSessionCreateParams, subscription_ids: Iterable[str], now: float, mode: str
+    params: CheckoutSessionCreateParams, used_sessions: Iterable[str], now: float, mode: str
 ) -> str:
     """The key of a session create: the same for the same request in the same window. Pure.
 
     Made of everything the request sends (so a reused key always comes with the same
-    parameters, which Stripe requires), the subscriptions the caller is known to have had (a
-    subscription that ended since is a new purchase, never the replay of the session that
-    started it), and the time window (`CHECKOUT_KEY_WINDOW_SECONDS` says why). Hashed: the user
-    id and URLs stay out of Stripe's request logs.
+    parameters, which Stripe requires), the sessions the same request already made in this
+    window and that were paid or expired since (each is a finished purchase or a refusal, so the
+    next session is a new one, never their replay), and the time window
+    (`CHECKOUT_KEY_WINDOW_SECONDS` says why). Nothing read from the synced state: two clicks
+    must get the same key whatever was synced between them. Hashed: the user id and URLs stay
+    out of Stripe's request logs.
     """
     material = json.dumps(
         {
             "params": params,
-            "subscriptions": sorted(subscription_ids),
+            "used": sorted(used_sessions),
             "window": int(now // CHECKOUT_KEY_WINDOW_SECONDS),
         },
         sort_keys=True,
@@ -411,7 +417,7 @@ class Checkout:
             options=self._settings.checkout,
         )
         listed = self._pool.submit(self._stripe.customer_subscriptions, customer_id)
-        session = self._session(caller.uid, params, [str(s.get("id")) for s in state], listed)
+        session = self._session(caller.uid, params, listed)
         # A failed read fails the request (fail closed, as the sync before the create did): the
         # session made beside it was never answered, and a replay of it meets this check again.
         if has_subscription(listed.result()):
@@ -424,30 +430,38 @@ class Checkout:
         self,
         uid: str,
         params: CheckoutSessionCreateParams,
-        known: list[str],
         listed: Future[list[dict[str, Any]]],
     ) -> CheckoutSessionView:
         """The session of this request: created, or the one the same request made before in
-        this window if it is still open; a paid or expired one is never handed out again."""
-        key = checkout_idempotency_key(params, known, self._clock(), self._settings.mode)
-        session, replayed = self._stripe.create_checkout_session(params, idempotency_key=key)
-        if not replayed:
-            return session
-        # The same request was made before in this window: that session, as it is now.
-        now = self._stripe.checkout_session(session.id) or session
-        if now.status == "open":
-            return now
-        if now.status == "complete" and has_subscription(listed.result()):
-            # Paid already, and its subscription is live: no new session to make, then expire.
-            self._refuse_session(uid, None)
-        # Expired (by Stripe, or by this function's 409), or paid for a plan since ended: a new
-        # session under a new key (the old session's id in it). Stripe's list, read beside the
-        # first create, still decides whether its URL may be handed out.
-        retry = checkout_idempotency_key(
-            params, [*known, now.id], self._clock(), self._settings.mode
+        this window if it is still open; a paid or expired one is never handed out again.
+
+        A replayed session that is paid (its plan ended since) or expired leads to the key with
+        its id added: that key's session, if the same request made one too, is checked the same
+        way. `REPLAYS_PER_WINDOW` such steps at most; past them `429` until the next window."""
+        now = self._clock()
+        used: list[str] = []
+        for _ in range(REPLAYS_PER_WINDOW + 1):
+            key = checkout_idempotency_key(params, used, now, self._settings.mode)
+            session, replayed = self._stripe.create_checkout_session(params, idempotency_key=key)
+            if not replayed:
+                return session
+            # The same request was made before in this window: that session, as it is now.
+            current = self._stripe.checkout_session(session.id) or session
+            if current.status == "open":
+                return current
+            if current.status == "complete" and has_subscription(listed.result()):
+                # Paid, and its subscription is live: no new session to make, then expire.
+                self._refuse_session(uid, None)
+            # Expired (by Stripe, or by this function's 409), or paid for a plan since ended.
+            # Stripe's list, read beside the first create, still decides whether the URL of
+            # the session this leads to may be handed out.
+            used.append(current.id)
+        window_end = (now // CHECKOUT_KEY_WINDOW_SECONDS + 1) * CHECKOUT_KEY_WINDOW_SECONDS
+        raise RateLimited(
+            "This checkout was started, then paid or expired, too many times in a few minutes; "
+            "try again later.",
+            headers={"Retry-After": str(max(1, math.ceil(window_end - now)))},
         )
-        session, _ = self._stripe.create_checkout_session(params, idempotency_key=retry)
-        return session
 
     def _refuse_session(self, uid: str, session: CheckoutSessionView | None) -> NoReturn:
         """409 `already_subscribed`: Stripe has a live subscription the state did not show.

@@ -221,11 +221,11 @@ def test_any_other_request_has_another_key(change):
     )
 
 
-def test_another_window_mode_or_known_subscriptions_make_another_key():
+def test_another_window_mode_or_used_sessions_make_another_key():
     key = checkout_idempotency_key(params_for(), [], 0, "test")
     assert checkout_idempotency_key(params_for(), [], 600, "test") != key
     assert checkout_idempotency_key(params_for(), [], 0, "live") != key
-    assert checkout_idempotency_key(params_for(), ["sub_ended"], 0, "test") != key
+    assert checkout_idempotency_key(params_for(), ["cs_paid"], 0, "test") != key
     assert checkout_idempotency_key(params_for(), ["b", "a"], 0, "test") == (
         checkout_idempotency_key(params_for(), ["a", "b"], 0, "test")
     )

@@ -18,7 +18,11 @@ import pytest
 import requests
 
 from billing_portal.billing_state import BillingState, Sources, summarize_all
-from billing_portal.checkout import RETURN_SYNC_INTERVAL_SECONDS
+from billing_portal.checkout import (
+    CHECKOUT_KEY_WINDOW_SECONDS,
+    REPLAYS_PER_WINDOW,
+    RETURN_SYNC_INTERVAL_SECONDS,
+)
 from tests.function.conftest import APP_ORIGIN, DEFAULT_RETURN_URL, customers_of
 from tests.function.test_http_webhook import stored_state
 from tests.support.stripe_objects import monthly_price
@@ -77,6 +81,19 @@ def stripe_writes(standin) -> list[str]:
 
 def sessions_of(standin, customer: str) -> list[dict]:
     return [s for s in standin.checkout_sessions() if s["customer"] == customer]
+
+
+@pytest.fixture
+def one_key_window() -> None:
+    """A test that expects clicks to share a key starts at least `KEY_WINDOW_MARGIN` seconds
+    before the key window's edge (the server's clock is this machine's), so it never straddles
+    one: a double click across an edge is two sessions by design."""
+    left = CHECKOUT_KEY_WINDOW_SECONDS - time.time() % CHECKOUT_KEY_WINDOW_SECONDS
+    if left < KEY_WINDOW_MARGIN:
+        time.sleep(left + 0.5)
+
+
+KEY_WINDOW_MARGIN = 30.0
 
 
 def started(server, issuer, standin, uid: str, price: str, **body: Any) -> dict:
@@ -504,6 +521,7 @@ def test_a_paid_session_is_never_handed_out_again_even_before_the_state_knows(
     assert [s["status"] for s in state_of(server, dev_issuer, new_uid)] == ["active"]
 
 
+@pytest.mark.usefixtures("one_key_window")
 def test_an_expired_session_is_replaced_by_a_new_one(
     server, dev_issuer, stripe_standin, catalog, new_uid
 ):
@@ -515,6 +533,49 @@ def test_an_expired_session_is_replaced_by_a_new_one(
     assert started(server, dev_issuer, stripe_standin, new_uid, catalog["solo"]) == again
 
 
+@pytest.mark.usefixtures("one_key_window")
+def test_plans_bought_and_ended_twice_in_one_key_window_still_leave_a_new_open_session(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    """The same request three times in a window, each of the first two paid and its plan
+    ended before the next: each replay of a used session leads to a new one, never to a paid
+    one handed out again, never to a refusal."""
+    stripe = stripe_standin.client()
+    paid_ids = []
+    for _ in range(2):
+        paid_ids.append(subscribed(server, dev_issuer, stripe_standin, new_uid, catalog["team"]))
+        (customer,) = customers_of(stripe_standin, new_uid)
+        live = stripe.v1.subscriptions.list(params={"customer": customer["id"]}).data
+        for subscription in live:
+            if subscription.status != "canceled":
+                stripe.v1.subscriptions.cancel(subscription.id)
+    assert paid_ids[0] != paid_ids[1], "the second purchase was handed the first paid session"
+    third = started(server, dev_issuer, stripe_standin, new_uid, catalog["team"])
+    assert third["id"] not in paid_ids, "a paid session was handed out again"
+    assert [s["id"] for s in open_sessions(stripe_standin, customer["id"])] == [third["id"]]
+
+
+@pytest.mark.usefixtures("one_key_window")
+def test_a_request_bought_and_ended_past_the_replay_limit_is_429_until_the_next_window(
+    server, dev_issuer, stripe_standin, catalog, new_uid
+):
+    """Each paid-then-ended session of the same request costs the next click two Stripe calls
+    more; past `REPLAYS_PER_WINDOW` of them the answer is 429 with Retry-After, no session."""
+    stripe = stripe_standin.client()
+    for _ in range(REPLAYS_PER_WINDOW + 1):
+        subscribed(server, dev_issuer, stripe_standin, new_uid, catalog["solo"])
+        (customer,) = customers_of(stripe_standin, new_uid)
+        for subscription in stripe.v1.subscriptions.list(params={"customer": customer["id"]}):
+            if subscription.status != "canceled":
+                stripe.v1.subscriptions.cancel(subscription.id)
+    answer = checkout(server, dev_issuer, new_uid, {"price": catalog["solo"]})
+    assert answer.status_code == 429, f"POST /checkout past the replay limit: {answer.text}"
+    assert answer.json()["error"]["code"] == "rate_limited"
+    assert 1 <= int(answer.headers["Retry-After"]) <= CHECKOUT_KEY_WINDOW_SECONDS
+    assert open_sessions(stripe_standin, customer["id"]) == []
+
+
+@pytest.mark.usefixtures("one_key_window")
 def test_a_double_click_makes_one_session_and_another_price_another(
     server, dev_issuer, stripe_standin, catalog, new_uid
 ):

@@ -16,6 +16,7 @@ import pytest
 from tests.function.conftest import customers_of
 from tests.function.test_http_checkout import (
     checkout,
+    one_key_window,  # noqa: F401 (a fixture)
     open_sessions,
     returned,
     sessions_of,
@@ -199,6 +200,7 @@ def test_one_users_remembered_no_plan_never_answers_for_another_user(
     )
 
 
+@pytest.mark.usefixtures("one_key_window")
 def test_a_visitor_who_cancelled_and_clicks_again_gets_the_session_already_open(
     server, dev_issuer, stripe_standin, catalog, new_uid, firestore_db
 ):
