@@ -53,6 +53,7 @@ from .errors import (
     NotFound,
     PriceNotAllowed,
     RateLimited,
+    StoredFailure,
     UpstreamError,
 )
 from .inputs import CheckoutRequest, check_return_url, checkout_session_id
@@ -78,9 +79,10 @@ SESSION_ID_TEMPLATE = "{CHECKOUT_SESSION_ID}"
 # window a click makes a new session (the old one expires unused). A double click that straddles
 # a window's edge makes two sessions: one is paid, the other expires (docs/how-it-works.md).
 CHECKOUT_KEY_WINDOW_SECONDS = 600
-# How many sessions of the same request, paid (their plan ended since) or expired, a checkout
-# steps past in one key window before it answers `429` until the next: each step costs two
-# Stripe calls, and a real buyer buys, ends and buys again the same plan a few times at most.
+# How many keys of the same request a checkout steps past in one key window (their session paid
+# for a plan since ended, or expired; or a 5xx Stripe stored for them) before it answers `429`
+# until the next: each step costs up to three Stripe calls, and a real buyer buys, ends and buys
+# again the same plan a few times at most.
 REPLAYS_PER_WINDOW = 5
 # At most one return sync per user per this many seconds per instance: a reloaded return page
 # answers the state the first sync wrote.
@@ -244,6 +246,13 @@ def fresh_status(verdict: tuple[str, float] | None, now: float, interval: float)
         return None
     status, when = verdict
     return status if status != OPEN or now - when < interval else None
+
+
+def _result(
+    subscriptions: Future[list[dict[str, Any]]] | list[dict[str, Any]],
+) -> list[dict[str, Any]]:
+    """The list itself, or the list read beside the create once it has arrived."""
+    return subscriptions.result() if isinstance(subscriptions, Future) else subscriptions
 
 
 def _session_not_found() -> NotFound:
@@ -417,10 +426,10 @@ class Checkout:
             options=self._settings.checkout,
         )
         listed = self._pool.submit(self._stripe.customer_subscriptions, customer_id)
-        session = self._session(caller.uid, params, listed)
+        session, subscriptions = self._session(caller.uid, customer_id, params, listed)
         # A failed read fails the request (fail closed, as the sync before the create did): the
         # session made beside it was never answered, and a replay of it meets this check again.
-        if has_subscription(listed.result()):
+        if has_subscription(subscriptions):
             self._refuse_session(caller.uid, session)
         if session.url is None:
             raise UpstreamError("Stripe returned a Checkout Session without a URL.")
@@ -429,33 +438,49 @@ class Checkout:
     def _session(
         self,
         uid: str,
+        customer_id: str,
         params: CheckoutSessionCreateParams,
         listed: Future[list[dict[str, Any]]],
-    ) -> CheckoutSessionView:
-        """The session of this request: created, or the one the same request made before in
-        this window if it is still open; a paid or expired one is never handed out again.
+    ) -> tuple[CheckoutSessionView, list[dict[str, Any]]]:
+        """The session of this request, and Stripe's list of the customer's subscriptions to
+        judge it by: a session created, or the one the same request made before in this window
+        if it is still open; a paid or expired one is never handed out again.
 
-        A replayed session that is paid (its plan ended since) or expired leads to the key with
-        its id added: that key's session, if the same request made one too, is checked the same
-        way. `REPLAYS_PER_WINDOW` such steps at most; past them `429` until the next window."""
+        A key whose session is no longer open (paid, expired, not found) or whose first result
+        Stripe stored as a 5xx leads to the key with that session (or failed request) added:
+        its session, if the same request made one too, is judged the same way. Before each step
+        Stripe's list decides: a live subscription is `409` with nothing more made (a session
+        paid since the list was read is judged by a list read after it). `REPLAYS_PER_WINDOW`
+        steps at most; past them `429` until the next window."""
         now = self._clock()
         used: list[str] = []
+        judged_by: Future[list[dict[str, Any]]] | list[dict[str, Any]] = listed
         for _ in range(REPLAYS_PER_WINDOW + 1):
             key = checkout_idempotency_key(params, used, now, self._settings.mode)
-            session, replayed = self._stripe.create_checkout_session(params, idempotency_key=key)
+            try:
+                session, replayed = self._stripe.create_checkout_session(
+                    params, idempotency_key=key
+                )
+            except StoredFailure as failure:
+                used.append(f"failed:{failure.original_request}")
+                continue
             if not replayed:
-                return session
-            # The same request was made before in this window: that session, as it is now.
-            current = self._stripe.checkout_session(session.id) or session
-            if current.status == "open":
-                return current
-            if current.status == "complete" and has_subscription(listed.result()):
-                # Paid, and its subscription is live: no new session to make, then expire.
+                return session, _result(judged_by)
+            # The same request was made before in this window: that session, as it is now. A
+            # replay is never handed out as it is: it says "open" whatever happened since.
+            current = self._stripe.checkout_session(session.id)
+            if current is not None and current.status == "open":
+                return current, _result(judged_by)
+            if current is not None and current.status == "complete":
+                # Paid, maybe after the list beside the first create was read: a list read now
+                # tells a plan that ended from one just started.
+                judged_by = self._stripe.customer_subscriptions(customer_id)
+            if has_subscription(_result(judged_by)):
+                # Expired by an earlier 409, or paid, and a plan is live: nothing more to make.
                 self._refuse_session(uid, None)
-            # Expired (by Stripe, or by this function's 409), or paid for a plan since ended.
-            # Stripe's list, read beside the first create, still decides whether the URL of
-            # the session this leads to may be handed out.
-            used.append(current.id)
+            used.append(session.id)  # expired, or paid for a plan since ended
+        if has_subscription(_result(judged_by)):
+            self._refuse_session(uid, None)
         window_end = (now // CHECKOUT_KEY_WINDOW_SECONDS + 1) * CHECKOUT_KEY_WINDOW_SECONDS
         raise RateLimited(
             "This checkout was started, then paid or expired, too many times in a few minutes; "

@@ -94,6 +94,16 @@ class UpstreamError(ApiError):
     status, code = 502, "upstream_error"
 
 
+class StoredFailure(UpstreamError):
+    """Stripe replayed a 5xx it stored for the idempotency key (it keeps a request's first
+    result, errors included, for 24 h): that key never makes anything; `original_request` is
+    the id of the request that failed."""
+
+    def __init__(self, original_request: str) -> None:
+        super().__init__("Stripe returned an error.", code="stripe_error")
+        self.original_request = original_request
+
+
 class MappingMalformed(UpstreamError):
     """The mapping document has a field of the wrong type or shape (a hand edit, a bad import)."""
 

@@ -15,7 +15,14 @@ from typing import TYPE_CHECKING, Any
 import requests
 import stripe
 
-from .errors import BadRequest, CustomerMissing, RateLimited, Unavailable, UpstreamError
+from .errors import (
+    BadRequest,
+    CustomerMissing,
+    RateLimited,
+    StoredFailure,
+    Unavailable,
+    UpstreamError,
+)
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -257,11 +264,19 @@ class StripeGateway:
         The key makes a repeat of the same request (a double click) the same session. A replay
         is Stripe's first answer again, byte for byte — an open session, even if it has been
         paid or has expired since — so the caller retrieves a replayed session to know it now.
+        A 5xx that Stripe stored for the key and replays raises `StoredFailure`: the key will
+        never make a session.
         """
         with _translated(params.get("customer")):
-            session = self._client.v1.checkout.sessions.create(
-                params=params, options={"idempotency_key": idempotency_key}
-            )
+            try:
+                session = self._client.v1.checkout.sessions.create(
+                    params=params, options={"idempotency_key": idempotency_key}
+                )
+            except stripe.StripeError as error:
+                headers = {k.lower(): v for k, v in (error.headers or {}).items()}
+                if (error.http_status or 0) >= 500 and headers.get("idempotent-replayed") == "true":
+                    raise StoredFailure(headers.get("original-request") or "unknown") from None
+                raise
         response = session.last_response
         headers = {k.lower(): v for k, v in (response.headers if response else {}).items()}
         return _checkout_view(session.to_dict()), headers.get("idempotent-replayed") == "true"

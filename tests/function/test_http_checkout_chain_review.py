@@ -362,7 +362,9 @@ def test_the_replay_limits_429_says_the_seconds_to_the_window_edge_and_makes_not
     )
     assert len(sessions_of(stripe_standin, customer)) == made, "the 429 created a session"
     asked = stripe_requests(stripe_standin) - before
-    assert asked <= 2 * (REPLAYS_PER_WINDOW + 1) + 1, f"the 429 asked Stripe {asked} times"
+    # per step: the replayed create, its retrieve, a list read after a paid one; plus the list
+    # read beside the first create
+    assert asked <= 3 * (REPLAYS_PER_WINDOW + 1) + 1, f"the 429 asked Stripe {asked} times"
 
 
 @pytest.mark.usefixtures("one_key_window", "no_faults")
