@@ -31,7 +31,6 @@ from billing_portal.checkout import (
 from billing_portal.settings import load_settings
 from local.stripe.core.idempotency import StoredResponse, fingerprint
 from local.stripe.core.server import StripeServer
-from tests.function.conftest import customers_of
 from tests.function.test_http_checkout import (
     checkout,
     one_key_window,  # noqa: F401 (a fixture)
@@ -42,6 +41,7 @@ from tests.function.test_http_checkout import (
     stripe_requests,
 )
 from tests.function.test_http_checkout import subscribed as paid
+from tests.function.test_http_checkout_memory_review import customer_id
 from tests.support.stripe_objects import monthly_price
 
 pytestmark = pytest.mark.integration
@@ -79,11 +79,6 @@ def no_faults(stripe_standin):
     """Whatever a test injects is gone after it, even when it fails."""
     yield
     stripe_standin.clear_faults()
-
-
-def customer_id(standin, uid: str) -> str:
-    (customer,) = customers_of(standin, uid)
-    return customer["id"]
 
 
 def end_plans(standin, uid: str) -> None:
